@@ -1,0 +1,98 @@
+# luatrace build. `make` builds the binary and the AOT BPF objects;
+# `make test` installs missing Debian packages, builds, and runs every test;
+# `make demo` runs the default demo (syscall counts for 5 seconds).
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    := build
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -dumpmachine)
+
+PKGS     := luajit libbpf libelf
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -I$(BUILD)/gen \
+            -DLT_LIBDIR='"$(PREFIX)/lib/luatrace"'
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -ldl
+# Same flags for AOT objects and (later) on-demand compiles.
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
+              -idirafter /usr/include/$(MULTIARCH) \
+              -Wno-unused-function
+
+HOST_SRCS  := $(wildcard host/*.c)
+HOST_OBJS  := $(HOST_SRCS:host/%.c=$(BUILD)/host/%.o) $(BUILD)/host/embedded.o
+LUA_SRCS   := $(shell find lua -name '*.lua' | sort)
+MOD_SRCS   := $(wildcard modules/*.lua)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
+TBPF_OBJS  := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+TPROGS     := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(wildcard tests/progs/*.c))
+
+.PHONY: all deps test unit demo install clean
+all: $(BUILD)/luatrace $(BPF_OBJS) $(TBPF_OBJS) $(TPROGS)
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/host/%.o: host/%.c host/*.h | $(BUILD)/gen
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bcgen: tools/bcgen.c host/embed.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# The Lua library (and tool modules) as bytecode, plus lt_abi.h as text.
+# lua/luatrace/x.lua -> luatrace.x ; lua/luatrace/init.lua -> luatrace ;
+# modules/x.lua -> luatrace.modules.x
+$(BUILD)/gen/embedded.c: $(BUILD)/bcgen $(LUA_SRCS) $(MOD_SRCS) host/lt_abi.h | $(BUILD)/gen
+	$(BUILD)/bcgen $@ --text lt_abi_text host/lt_abi.h \
+	  $(foreach f,$(LUA_SRCS),--lua $(subst /,.,$(patsubst lua/%.lua,%,$(patsubst %/init.lua,%.lua,$(f)))) $(f)) \
+	  $(foreach f,$(MOD_SRCS),--lua luatrace.modules.$(basename $(notdir $(f))) $(f))
+
+$(BUILD)/host/embedded.o: $(BUILD)/gen/embedded.c host/embed.h
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen:
+	@mkdir -p $@
+
+$(BUILD)/luatrace: $(HOST_OBJS)
+	$(CC) $(CFLAGS) -rdynamic $^ -o $@ $(LDLIBS)
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Test targets: unoptimised enough to keep the probed functions whole.
+$(BUILD)/tests/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -Wall -Wextra -fno-inline -o $@ $<
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/luatrace tests/run.lua
+
+unit: all
+	$(BUILD)/luatrace tests/run.lua unit
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/luatrace examples/syscount.lua 5
+
+install: all
+	install -D -m 0755 $(BUILD)/luatrace $(DESTDIR)$(PREFIX)/bin/luatrace
+	install -d $(DESTDIR)$(PREFIX)/lib/luatrace/bpf
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/luatrace/bpf/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,428 @@
+/* chan.c: event channels (ring buffer, perf buffer) and the poller.
+ *
+ * C drains records into a batch buffer (struct lt_record headers from
+ * lt_abi.h, each followed by its data); Lua pulls the batch with drain() and
+ * walks it through FFI, so no C-to-Lua callback runs per event. A poller is
+ * one epoll over several channels plus the signal pipe: SIGINT/SIGTERM end
+ * a wait cleanly. Lost records are counted, never dropped silently: perf
+ * buffers report them to us; ring buffers cannot, so a program counts its
+ * failed reservations in a map that the channel reads (lost_map). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lt.h"
+#include "lt_abi.h"
+
+enum { CHAN_RING = 1, CHAN_PERF = 2 };
+
+/* A ring-buffer drain stops after this many bytes so one busy channel
+ * cannot starve the others; perf buffers drain whole (libbpf offers no
+ * early stop). */
+#define BATCH_SOFT_LIMIT (4u << 20)
+#define BATCH_FULL (-ENOBUFS)
+
+struct lt_chan {
+	int kind;
+	struct ring_buffer *rb;
+	struct perf_buffer *pb;
+	char *buf;
+	size_t len, cap;
+	unsigned count;
+	int failed; /* ENOMEM while copying: reported by drain */
+	unsigned long long lost;
+	int lost_map_fd;
+	char name[64];
+};
+
+static struct lt_chan *chan_check(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, LT_CHAN_MT);
+}
+
+static int batch_add(struct lt_chan *c, int cpu, const void *data, size_t size)
+{
+	size_t need = (sizeof(struct lt_record) + size + 7) & ~(size_t)7;
+	if (c->len + need > c->cap) {
+		size_t cap = c->cap ? c->cap : 65536;
+		while (cap < c->len + need)
+			cap *= 2;
+		char *nb = realloc(c->buf, cap);
+		if (!nb) {
+			c->failed = ENOMEM;
+			c->lost++;
+			return -ENOMEM;
+		}
+		c->buf = nb;
+		c->cap = cap;
+	}
+	struct lt_record *r = (struct lt_record *)(c->buf + c->len);
+	r->len = size;
+	r->next = need;
+	r->cpu = cpu;
+	r->pad = 0;
+	memcpy(r + 1, data, size);
+	c->len += need;
+	c->count++;
+	return 0;
+}
+
+static int ring_sample(void *ctx, void *data, size_t size)
+{
+	struct lt_chan *c = ctx;
+	if (batch_add(c, -1, data, size))
+		return BATCH_FULL;
+	return c->len >= BATCH_SOFT_LIMIT ? BATCH_FULL : 0;
+}
+
+static void perf_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	batch_add(ctx, cpu, data, size);
+}
+
+static void perf_lost(void *ctx, int cpu, __u64 cnt)
+{
+	(void)cpu;
+	((struct lt_chan *)ctx)->lost += cnt;
+}
+
+static struct lt_chan *chan_new(lua_State *L, int kind, const char *name)
+{
+	struct lt_chan *c = lua_newuserdata(L, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->lost_map_fd = -1;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	luaL_getmetatable(L, LT_CHAN_MT);
+	lua_setmetatable(L, -2);
+	return c;
+}
+
+/* core.ring_buffer(map[, {lost_map = map}]) -> channel */
+static int l_ring_buffer(lua_State *L)
+{
+	int fd = lt_map_fd(L, 1);
+	lua_getfield(L, 1, "info");
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "name");
+	const char *name = lua_tostring(L, -1);
+	lua_getfield(L, -2, "type");
+	if (strcmp(lua_tostring(L, -1), "ringbuf"))
+		return lt_failf(L, "open ring buffer %s: the map is a %s, not a "
+				"ringbuf", name, lua_tostring(L, -1));
+	lua_pop(L, 1);
+	struct lt_chan *c = chan_new(L, CHAN_RING, name);
+	if (lua_istable(L, 2)) {
+		lua_getfield(L, 2, "lost_map");
+		if (!lua_isnil(L, -1))
+			c->lost_map_fd = lt_map_fd(L, -1);
+		lua_pop(L, 1);
+	}
+	c->rb = ring_buffer__new(fd, ring_sample, c, NULL);
+	int err = libbpf_get_error(c->rb);
+	if (err) {
+		c->rb = NULL;
+		return lt_fail(L, "open ring buffer", name, err, NULL);
+	}
+	/* The channel keeps its map (and so the object) alive. */
+	lt_keep_alive(L, 1);
+	return 1;
+}
+
+/* core.perf_buffer(map[, page_cnt]) -> channel */
+static int l_perf_buffer(lua_State *L)
+{
+	int fd = lt_map_fd(L, 1);
+	int pages = (int)luaL_optinteger(L, 2, 64);
+	lua_getfield(L, 1, "info");
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "name");
+	const char *name = lua_tostring(L, -1);
+	if (pages <= 0 || (pages & (pages - 1)))
+		return lt_failf(L, "open perf buffer %s: page_cnt %d is not a "
+				"power of two", name, pages);
+	struct lt_chan *c = chan_new(L, CHAN_PERF, name);
+	c->pb = perf_buffer__new(fd, pages, perf_sample, perf_lost, c, NULL);
+	int err = libbpf_get_error(c->pb);
+	if (err) {
+		c->pb = NULL;
+		return lt_fail(L, "open perf buffer", name, err,
+			       -err == EINVAL ? "is it a BPF_MAP_TYPE_PERF_EVENT_ARRAY?"
+					      : NULL);
+	}
+	lt_keep_alive(L, 1);
+	return 1;
+}
+
+static void chan_require_open(lua_State *L, struct lt_chan *c)
+{
+	if (!c->rb && !c->pb)
+		lt_failf(L, "use channel %s: it is closed", c->name);
+}
+
+/* chan:drain() -> ptr, count, bytes, more: the batch stays valid until the
+ * next drain or close. more is true when records were left for later. */
+static int l_drain(lua_State *L)
+{
+	struct lt_chan *c = chan_check(L, 1);
+	chan_require_open(L, c);
+	c->len = 0;
+	c->count = 0;
+	c->failed = 0;
+	int err, more = 0;
+	if (c->kind == CHAN_RING) {
+		err = ring_buffer__consume(c->rb);
+		if (err == BATCH_FULL) {
+			more = !c->failed;
+			err = 0;
+		}
+	} else {
+		err = perf_buffer__consume(c->pb);
+	}
+	if (err < 0)
+		return lt_fail(L, "read channel", c->name, err, NULL);
+	if (c->failed && !c->count)
+		return lt_fail(L, "read channel", c->name, c->failed, NULL);
+	lua_pushlightuserdata(L, c->buf);
+	lua_pushinteger(L, c->count);
+	lua_pushinteger(L, c->len);
+	lua_pushboolean(L, more);
+	return 4;
+}
+
+/* Sum of the u64 at key 0 of the lost-counter map (over CPUs if per-CPU). */
+static unsigned long long lost_map_sum(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	int ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
+			   libbpf_num_possible_cpus() : 1;
+	size_t stride = (info.value_size + 7) & ~7u;
+	char *v = calloc(ncpu, stride);
+	__u32 key = 0;
+	unsigned long long sum = 0;
+	if (v && bpf_map_lookup_elem(fd, &key, v) == 0)
+		for (int i = 0; i < ncpu; i++) {
+			unsigned long long x = 0;
+			memcpy(&x, v + i * stride,
+			       info.value_size < 8 ? info.value_size : 8);
+			sum += x;
+		}
+	free(v);
+	return sum;
+}
+
+/* chan:lost() -> records lost so far (kernel-reported or counted). */
+static int l_lost(lua_State *L)
+{
+	struct lt_chan *c = chan_check(L, 1);
+	unsigned long long n = c->lost;
+	if (c->lost_map_fd >= 0)
+		n += lost_map_sum(c->lost_map_fd);
+	lua_pushnumber(L, (lua_Number)n);
+	return 1;
+}
+
+static int l_epoll_fd(lua_State *L)
+{
+	struct lt_chan *c = chan_check(L, 1);
+	chan_require_open(L, c);
+	lua_pushinteger(L, c->rb ? ring_buffer__epoll_fd(c->rb) :
+				   perf_buffer__epoll_fd(c->pb));
+	return 1;
+}
+
+static int l_chan_close(lua_State *L)
+{
+	struct lt_chan *c = chan_check(L, 1);
+	ring_buffer__free(c->rb);
+	perf_buffer__free(c->pb);
+	c->rb = NULL;
+	c->pb = NULL;
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+	return 0;
+}
+
+static int l_chan_tostring(lua_State *L)
+{
+	struct lt_chan *c = chan_check(L, 1);
+	lua_pushfstring(L, "%s channel %s%s",
+			c->kind == CHAN_RING ? "ring buffer" : "perf buffer",
+			c->name, c->rb || c->pb ? "" : " (closed)");
+	return 1;
+}
+
+/* The poller: one epoll over channels and the signal pipe. */
+struct lt_poller {
+	int epfd;
+	int n;
+};
+
+static struct lt_poller *poller_check(lua_State *L, int idx)
+{
+	struct lt_poller *p = luaL_checkudata(L, idx, LT_POLLER_MT);
+	if (p->epfd < 0)
+		lt_failf(L, "use poller: it is closed");
+	return p;
+}
+
+/* core.poller() -> poller */
+static int l_poller(lua_State *L)
+{
+	struct lt_poller *p = lua_newuserdata(L, sizeof(*p));
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	p->n = 0;
+	if (p->epfd < 0)
+		return lt_fail(L, "create", "poller", errno, NULL);
+	luaL_getmetatable(L, LT_POLLER_MT);
+	lua_setmetatable(L, -2);
+	lua_newtable(L); /* channels, kept alive */
+	lua_setfenv(L, -2);
+	int sfd = lt_sig_pipe_fd();
+	if (sfd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
+		epoll_ctl(p->epfd, EPOLL_CTL_ADD, sfd, &ev);
+	}
+	return 1;
+}
+
+/* poller:add(chan) */
+static int l_poller_add(lua_State *L)
+{
+	struct lt_poller *p = poller_check(L, 1);
+	struct lt_chan *c = chan_check(L, 2);
+	chan_require_open(L, c);
+	int fd = c->rb ? ring_buffer__epoll_fd(c->rb) : perf_buffer__epoll_fd(c->pb);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = p->n + 1};
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return lt_fail(L, "add to poller", c->name, errno, NULL);
+	lua_getfenv(L, 1);
+	lua_pushvalue(L, 2);
+	lua_rawseti(L, -2, ++p->n);
+	return 0;
+}
+
+/* Wait on epfd (or just the signal pipe when epfd < 0). Returns the number
+ * of ready channels, or -1 when a signal asked us to stop. */
+static int wait_ready(int epfd, int timeout_ms, int *ready)
+{
+	if (lt_sig_pending())
+		return -1;
+	struct epoll_event evs[64];
+	lt_sig_set_polling(1);
+	int n;
+	if (epfd >= 0) {
+		n = epoll_wait(epfd, evs, 64, timeout_ms);
+	} else {
+		struct pollfd pfd = {.fd = lt_sig_pipe_fd(), .events = POLLIN};
+		n = poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout_ms);
+		n = n > 0 ? 0 : n;
+	}
+	int err = errno;
+	lt_sig_set_polling(0);
+	if (lt_sig_pending())
+		return -1;
+	if (n < 0)
+		return err == EINTR ? 0 : -err - 1;
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (evs[i].data.u32)
+			ready[k++] = evs[i].data.u32;
+	return k;
+}
+
+/* poller:wait(timeout_ms) -> {ready channel indexes}, or false when
+ * SIGINT/SIGTERM arrived (the loop should end and clean up). */
+static int l_poller_wait(lua_State *L)
+{
+	struct lt_poller *p = poller_check(L, 1);
+	int timeout = (int)luaL_optinteger(L, 2, -1);
+	int ready[64];
+	int k = wait_ready(p->epfd, timeout, ready);
+	if (k == -1) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	if (k < -1)
+		return lt_fail(L, "wait for", "events", -(k + 1), NULL);
+	lua_createtable(L, k, 0);
+	for (int i = 0; i < k; i++) {
+		lua_pushinteger(L, ready[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+static int l_poller_close(lua_State *L)
+{
+	struct lt_poller *p = luaL_checkudata(L, 1, LT_POLLER_MT);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	p->epfd = -1;
+	return 0;
+}
+
+/* core.sleep(ms) -> true, or false when interrupted by SIGINT/SIGTERM. */
+static int l_sleep(lua_State *L)
+{
+	int ready[1];
+	lua_pushboolean(L, wait_ready(-1, (int)luaL_checknumber(L, 1), ready) != -1);
+	return 1;
+}
+
+static int l_interrupted(lua_State *L)
+{
+	lua_pushboolean(L, lt_sig_pending() != 0);
+	return 1;
+}
+
+static int l_reset_interrupt(lua_State *L)
+{
+	(void)L;
+	lt_sig_reset();
+	return 0;
+}
+
+void lt_open_chan(lua_State *L)
+{
+	static const luaL_Reg chan_methods[] = {
+		{"drain", l_drain},
+		{"lost", l_lost},
+		{"epoll_fd", l_epoll_fd},
+		{"close", l_chan_close},
+		{"__gc", l_chan_close},
+		{"__tostring", l_chan_tostring},
+		{NULL, NULL},
+	};
+	static const luaL_Reg poller_methods[] = {
+		{"add", l_poller_add},
+		{"wait", l_poller_wait},
+		{"close", l_poller_close},
+		{"__gc", l_poller_close},
+		{NULL, NULL},
+	};
+	static const luaL_Reg fns[] = {
+		{"ring_buffer", l_ring_buffer},
+		{"perf_buffer", l_perf_buffer},
+		{"poller", l_poller},
+		{"sleep", l_sleep},
+		{"interrupted", l_interrupted},
+		{"reset_interrupt", l_reset_interrupt},
+		{NULL, NULL},
+	};
+	lt_new_metatable(L, LT_CHAN_MT, chan_methods);
+	lt_new_metatable(L, LT_POLLER_MT, poller_methods);
+	lt_setfuncs(L, fns);
+}

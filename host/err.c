@@ -1,0 +1,163 @@
+/* err.c: error messages and libbpf's log.
+ *
+ * Every kernel or environment failure becomes one Lua error string:
+ * "<operation> <target>: <cause> (<hint>)". libbpf's own log is captured
+ * into a buffer so a failed load can carry the verifier's words; with -v it
+ * is also echoed to stderr. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "lt.h"
+
+static struct {
+	char *buf;
+	size_t len, cap;
+	int verbose;
+} lt_log;
+
+static void log_append(const char *s, size_t n)
+{
+	if (lt_log.len + n + 1 > lt_log.cap) {
+		size_t cap = lt_log.cap ? lt_log.cap : 4096;
+		while (cap < lt_log.len + n + 1)
+			cap *= 2;
+		char *nb = realloc(lt_log.buf, cap);
+		if (!nb)
+			return;
+		lt_log.buf = nb;
+		lt_log.cap = cap;
+	}
+	memcpy(lt_log.buf + lt_log.len, s, n);
+	lt_log.len += n;
+	lt_log.buf[lt_log.len] = 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	char line[4096];
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(line, sizeof(line), fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(line)) {
+		/* The verifier log arrives as one huge string: keep it whole. */
+		char *big = malloc(n + 1);
+		if (big) {
+			vsnprintf(big, n + 1, fmt, ap);
+			log_append(big, n);
+			if (lt_log.verbose)
+				fputs(big, stderr);
+			free(big);
+		}
+		return 0;
+	}
+	if (level != LIBBPF_DEBUG || lt_log.verbose)
+		log_append(line, n);
+	if (lt_log.verbose)
+		fputs(line, stderr);
+	return 0;
+}
+
+void lt_log_init(int verbose)
+{
+	lt_log.verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+int lt_verbose(void)
+{
+	return lt_log.verbose;
+}
+
+void lt_log_reset(void)
+{
+	lt_log.len = 0;
+	if (lt_log.buf)
+		lt_log.buf[0] = 0;
+}
+
+const char *lt_log_text(void)
+{
+	return lt_log.buf ? lt_log.buf : "";
+}
+
+/* The verifier's log, as libbpf prints it between its BEGIN/END markers,
+ * or NULL when the last load printed none. */
+const char *lt_verifier_log(void)
+{
+	static char *copy;
+	const char *b = lt_log_text();
+	const char *s = strstr(b, "-- BEGIN PROG LOAD LOG --");
+	if (!s)
+		return NULL;
+	s = strchr(s, '\n');
+	if (!s)
+		return NULL;
+	s++;
+	const char *e = strstr(s, "-- END PROG LOAD LOG --");
+	size_t n = e ? (size_t)(e - s) : strlen(s);
+	free(copy);
+	copy = strndup(s, n);
+	return copy;
+}
+
+int lt_fail(lua_State *L, const char *op, const char *target, int err,
+	    const char *hint)
+{
+	if (err < 0)
+		err = -err;
+	lua_pushfstring(L, "%s %s: %s", op, target ? target : "",
+			err ? strerror(err) : "failed");
+	if (hint && *hint) {
+		lua_pushfstring(L, " (%s)", hint);
+		lua_concat(L, 2);
+	}
+	return lua_error(L);
+}
+
+int lt_failf(lua_State *L, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lua_pushstring(L, msg);
+	return lua_error(L);
+}
+
+void lt_new_metatable(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+	luaL_newmetatable(L, name);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -2, "__index");
+	lt_setfuncs(L, methods);
+	lua_pop(L, 1);
+}
+
+void lt_setfuncs(lua_State *L, const luaL_Reg *fns)
+{
+	for (; fns->name; fns++) {
+		lua_pushcfunction(L, fns->func);
+		lua_setfield(L, -2, fns->name);
+	}
+}
+
+/* A userdata's environment table holds the values it must keep alive
+ * (its object, for a link or a map), so __gc order follows ownership. */
+void lt_keep_alive(lua_State *L, int keep_idx)
+{
+	if (keep_idx < 0)
+		keep_idx = lua_gettop(L) + keep_idx + 1;
+	lua_createtable(L, 1, 0);
+	lua_pushvalue(L, keep_idx);
+	lua_rawseti(L, -2, 1);
+	lua_setfenv(L, -2);
+}

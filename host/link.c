@@ -1,0 +1,383 @@
+/* link.c: attaching programs. Each attach returns one link userdata that
+ * owns one or more bpf_links (a perf event program has one per CPU).
+ *
+ * Attachments are fd-owned (bpf_link or perf event fds), so even SIGKILL
+ * leaves nothing in the kernel. Before asking the kernel, each attach checks
+ * what it can (feature present, tracepoint exists, function exists) so the
+ * error says what is wrong and what to use instead. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
+#include <bpf/libbpf.h>
+#include "lt.h"
+#include "kfeatures.h"
+#include "ksym.h"
+#include <stdbool.h>
+
+struct lt_link {
+	struct bpf_link **links;
+	int n;
+	char desc[256];
+};
+
+static struct lt_link *link_check(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, LT_LINK_MT);
+}
+
+/* Push a new link owning `links` (taken over), keeping object obj_idx alive. */
+static void link_push(lua_State *L, int obj_idx, struct bpf_link **links,
+		      int n, const char *desc)
+{
+	struct lt_link *lk = lua_newuserdata(L, sizeof(*lk));
+	lk->links = links;
+	lk->n = n;
+	snprintf(lk->desc, sizeof(lk->desc), "%s", desc);
+	luaL_getmetatable(L, LT_LINK_MT);
+	lua_setmetatable(L, -2);
+	lt_keep_alive(L, obj_idx);
+}
+
+static void link_push_one(lua_State *L, int obj_idx, struct bpf_link *l,
+			  const char *desc)
+{
+	struct bpf_link **v = malloc(sizeof(*v));
+	if (!v) {
+		bpf_link__destroy(l);
+		lt_fail(L, "attach", desc, ENOMEM, NULL);
+	}
+	v[0] = l;
+	link_push(L, obj_idx, v, 1, desc);
+}
+
+static int link_close(lua_State *L)
+{
+	struct lt_link *lk = link_check(L, 1);
+	for (int i = 0; i < lk->n; i++)
+		bpf_link__destroy(lk->links[i]);
+	free(lk->links);
+	lk->links = NULL;
+	lk->n = 0;
+	return 0;
+}
+
+static int link_tostring(lua_State *L)
+{
+	struct lt_link *lk = link_check(L, 1);
+	lua_pushfstring(L, "link %s%s", lk->desc, lk->links ? "" : " (closed)");
+	return 1;
+}
+
+static int link_describe(lua_State *L)
+{
+	lua_pushstring(L, link_check(L, 1)->desc);
+	return 1;
+}
+
+/* link:count(): kernel attachments held (0 once closed). */
+static int link_count(lua_State *L)
+{
+	lua_pushinteger(L, link_check(L, 1)->n);
+	return 1;
+}
+
+static int opt_int(lua_State *L, int idx, const char *k, int def)
+{
+	if (!lua_istable(L, idx))
+		return def;
+	lua_getfield(L, idx, k);
+	int v = lua_isnil(L, -1) ? def : (int)luaL_checknumber(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static long long opt_ll(lua_State *L, int idx, const char *k, long long def)
+{
+	if (!lua_istable(L, idx))
+		return def;
+	lua_getfield(L, idx, k);
+	long long v = lua_isnil(L, -1) ? def : (long long)luaL_checknumber(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+static const char *opt_str(lua_State *L, int idx, const char *k)
+{
+	if (!lua_istable(L, idx))
+		return NULL;
+	lua_getfield(L, idx, k);
+	const char *v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+	lua_pop(L, 1); /* still anchored by the options table */
+	return v;
+}
+
+/* core.attach_tracepoint(obj, prog, category, event) */
+static int l_attach_tracepoint(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	const char *cat = luaL_checkstring(L, 3), *ev = luaL_checkstring(L, 4);
+	char desc[256];
+	snprintf(desc, sizeof(desc), "tracepoint %s:%s", cat, ev);
+	if (!lt_tracepoint_exists(cat, ev)) {
+		char hint[128];
+		snprintf(hint, sizeof(hint), "list them with luatrace -l '%s:*'", cat);
+		return lt_fail(L, "attach", desc, ENOENT, hint);
+	}
+	lt_log_reset();
+	struct bpf_link *l = bpf_program__attach_tracepoint(p, cat, ev);
+	int err = libbpf_get_error(l);
+	if (err)
+		return lt_fail(L, "attach", desc, err, NULL);
+	link_push_one(L, 1, l, desc);
+	return 1;
+}
+
+/* core.attach_raw_tracepoint(obj, prog, name) */
+static int l_attach_raw_tracepoint(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	const char *name = luaL_checkstring(L, 3);
+	char desc[256];
+	snprintf(desc, sizeof(desc), "raw tracepoint %s", name);
+	lt_log_reset();
+	struct bpf_link *l = bpf_program__attach_raw_tracepoint(p, name);
+	int err = libbpf_get_error(l);
+	if (err)
+		return lt_fail(L, "attach", desc, err,
+			       -err == ENOENT ? "no such raw tracepoint" : NULL);
+	link_push_one(L, 1, l, desc);
+	return 1;
+}
+
+/* core.attach_trace(obj, prog): tp_btf, fentry, fexit (and fmod_ret): the
+ * target was fixed at load (section name or set_attach_target). */
+static int l_attach_trace(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	char desc[256];
+	snprintf(desc, sizeof(desc), "%s", bpf_program__section_name(p));
+	lt_log_reset();
+	struct bpf_link *l = bpf_program__attach_trace(p);
+	int err = libbpf_get_error(l);
+	if (err) {
+		const char *hint = NULL;
+		if (!strncmp(desc, "fentry", 6) || !strncmp(desc, "fexit", 5))
+			hint = lt_has_fentry() ? NULL :
+				"fentry/fexit are not available in this kernel; "
+				"use a kprobe or a tracepoint";
+		return lt_fail(L, "attach", desc, err, hint);
+	}
+	link_push_one(L, 1, l, desc);
+	return 1;
+}
+
+/* core.attach_kprobe(obj, prog, func, {retprobe=, offset=}) */
+static int l_attach_kprobe(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	const char *func = luaL_checkstring(L, 3);
+	int ret = 0;
+	if (lua_istable(L, 4)) {
+		lua_getfield(L, 4, "retprobe");
+		ret = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	long long off = opt_ll(L, 4, "offset", 0);
+	char desc[256];
+	snprintf(desc, sizeof(desc), "%s %s", ret ? "kretprobe" : "kprobe", func);
+	if (!lt_has_kprobes())
+		return lt_failf(L, "attach %s: kprobes are not available in this "
+				"kernel (no kprobe PMU and no kprobe_events); use a "
+				"tracepoint%s", desc,
+				lt_has_fentry() ? " or fentry/fexit" : "");
+	if (!lt_ksym_exists(func)) {
+		char hint[256];
+		lt_ksym_suggest(func, hint, sizeof(hint));
+		return lt_failf(L, "attach %s: no such kernel function%s%s", desc,
+				*hint ? "; did you mean " : "", hint);
+	}
+	LIBBPF_OPTS(bpf_kprobe_opts, opts, .retprobe = ret, .offset = off);
+	lt_log_reset();
+	struct bpf_link *l = bpf_program__attach_kprobe_opts(p, func, &opts);
+	int err = libbpf_get_error(l);
+	if (err)
+		return lt_fail(L, "attach", desc, err,
+			       -err == ENOENT || -err == EINVAL ?
+				       "the function may be inlined or blacklisted "
+				       "for kprobes" : NULL);
+	link_push_one(L, 1, l, desc);
+	return 1;
+}
+
+/* core.attach_uprobe(obj, prog, path, {sym=, offset=, pid=, retprobe=}) */
+static int l_attach_uprobe(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	const char *path = luaL_checkstring(L, 3);
+	luaL_checktype(L, 4, LUA_TTABLE);
+	const char *sym = opt_str(L, 4, "sym");
+	long long off = opt_ll(L, 4, "offset", 0);
+	int pid = opt_int(L, 4, "pid", -1);
+	lua_getfield(L, 4, "retprobe");
+	int ret = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	char desc[512];
+	if (sym)
+		snprintf(desc, sizeof(desc), "%s %s:%s", ret ? "uretprobe" : "uprobe",
+			 path, sym);
+	else
+		snprintf(desc, sizeof(desc), "%s %s:0x%llx",
+			 ret ? "uretprobe" : "uprobe", path, off);
+	if (access(path, R_OK) != 0)
+		return lt_fail(L, "attach", desc, errno, "no such binary or library");
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = sym);
+	lt_log_reset();
+	struct bpf_link *l =
+		bpf_program__attach_uprobe_opts(p, pid, path, off, &opts);
+	int err = libbpf_get_error(l);
+	if (err) {
+		if (sym && -err == ENOENT)
+			return lt_failf(L, "attach %s: no such function symbol %s "
+					"in %s", desc, sym, path);
+		return lt_fail(L, "attach", desc, err, NULL);
+	}
+	link_push_one(L, 1, l, desc);
+	return 1;
+}
+
+/* core.attach_usdt(obj, prog, path, provider, name, {pid=, cookie=}) */
+static int l_attach_usdt(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	const char *path = luaL_checkstring(L, 3);
+	const char *prov = luaL_checkstring(L, 4);
+	const char *name = luaL_checkstring(L, 5);
+	int pid = opt_int(L, 6, "pid", -1);
+	long long cookie = opt_ll(L, 6, "cookie", 0);
+	char desc[512];
+	snprintf(desc, sizeof(desc), "usdt %s:%s:%s", path, prov, name);
+	if (access(path, R_OK) != 0)
+		return lt_fail(L, "attach", desc, errno, "no such binary or library");
+	LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = cookie);
+	lt_log_reset();
+	struct bpf_link *l =
+		bpf_program__attach_usdt(p, pid, path, prov, name, &opts);
+	int err = libbpf_get_error(l);
+	if (err) {
+		if (-err == ENOENT)
+			return lt_failf(L, "attach %s: no such USDT probe in %s (list "
+					"them with luatrace -l 'usdt:%s:*')", desc, path,
+					path);
+		return lt_fail(L, "attach", desc, err, NULL);
+	}
+	link_push_one(L, 1, l, desc);
+	return 1;
+}
+
+static int perf_open(struct perf_event_attr *a, int pid, int cpu)
+{
+	return syscall(__NR_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* core.attach_perf_event(obj, prog, {type=, config=, period=|freq=, pid=,
+ * cpu=}): without pid and cpu, one event per online CPU. */
+static int l_attach_perf_event(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	struct perf_event_attr a;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = opt_int(L, 3, "type", PERF_TYPE_SOFTWARE);
+	a.config = opt_ll(L, 3, "config", PERF_COUNT_SW_CPU_CLOCK);
+	long long freq = opt_ll(L, 3, "freq", 0);
+	long long period = opt_ll(L, 3, "period", 0);
+	if (freq && period)
+		return luaL_argerror(L, 3, "give freq or period, not both");
+	if (freq) {
+		a.freq = 1;
+		a.sample_freq = freq;
+	} else {
+		a.sample_period = period ? period : 1000000;
+	}
+	int pid = opt_int(L, 3, "pid", -1);
+	int cpu = opt_int(L, 3, "cpu", -1);
+	char desc[256];
+	snprintf(desc, sizeof(desc), "perf_event type %u config %llu%s", a.type,
+		 (unsigned long long)a.config,
+		 pid >= 0 ? " for a pid" : cpu >= 0 ? " on a CPU" : " on every CPU");
+	bool *online = NULL;
+	int ncpu = 1;
+	if (pid < 0 && cpu < 0) {
+		int err = parse_cpu_mask_file("/sys/devices/system/cpu/online",
+					      &online, &ncpu);
+		if (err)
+			return lt_fail(L, "attach", desc, err, "reading online CPUs");
+	}
+	struct bpf_link **links = calloc(ncpu, sizeof(*links));
+	int n = 0;
+	for (int c = 0; c < ncpu; c++) {
+		if (online && !online[c])
+			continue;
+		int fd = perf_open(&a, pid, online ? c : cpu);
+		if (fd < 0) {
+			int err = errno;
+			for (int i = 0; i < n; i++)
+				bpf_link__destroy(links[i]);
+			free(links);
+			free(online);
+			const char *hint = NULL;
+			if (a.type == PERF_TYPE_HARDWARE && (err == ENOENT ||
+							     err == EOPNOTSUPP))
+				hint = "hardware perf events are not available here "
+				       "(a VM?); use the software cpu-clock event";
+			else if (err == ESRCH)
+				hint = "no such process";
+			return lt_fail(L, "attach", desc, err, hint);
+		}
+		lt_log_reset();
+		struct bpf_link *l = bpf_program__attach_perf_event(p, fd);
+		int err = libbpf_get_error(l);
+		if (err) {
+			close(fd);
+			for (int i = 0; i < n; i++)
+				bpf_link__destroy(links[i]);
+			free(links);
+			free(online);
+			return lt_fail(L, "attach", desc, err, NULL);
+		}
+		links[n++] = l;
+	}
+	free(online);
+	link_push(L, 1, links, n, desc);
+	return 1;
+}
+
+void lt_open_link(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"close", link_close},
+		{"count", link_count},
+		{"describe", link_describe},
+		{"__gc", link_close},
+		{"__tostring", link_tostring},
+		{NULL, NULL},
+	};
+	static const luaL_Reg fns[] = {
+		{"attach_tracepoint", l_attach_tracepoint},
+		{"attach_raw_tracepoint", l_attach_raw_tracepoint},
+		{"attach_trace", l_attach_trace},
+		{"attach_kprobe", l_attach_kprobe},
+		{"attach_uprobe", l_attach_uprobe},
+		{"attach_usdt", l_attach_usdt},
+		{"attach_perf_event", l_attach_perf_event},
+		{NULL, NULL},
+	};
+	lt_new_metatable(L, LT_LINK_MT, methods);
+	lt_setfuncs(L, fns);
+}

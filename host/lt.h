@@ -1,0 +1,70 @@
+/* lt.h: declarations shared by the host's C files.
+ *
+ * The host owns kernel objects (BPF objects, links, maps, event channels)
+ * and hands them to Lua as userdata; everything else is Lua's. */
+#ifndef LT_H
+#define LT_H
+
+#include <stddef.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+#define LT_VERSION "0.1.0"
+
+/* The kernel's internal "not supported" errno, which BPF syscalls leak. */
+#ifndef ENOTSUPP
+#define ENOTSUPP 524
+#endif
+
+/* Metatable names of the userdata types. */
+#define LT_OBJ_MT "luatrace.obj"
+#define LT_LINK_MT "luatrace.link"
+#define LT_MAP_MT "luatrace.map"
+#define LT_CHAN_MT "luatrace.chan"
+#define LT_POLLER_MT "luatrace.poller"
+#define LT_USYMS_MT "luatrace.usyms"
+
+/* err.c: errors that name the operation, the target and the cause. */
+int lt_fail(lua_State *L, const char *op, const char *target, int err,
+	    const char *hint);
+int lt_failf(lua_State *L, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void lt_log_init(int verbose);
+void lt_log_reset(void);
+const char *lt_log_text(void);
+const char *lt_verifier_log(void);
+int lt_verbose(void);
+
+/* sig.c: SIGINT/SIGTERM as a mode of the host. */
+void lt_sig_install(lua_State *L);
+int lt_sig_pipe_fd(void);
+int lt_sig_pending(void);
+void lt_sig_set_polling(int on);
+void lt_sig_reset(void);
+
+/* Registration of each area's functions into the core module table. */
+void lt_open_obj(lua_State *L);
+void lt_open_link(lua_State *L);
+void lt_open_map(lua_State *L);
+void lt_open_chan(lua_State *L);
+void lt_open_features(lua_State *L);
+void lt_open_btf(lua_State *L);
+void lt_open_ksym(lua_State *L);
+void lt_open_usym(lua_State *L);
+
+/* obj.c: access to an object from another area. */
+struct bpf_object;
+struct bpf_program;
+struct bpf_object *lt_check_obj(lua_State *L, int idx);
+struct bpf_program *lt_check_prog(lua_State *L, int obj_idx, int name_idx);
+int lt_map_fd(lua_State *L, int idx);
+
+/* Userdata helpers. */
+void lt_new_metatable(lua_State *L, const char *name, const luaL_Reg *methods);
+/* Keep the value at keep_idx alive as long as the userdata on top. */
+void lt_keep_alive(lua_State *L, int keep_idx);
+void lt_setfuncs(lua_State *L, const luaL_Reg *fns);
+
+int luaopen_luatrace_core(lua_State *L);
+
+#endif

@@ -1,0 +1,372 @@
+/* map.c: BPF maps: lookup, update, delete, next key, and whole-map reads
+ * in one call (BPF_MAP_LOOKUP_BATCH and its lookup-and-delete twin, with
+ * an iterating fallback where the kernel or map type lacks them).
+ *
+ * Keys and values cross into Lua as byte strings; Lua types them with FFI
+ * ctypes generated from the object's BTF. A batch returns all keys in one
+ * string and all values in another, so reading a 100k map is one C call. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lt.h"
+
+struct lt_map {
+	int fd;
+	enum bpf_map_type type;
+	unsigned key_size, value_size, vbytes, max_entries;
+	unsigned key_type_id, value_type_id;
+	char name[64];
+};
+
+static struct lt_map *map_check(lua_State *L, int idx)
+{
+	struct lt_map *m = luaL_checkudata(L, idx, LT_MAP_MT);
+	/* The owning object is in the environment: a closed object closed
+	 * our fd too. */
+	lua_getfenv(L, idx);
+	lua_rawgeti(L, -1, 1);
+	lt_check_obj(L, -1);
+	lua_pop(L, 2);
+	return m;
+}
+
+static bool is_percpu(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+static bool is_array(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       t == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+}
+
+/* obj:map(name) -> map */
+static int l_obj_map(lua_State *L)
+{
+	struct bpf_object *o = lt_check_obj(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	struct bpf_map *bm = bpf_object__find_map_by_name(o, name);
+	if (!bm)
+		return lt_failf(L, "find map %s: no such map in the object", name);
+	int fd = bpf_map__fd(bm);
+	if (fd < 0)
+		return lt_failf(L, "use map %s: the object is not loaded yet", name);
+	struct lt_map *m = lua_newuserdata(L, sizeof(*m));
+	memset(m, 0, sizeof(*m));
+	m->fd = fd;
+	m->type = bpf_map__type(bm);
+	m->key_size = bpf_map__key_size(bm);
+	m->value_size = bpf_map__value_size(bm);
+	m->max_entries = bpf_map__max_entries(bm);
+	m->key_type_id = bpf_map__btf_key_type_id(bm);
+	m->value_type_id = bpf_map__btf_value_type_id(bm);
+	m->vbytes = m->value_size;
+	if (is_percpu(m->type))
+		m->vbytes = ((m->value_size + 7) & ~7u) * libbpf_num_possible_cpus();
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	luaL_getmetatable(L, LT_MAP_MT);
+	lua_setmetatable(L, -2);
+	lt_keep_alive(L, 1);
+	return 1;
+}
+
+/* obj:maps() -> { {name=, type=}, ... } */
+static int l_obj_maps(lua_State *L)
+{
+	struct bpf_object *o = lt_check_obj(L, 1);
+	struct bpf_map *m;
+	int i = 0;
+	lua_newtable(L);
+	bpf_object__for_each_map(m, o) {
+		lua_createtable(L, 0, 3);
+		lua_pushstring(L, bpf_map__name(m));
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, libbpf_bpf_map_type_str(bpf_map__type(m)));
+		lua_setfield(L, -2, "type");
+		lua_pushboolean(L, bpf_map__is_internal(m));
+		lua_setfield(L, -2, "internal");
+		lua_rawseti(L, -2, ++i);
+	}
+	return 1;
+}
+
+static const char *check_bytes(lua_State *L, int idx, unsigned size,
+			       const char *what, struct lt_map *m)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, idx, &n);
+	if (n != size)
+		lt_failf(L, "%s of map %s: %zu bytes given, it has %u", what,
+			 m->name, n, size);
+	return s;
+}
+
+static int l_lookup(lua_State *L)
+{
+	struct lt_map *m = map_check(L, 1);
+	const char *k = check_bytes(L, 2, m->key_size, "key", m);
+	char stackbuf[256], *v = m->vbytes <= sizeof(stackbuf) ?
+					 stackbuf : malloc(m->vbytes);
+	if (!v)
+		return lt_fail(L, "lookup in map", m->name, ENOMEM, NULL);
+	int err = bpf_map_lookup_elem(m->fd, k, v);
+	if (err) {
+		err = errno;
+		if (v != stackbuf)
+			free(v);
+		if (err == ENOENT) {
+			lua_pushnil(L);
+			return 1;
+		}
+		return lt_fail(L, "lookup in map", m->name, err, NULL);
+	}
+	lua_pushlstring(L, v, m->vbytes);
+	if (v != stackbuf)
+		free(v);
+	return 1;
+}
+
+static int l_update(lua_State *L)
+{
+	struct lt_map *m = map_check(L, 1);
+	const char *k = check_bytes(L, 2, m->key_size, "key", m);
+	const char *v = check_bytes(L, 3, m->vbytes, "value", m);
+	__u64 flags = (__u64)luaL_optnumber(L, 4, BPF_ANY);
+	if (bpf_map_update_elem(m->fd, k, v, flags))
+		return lt_fail(L, "update map", m->name, errno,
+			       errno == E2BIG ? "the map is full" : NULL);
+	return 0;
+}
+
+/* map:delete(key) -> true, or false when the key was not there. */
+static int l_delete(lua_State *L)
+{
+	struct lt_map *m = map_check(L, 1);
+	const char *k = check_bytes(L, 2, m->key_size, "key", m);
+	if (bpf_map_delete_elem(m->fd, k)) {
+		if (errno == ENOENT) {
+			lua_pushboolean(L, 0);
+			return 1;
+		}
+		return lt_fail(L, "delete from map", m->name, errno,
+			       is_array(m->type) ? "array entries cannot be "
+						   "deleted; set them to zero" : NULL);
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* map:next_key([key]) -> the key after key (the first without), or nil. */
+static int l_next_key(lua_State *L)
+{
+	struct lt_map *m = map_check(L, 1);
+	const char *k = lua_isnoneornil(L, 2) ?
+				NULL : check_bytes(L, 2, m->key_size, "key", m);
+	char stackbuf[256], *nk = m->key_size <= sizeof(stackbuf) ?
+					  stackbuf : malloc(m->key_size);
+	if (!nk)
+		return lt_fail(L, "iterate map", m->name, ENOMEM, NULL);
+	if (bpf_map_get_next_key(m->fd, k, nk)) {
+		int err = errno;
+		if (nk != stackbuf)
+			free(nk);
+		if (err == ENOENT) {
+			lua_pushnil(L);
+			return 1;
+		}
+		return lt_fail(L, "iterate map", m->name, err, NULL);
+	}
+	lua_pushlstring(L, nk, m->key_size);
+	if (nk != stackbuf)
+		free(nk);
+	return 1;
+}
+
+/* Read every entry by get_next_key + lookup (and delete) into keys/vals.
+ * Returns the count or -errno. */
+static long iterate_all(struct lt_map *m, char *keys, char *vals, bool del)
+{
+	long n = 0;
+	char *prev = NULL;
+	while (n < m->max_entries) {
+		char *k = keys + (size_t)n * m->key_size;
+		if (bpf_map_get_next_key(m->fd, prev, k)) {
+			if (errno == ENOENT)
+				break;
+			return -errno;
+		}
+		if (bpf_map_lookup_elem(m->fd, k, vals + (size_t)n * m->vbytes)) {
+			if (errno == ENOENT) /* deleted meanwhile */
+				continue;
+			return -errno;
+		}
+		prev = k;
+		n++;
+	}
+	if (del) {
+		for (long i = 0; i < n; i++) {
+			char *k = keys + (size_t)i * m->key_size;
+			if (is_array(m->type)) {
+				char *zero = calloc(1, m->vbytes);
+				if (!zero)
+					return -ENOMEM;
+				bpf_map_update_elem(m->fd, k, zero, BPF_ANY);
+				free(zero);
+			} else {
+				bpf_map_delete_elem(m->fd, k);
+			}
+		}
+	}
+	return n;
+}
+
+/* Read the whole map with the batch syscalls. Returns the count or
+ * -errno; -EINVAL/-ENOTSUPP mean the kernel or map type lacks them. */
+static long batch_all(struct lt_map *m, char *keys, char *vals, bool del)
+{
+	__u64 in_tok = 0, out_tok = 0;
+	bool first = true;
+	long n = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	for (;;) {
+		__u32 count = m->max_entries - n;
+		if (!count)
+			break;
+		int err = (del ? bpf_map_lookup_and_delete_batch :
+				 bpf_map_lookup_batch)(
+			m->fd, first ? NULL : &in_tok, &out_tok,
+			keys + (size_t)n * m->key_size,
+			vals + (size_t)n * m->vbytes, &count, &opts);
+		err = err ? errno : 0;
+		if (err && err != ENOENT)
+			return -err;
+		n += count;
+		if (err == ENOENT)
+			break;
+		in_tok = out_tok;
+		first = false;
+	}
+	return n;
+}
+
+static int read_all(lua_State *L, bool del)
+{
+	struct lt_map *m = map_check(L, 1);
+	bool iterate = false;
+	if (lua_istable(L, 2)) {
+		lua_getfield(L, 2, "iterate");
+		iterate = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	char *keys = malloc((size_t)m->max_entries * m->key_size + 1);
+	char *vals = malloc((size_t)m->max_entries * m->vbytes + 1);
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return lt_fail(L, "read map", m->name, ENOMEM, NULL);
+	}
+	long n = -EINVAL;
+	bool batched = false;
+	if (!iterate && m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
+	    m->type != BPF_MAP_TYPE_RINGBUF) {
+		n = batch_all(m, keys, vals, del);
+		batched = n >= 0;
+	}
+	if (n == -EINVAL || n == -ENOTSUPP || n == -EOPNOTSUPP || n == -EPERM)
+		n = iterate_all(m, keys, vals, del);
+	if (n < 0) {
+		free(keys);
+		free(vals);
+		return lt_fail(L, del ? "read and clear map" : "read map", m->name,
+			       -n, NULL);
+	}
+	lua_pushlstring(L, keys, (size_t)n * m->key_size);
+	lua_pushlstring(L, vals, (size_t)n * m->vbytes);
+	lua_pushinteger(L, n);
+	lua_pushboolean(L, batched);
+	free(keys);
+	free(vals);
+	return 4;
+}
+
+/* map:read_all([{iterate=true}]) -> keys, values, count, batched */
+static int l_read_all(lua_State *L)
+{
+	return read_all(L, false);
+}
+
+/* map:take_all([{iterate=true}]) -> keys, values, count, batched: read and
+ * delete (arrays: zero) every entry. */
+static int l_take_all(lua_State *L)
+{
+	return read_all(L, true);
+}
+
+static int l_info(lua_State *L)
+{
+	struct lt_map *m = map_check(L, 1);
+	lua_createtable(L, 0, 10);
+	lua_pushstring(L, m->name);
+	lua_setfield(L, -2, "name");
+	lua_pushstring(L, libbpf_bpf_map_type_str(m->type));
+	lua_setfield(L, -2, "type");
+	lua_pushinteger(L, m->key_size);
+	lua_setfield(L, -2, "key_size");
+	lua_pushinteger(L, m->value_size);
+	lua_setfield(L, -2, "value_size");
+	lua_pushinteger(L, m->vbytes);
+	lua_setfield(L, -2, "value_bytes");
+	lua_pushinteger(L, m->max_entries);
+	lua_setfield(L, -2, "max_entries");
+	lua_pushinteger(L, m->key_type_id);
+	lua_setfield(L, -2, "key_type_id");
+	lua_pushinteger(L, m->value_type_id);
+	lua_setfield(L, -2, "value_type_id");
+	lua_pushboolean(L, is_percpu(m->type));
+	lua_setfield(L, -2, "percpu");
+	lua_pushinteger(L, m->fd);
+	lua_setfield(L, -2, "fd");
+	return 1;
+}
+
+int lt_map_fd(lua_State *L, int idx)
+{
+	return map_check(L, idx)->fd;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct lt_map *m = luaL_checkudata(L, 1, LT_MAP_MT);
+	lua_pushfstring(L, "BPF map %s", m->name);
+	return 1;
+}
+
+void lt_open_map(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"lookup", l_lookup},
+		{"update", l_update},
+		{"delete", l_delete},
+		{"next_key", l_next_key},
+		{"read_all", l_read_all},
+		{"take_all", l_take_all},
+		{"info", l_info},
+		{"__tostring", l_tostring},
+		{NULL, NULL},
+	};
+	static const luaL_Reg obj_methods[] = {
+		{"map", l_obj_map},
+		{"maps", l_obj_maps},
+		{NULL, NULL},
+	};
+	lt_new_metatable(L, LT_MAP_MT, methods);
+	luaL_getmetatable(L, LT_OBJ_MT);
+	lt_setfuncs(L, obj_methods);
+	lua_pop(L, 1);
+}

@@ -1,0 +1,362 @@
+/* obj.c: BPF objects: open (file or memory), set globals, load, inspect.
+ *
+ * The object userdata owns the bpf_object. Links and maps keep it alive
+ * through their environment tables; close() is idempotent and __gc is the
+ * backstop. A failed load carries the verifier's reason and a hint. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "lt.h"
+#include "kfeatures.h"
+
+struct lt_obj {
+	struct bpf_object *o;
+	int loaded;
+	char name[128];
+};
+
+static struct lt_obj *obj_check(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, LT_OBJ_MT);
+}
+
+struct bpf_object *lt_check_obj(lua_State *L, int idx)
+{
+	struct lt_obj *ob = obj_check(L, idx);
+	if (!ob->o)
+		lt_failf(L, "use of BPF object %s: it is closed", ob->name);
+	return ob->o;
+}
+
+struct bpf_program *lt_check_prog(lua_State *L, int obj_idx, int name_idx)
+{
+	struct bpf_object *o = lt_check_obj(L, obj_idx);
+	const char *name = luaL_checkstring(L, name_idx);
+	struct bpf_program *p = bpf_object__find_program_by_name(o, name);
+	if (!p) {
+		struct lt_obj *ob = obj_check(L, obj_idx);
+		lt_failf(L, "find program %s in %s: no such program", name,
+			 ob->name);
+	}
+	return p;
+}
+
+static struct lt_obj *obj_push(lua_State *L, struct bpf_object *o,
+			       const char *name)
+{
+	struct lt_obj *ob = lua_newuserdata(L, sizeof(*ob));
+	memset(ob, 0, sizeof(*ob));
+	ob->o = o;
+	snprintf(ob->name, sizeof(ob->name), "%s", name);
+	luaL_getmetatable(L, LT_OBJ_MT);
+	lua_setmetatable(L, -2);
+	return ob;
+}
+
+static int open_error(lua_State *L, const char *what, int err)
+{
+	const char *hint = NULL;
+	if (err == ENOENT)
+		hint = "check the path";
+	else if (err == EINVAL || err == ENOEXEC || err == EPROTO)
+		hint = "not a BPF ELF object; build it with clang -target bpf";
+	return lt_fail(L, "open BPF object", what, err, hint);
+}
+
+/* core.open_file(path) -> obj */
+static int l_open_file(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	lt_log_reset();
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	int err = libbpf_get_error(o);
+	if (err)
+		return open_error(L, path, -err);
+	obj_push(L, o, path);
+	return 1;
+}
+
+/* core.open_mem(bytes, name) -> obj */
+static int l_open_mem(lua_State *L)
+{
+	size_t n;
+	const char *buf = luaL_checklstring(L, 1, &n);
+	const char *name = luaL_optstring(L, 2, "memory");
+	char oname[64];
+	/* libbpf derives map names from the object name: keep it short. */
+	snprintf(oname, sizeof(oname), "%s", name);
+	for (char *c = oname; *c; c++)
+		if (*c == '.' || *c == '/' || *c == '-')
+			*c = '_';
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = oname);
+	lt_log_reset();
+	struct bpf_object *o = bpf_object__open_mem(buf, n, &opts);
+	int err = libbpf_get_error(o);
+	if (err)
+		return open_error(L, name, -err);
+	obj_push(L, o, name);
+	return 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Find global variable `name` in the object's data sections: its map,
+ * offset and size. */
+static int find_global(struct bpf_object *o, const char *name,
+		       struct bpf_map **mapp, __u32 *off, __u32 *size)
+{
+	struct btf *btf = bpf_object__btf(o);
+	if (!btf)
+		return -ENOENT;
+	int n = btf__type_cnt(btf);
+	for (int id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		if (!btf_is_datasec(t))
+			continue;
+		const char *sec = btf__name_by_offset(btf, t->name_off);
+		const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+		for (int i = 0; i < btf_vlen(t); i++, vs++) {
+			const struct btf_type *v = btf__type_by_id(btf, vs->type);
+			if (strcmp(btf__name_by_offset(btf, v->name_off), name))
+				continue;
+			struct bpf_map *m;
+			bpf_object__for_each_map(m, o) {
+				if (bpf_map__is_internal(m) &&
+				    ends_with(bpf_map__name(m), sec)) {
+					*mapp = m;
+					*off = vs->offset;
+					*size = vs->size;
+					return 0;
+				}
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* obj:set_global(name, value): before load, set a global (const volatile
+ * rodata, data or bss). value is a number (stored as an integer of the
+ * variable's size), a boolean, or a string of exactly its size. */
+static int l_set_global(lua_State *L)
+{
+	struct lt_obj *ob = obj_check(L, 1);
+	struct bpf_object *o = lt_check_obj(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	struct bpf_map *m;
+	__u32 off, size;
+	if (ob->loaded)
+		return lt_failf(L, "set global %s of %s: the object is already "
+				"loaded (set globals before load)", name, ob->name);
+	if (find_global(o, name, &m, &off, &size))
+		return lt_failf(L, "set global %s of %s: no such global variable",
+				name, ob->name);
+	size_t mapsz;
+	char *data = (char *)bpf_map__initial_value(m, &mapsz);
+	if (!data || off + size > mapsz)
+		return lt_failf(L, "set global %s of %s: no initial data", name,
+				ob->name);
+	switch (lua_type(L, 3)) {
+	case LUA_TNUMBER:
+	case LUA_TBOOLEAN: {
+		long long v = lua_type(L, 3) == LUA_TBOOLEAN ?
+				      lua_toboolean(L, 3) :
+				      (long long)lua_tonumber(L, 3);
+		if (size != 1 && size != 2 && size != 4 && size != 8)
+			return lt_failf(L, "set global %s of %s: a number does "
+					"not fit its %u bytes", name, ob->name, size);
+		/* Little-endian host: the low bytes are the value. */
+		memcpy(data + off, &v, size);
+		break;
+	}
+	case LUA_TSTRING: {
+		size_t n;
+		const char *s = lua_tolstring(L, 3, &n);
+		if (n > size)
+			return lt_failf(L, "set global %s of %s: %zu bytes given, "
+					"the variable has %u", name, ob->name, n, size);
+		memset(data + off, 0, size);
+		memcpy(data + off, s, n);
+		break;
+	}
+	default:
+		return luaL_argerror(L, 3, "number, boolean or string expected");
+	}
+	return 0;
+}
+
+/* The verifier's reason: the last line of its log that is not a summary. */
+static void verifier_reason(const char *log, char *out, size_t n)
+{
+	out[0] = 0;
+	if (!log)
+		return;
+	const char *p = log, *best = NULL;
+	size_t bestlen = 0;
+	while (*p) {
+		const char *e = strchrnul(p, '\n');
+		size_t len = e - p;
+		if (len && strncmp(p, "processed ", 10) &&
+		    strncmp(p, "verification time", 17) &&
+		    strncmp(p, "stack depth", 11) &&
+		    strncmp(p, "-- END", 6)) {
+			best = p;
+			bestlen = len;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (best)
+		snprintf(out, n, "%.*s", (int)bestlen, best);
+}
+
+static const char *verifier_hint(const char *reason, int err,
+				 enum bpf_prog_type type)
+{
+	if (strstr(reason, "invalid mem access") ||
+	    strstr(reason, "invalid bpf_context access"))
+		return "read kernel memory with bpf_probe_read_kernel() or "
+		       "BPF_CORE_READ()";
+	if (strstr(reason, "back-edge") || strstr(reason, "infinite loop") ||
+	    strstr(reason, "too large") || strstr(reason, "BPF program is too"))
+		return "bound every loop with a constant or use bpf_loop()";
+	if (strstr(reason, "stack") &&
+	    (strstr(reason, "size") || strstr(reason, "limit")))
+		return "the BPF stack holds 512 bytes; use a per-CPU array as "
+		       "scratch space";
+	if (strstr(reason, "unknown func") || strstr(reason, "not allowed") ||
+	    strstr(reason, "cannot call"))
+		return "this helper is not allowed for this program type";
+	if (type == BPF_PROG_TYPE_TRACING && (err == EPERM || err == EACCES ||
+					      err == ENOTSUPP || err == EINVAL))
+		return "fentry/fexit programs are refused by this kernel "
+		       "(has_fentry() is false); use a kprobe or a tracepoint";
+	if (err == EPERM)
+		return "loading BPF needs root or CAP_BPF with CAP_PERFMON";
+	return NULL;
+}
+
+static int l_load(lua_State *L)
+{
+	struct lt_obj *ob = obj_check(L, 1);
+	struct bpf_object *o = lt_check_obj(L, 1);
+	if (ob->loaded)
+		return 0;
+	if (!lt_has_bpf_caps())
+		return lt_failf(L, "load BPF object %s: permission denied (luatrace "
+				"needs root, or CAP_BPF with CAP_PERFMON)", ob->name);
+	lt_log_reset();
+	int err = bpf_object__load(o);
+	if (!err) {
+		ob->loaded = 1;
+		return 0;
+	}
+	err = -err;
+	/* Name the program that failed, if libbpf said which. */
+	char progname[128] = "";
+	enum bpf_prog_type type = BPF_PROG_TYPE_UNSPEC;
+	const char *log = lt_log_text();
+	const char *pp = strstr(log, "prog '");
+	if (pp && sscanf(pp, "prog '%127[^']'", progname) == 1) {
+		struct bpf_program *p =
+			bpf_object__find_program_by_name(o, progname);
+		if (p)
+			type = bpf_program__type(p);
+	}
+	char reason[512];
+	verifier_reason(lt_verifier_log(), reason, sizeof(reason));
+	const char *hint = verifier_hint(reason, err, type);
+	char target[512];
+	snprintf(target, sizeof(target), "%s%s%s", ob->name,
+		 *progname ? " program " : "", progname);
+	if (*reason) {
+		lua_pushfstring(L, "load BPF object %s: %s: verifier: %s%s%s%s",
+				target, strerror(err), reason, hint ? " (" : "",
+				hint ? hint : "", hint ? ")" : "");
+		return lua_error(L);
+	}
+	if (err == EPERM && !hint)
+		hint = "loading BPF needs root or CAP_BPF with CAP_PERFMON";
+	return lt_fail(L, "load BPF object", target, err, hint);
+}
+
+static int l_programs(lua_State *L)
+{
+	struct bpf_object *o = lt_check_obj(L, 1);
+	struct bpf_program *p;
+	int i = 0;
+	lua_newtable(L);
+	bpf_object__for_each_program(p, o) {
+		lua_createtable(L, 0, 3);
+		lua_pushstring(L, bpf_program__name(p));
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, bpf_program__section_name(p));
+		lua_setfield(L, -2, "section");
+		lua_pushstring(L, libbpf_bpf_prog_type_str(bpf_program__type(p)));
+		lua_setfield(L, -2, "type");
+		lua_rawseti(L, -2, ++i);
+	}
+	return 1;
+}
+
+/* obj:set_autoload(prog, bool): programs left out of the load. */
+static int l_set_autoload(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	int err = bpf_program__set_autoload(p, lua_toboolean(L, 3));
+	if (err)
+		return lt_fail(L, "set autoload of", bpf_program__name(p), err, NULL);
+	return 0;
+}
+
+static int l_close(lua_State *L)
+{
+	struct lt_obj *ob = obj_check(L, 1);
+	if (ob->o) {
+		bpf_object__close(ob->o);
+		ob->o = NULL;
+	}
+	return 0;
+}
+
+static int l_name(lua_State *L)
+{
+	lua_pushstring(L, obj_check(L, 1)->name);
+	return 1;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct lt_obj *ob = obj_check(L, 1);
+	lua_pushfstring(L, "BPF object %s%s", ob->name,
+			ob->o ? (ob->loaded ? " (loaded)" : "") : " (closed)");
+	return 1;
+}
+
+void lt_open_obj(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"set_global", l_set_global},
+		{"set_autoload", l_set_autoload},
+		{"load", l_load},
+		{"programs", l_programs},
+		{"name", l_name},
+		{"close", l_close},
+		{"__gc", l_close},
+		{"__tostring", l_tostring},
+		{NULL, NULL},
+	};
+	static const luaL_Reg fns[] = {
+		{"open_file", l_open_file},
+		{"open_mem", l_open_mem},
+		{NULL, NULL},
+	};
+	lt_new_metatable(L, LT_OBJ_MT, methods);
+	lt_setfuncs(L, fns);
+}

@@ -1,0 +1,116 @@
+/* sig.c: SIGINT/SIGTERM stop tracing, not the process.
+ *
+ * A signal sets a flag and writes a byte to a self-pipe that every poller
+ * watches, so a script blocked in poll() sees the wait end and goes on to
+ * its cleanup (END handlers, printing maps, detaching). When no poll is
+ * running (a CPU-bound Lua loop) the handler also arms a Lua hook that
+ * raises "interrupted" at the next instruction, as lua.c does. LuaJIT
+ * never checks hooks inside a compiled trace, so a pure-Lua loop may not
+ * see it: if the hook has not fired within STOP_GRACE_S seconds (or a
+ * second signal comes first), the process exits at once. That is safe for
+ * the kernel: every attachment is fd-owned and dies with the process.
+ * The interactive console can reset the flag and keep its session. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include "lt.h"
+
+static lua_State *sig_L;
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t sig_pending;
+static volatile sig_atomic_t sig_polling;
+static volatile sig_atomic_t sig_hook_armed;
+
+#define STOP_GRACE_S 2
+
+static void hard_stop(void)
+{
+	static const char msg[] = "luatrace: interrupted (the script did not "
+				  "stop in time; its probes are released with the "
+				  "process)\n";
+	ssize_t r = write(2, msg, sizeof(msg) - 1);
+	(void)r;
+	_exit(130);
+}
+
+static void alarm_handler(int signo)
+{
+	(void)signo;
+	if (sig_hook_armed)
+		hard_stop();
+}
+
+static void sig_stop_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	sig_hook_armed = 0;
+	alarm(0);
+	lua_sethook(L, NULL, 0, 0);
+	luaL_error(L, "interrupted");
+}
+
+static void sig_handler(int signo)
+{
+	int saved = errno;
+	int again = sig_pending != 0;
+	sig_pending = signo;
+	if (sig_pipe[1] >= 0) {
+		char c = 1;
+		ssize_t r = write(sig_pipe[1], &c, 1);
+		(void)r;
+	}
+	if (again && sig_hook_armed)
+		hard_stop();
+	if (sig_L && (!sig_polling || again)) {
+		sig_hook_armed = 1;
+		alarm(STOP_GRACE_S);
+		lua_sethook(sig_L, sig_stop_hook,
+			    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+	}
+	errno = saved;
+}
+
+void lt_sig_install(lua_State *L)
+{
+	struct sigaction sa;
+	sig_L = L;
+	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		sig_pipe[0] = sig_pipe[1] = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = alarm_handler;
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+int lt_sig_pipe_fd(void)
+{
+	return sig_pipe[0];
+}
+
+int lt_sig_pending(void)
+{
+	return sig_pending;
+}
+
+void lt_sig_set_polling(int on)
+{
+	sig_polling = on;
+}
+
+void lt_sig_reset(void)
+{
+	char buf[64];
+	while (sig_pipe[0] >= 0 && read(sig_pipe[0], buf, sizeof(buf)) > 0)
+		;
+	sig_pending = 0;
+	sig_hook_armed = 0;
+	alarm(0);
+	if (sig_L)
+		lua_sethook(sig_L, NULL, 0, 0);
+}

@@ -1,0 +1,84 @@
+-- luatrace.maps: whole-map reads decoded through FFI ctypes. One C call
+-- returns every key and value as two byte strings (batch syscall, or
+-- iteration where the kernel lacks it); Lua slices them with casts.
+local ffi = require "ffi"
+local types = require "luatrace.types"
+local core = require "luatrace.core"
+
+local M = {}
+local u8p = ffi.typeof("const uint8_t *")
+
+-- Types of a map's key and value from its BTF (BTF-defined maps carry them).
+function M.key_value_types(obj, map)
+  local info = map:info()
+  if info.key_type_id == 0 or info.value_type_id == 0 then
+    error(("decode map %s: it has no BTF key/value types (define it with "
+      .. "__type(key, ...) and __type(value, ...))"):format(info.name), 2)
+  end
+  return types.ctype(obj, info.key_type_id), types.ctype(obj, info.value_type_id)
+end
+
+-- 64-bit integers become Lua numbers when they fit in 2^53 exactly, and
+-- stay uint64_t/int64_t cdata otherwise; structs and arrays stay cdata.
+local u64, i64 = ffi.typeof("uint64_t"), ffi.typeof("int64_t")
+local LIMIT = 2 ^ 53
+function M.scalar(v)
+  if type(v) == "cdata" then
+    if ffi.istype(u64, v) then
+      if v < LIMIT then return tonumber(v) end
+    elseif ffi.istype(i64, v) then
+      if v < LIMIT and v > -LIMIT then return tonumber(v) end
+    end
+  end
+  return v
+end
+
+-- Copy size bytes at p into a fresh value of ctype ct (boxed so scalars
+-- come back as Lua values and structs as cdata).
+local function decode(ct, p, size)
+  local box = ffi.new(ffi.typeof("$[1]", ct))
+  ffi.copy(box, p, size)
+  return M.scalar(box[0])
+end
+M.decode = decode
+
+-- Read the map: returns an array of {key, value} (values of per-CPU maps
+-- are Lua arrays indexed by CPU, 1-based), the count, and whether the
+-- batch syscall was used. opts.iterate forces the fallback path;
+-- opts.take deletes what it reads.
+function M.read(obj, map, opts)
+  opts = opts or {}
+  local kt, vt = M.key_value_types(obj, map)
+  local info = map:info()
+  local keys, vals, n, batched
+  if opts.take then
+    keys, vals, n, batched = map:take_all(opts)
+  else
+    keys, vals, n, batched = map:read_all(opts)
+  end
+  local ks, vs, vstride = info.key_size, info.value_size, info.value_bytes
+  local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
+  local out = {}
+  if info.percpu then
+    -- Per-CPU values are 8-byte aligned slots, one per possible CPU.
+    local ncpu, slot = core.possible_cpus(), math.floor((vs + 7) / 8) * 8
+    for i = 0, n - 1 do
+      local per = {}
+      for c = 0, ncpu - 1 do per[c + 1] = decode(vt, vp + i * vstride + c * slot, vs) end
+      out[i + 1] = { decode(kt, kp + i * ks, ks), per }
+    end
+  else
+    for i = 0, n - 1 do
+      out[i + 1] = { decode(kt, kp + i * ks, ks), decode(vt, vp + i * vstride, vs) }
+    end
+  end
+  return out, n, batched
+end
+
+-- Bytes of a cdata value (for lookup/update with typed keys).
+function M.bytes(ct, value)
+  local v = ffi.new(ct, value)
+  return ffi.string(v, ffi.sizeof(ct))
+end
+
+return M

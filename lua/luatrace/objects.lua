@@ -1,0 +1,44 @@
+-- luatrace.objects: find and open AOT BPF objects (built by `make` from
+-- bpf/*.bpf.c) wherever this luatrace runs from.
+local core = require "luatrace.core"
+
+local M = {}
+
+local function exists(p)
+  local f = io.open(p, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- Directories searched, in order: $LUATRACE_BPF_DIR, next to the binary
+-- (build/bpf in a source tree), the installed library dir.
+function M.dirs()
+  local dirs = {}
+  local env = os.getenv("LUATRACE_BPF_DIR")
+  if env and env ~= "" then dirs[#dirs + 1] = env end
+  local exe = core.exe_path()
+  if exe then dirs[#dirs + 1] = exe:match("^(.*)/[^/]*$") .. "/bpf" end
+  dirs[#dirs + 1] = core.libdir .. "/bpf"
+  return dirs
+end
+
+-- Path of NAME.bpf.o, or an error naming where it looked.
+function M.find(name)
+  if name:find("/") then return name end
+  local file = name:match("%.o$") and name or (name .. ".bpf.o")
+  local tried = {}
+  for _, d in ipairs(M.dirs()) do
+    local p = d .. "/" .. file
+    if exists(p) then return p end
+    tried[#tried + 1] = d
+  end
+  error(("find BPF object %s: not in %s (run make?)"):format(file,
+    table.concat(tried, ", ")), 2)
+end
+
+-- Open (not load) an AOT object by name or path.
+function M.open(name)
+  return core.open_file(M.find(name))
+end
+
+return M
