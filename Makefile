@@ -87,7 +87,7 @@ unit: all
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/luatrace examples/syscount.lua 5
+	$(BUILD)/luatrace -m syscount 5
 
 install: all
 	install -D -m 0755 $(BUILD)/luatrace $(DESTDIR)$(PREFIX)/bin/luatrace

@@ -276,10 +276,47 @@ static int l_btf_decl(lua_State *L)
 	return 2;
 }
 
+/* core.btf_layout(obj, name_or_id) -> {size=, members={{name=, bit_offset=,
+ * bitfield_size=}, ...}}: what BTF says, for checking the FFI type. */
+static int l_btf_layout(lua_State *L)
+{
+	struct bpf_object *o = lt_check_obj(L, 1);
+	struct btf *btf = bpf_object__btf(o);
+	__s32 id = -ENOENT;
+	if (btf)
+		id = lua_type(L, 2) == LUA_TNUMBER ? (__s32)lua_tointeger(L, 2) :
+						     find_type(btf, luaL_checkstring(L, 2));
+	if (id <= 0 || !btf__type_by_id(btf, id))
+		return lt_failf(L, "find BTF type %s: not in the object's BTF",
+				lua_tostring(L, 2));
+	__u32 uid = id;
+	const struct btf_type *t = skip_mods(btf, &uid);
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, btf__resolve_size(btf, id));
+	lua_setfield(L, -2, "size");
+	lua_newtable(L);
+	if (t && (btf_is_struct(t) || btf_is_union(t))) {
+		const struct btf_member *m = btf_members(t);
+		for (int i = 0; i < btf_vlen(t); i++) {
+			lua_createtable(L, 0, 3);
+			lua_pushstring(L, btf__name_by_offset(btf, m[i].name_off));
+			lua_setfield(L, -2, "name");
+			lua_pushinteger(L, btf_member_bit_offset(t, i));
+			lua_setfield(L, -2, "bit_offset");
+			lua_pushinteger(L, btf_member_bitfield_size(t, i));
+			lua_setfield(L, -2, "bitfield_size");
+			lua_rawseti(L, -2, i + 1);
+		}
+	}
+	lua_setfield(L, -2, "members");
+	return 1;
+}
+
 void lt_open_btf(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{"btf_decl", l_btf_decl},
+		{"btf_layout", l_btf_layout},
 		{NULL, NULL},
 	};
 	lt_setfuncs(L, fns);

@@ -111,10 +111,12 @@ const char *lt_verifier_log(void)
 int lt_fail(lua_State *L, const char *op, const char *target, int err,
 	    const char *hint)
 {
+	char text[128] = "failed";
 	if (err < 0)
 		err = -err;
-	lua_pushfstring(L, "%s %s: %s", op, target ? target : "",
-			err ? strerror(err) : "failed");
+	if (err)
+		libbpf_strerror(err, text, sizeof(text)); /* errno and libbpf's own */
+	lua_pushfstring(L, "%s %s: %s", op, target ? target : "", text);
 	if (hint && *hint) {
 		lua_pushfstring(L, " (%s)", hint);
 		lua_concat(L, 2);

@@ -62,7 +62,8 @@ static int open_error(lua_State *L, const char *what, int err)
 	const char *hint = NULL;
 	if (err == ENOENT)
 		hint = "check the path";
-	else if (err == EINVAL || err == ENOEXEC || err == EPROTO)
+	else if (err == EINVAL || err == ENOEXEC || err == EPROTO ||
+		 (err >= __LIBBPF_ERRNO__START && err < __LIBBPF_ERRNO__END))
 		hint = "not a BPF ELF object; build it with clang -target bpf";
 	return lt_fail(L, "open BPF object", what, err, hint);
 }

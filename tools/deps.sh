@@ -3,7 +3,8 @@
 # missing. Quick when everything is there (one dpkg-query).
 set -e
 PKGS="gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev libzstd-dev
-libluajit2-5.1-dev clang llvm bpftool systemtap-sdt-dev"
+libluajit2-5.1-dev clang llvm bpftool systemtap-sdt-dev linux-libc-dev
+binutils util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -77,8 +77,9 @@ end
 
 -- Bytes of a cdata value (for lookup/update with typed keys).
 function M.bytes(ct, value)
-  local v = ffi.new(ct, value)
-  return ffi.string(v, ffi.sizeof(ct))
+  local box = ffi.new(ffi.typeof("$[1]", ct))
+  box[0] = value
+  return ffi.string(box, ffi.sizeof(ct))
 end
 
 return M

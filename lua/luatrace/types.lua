@@ -25,6 +25,16 @@ function M.ctype(obj, what)
     error(("generate FFI type for %s: size %d differs from BTF size %d"):format(
       tostring(what), ffi.sizeof(ct), size), 2)
   end
+  -- Every named, non-bitfield member must sit where BTF says.
+  for _, m in ipairs(core.btf_layout(obj, what).members) do
+    if m.name ~= "" and m.bitfield_size == 0 then
+      local off = ffi.offsetof(ct, m.name)
+      if off ~= m.bit_offset / 8 then
+        error(("generate FFI type for %s: member %s at %s, BTF says %d"):format(
+          tostring(what), m.name, tostring(off), m.bit_offset / 8), 2)
+      end
+    end
+  end
   per[what] = ct
   return ct
 end
