@@ -14,8 +14,7 @@ MULTIARCH := $(shell $(CC) -dumpmachine)
 PKGS     := luajit libbpf libelf
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -I$(BUILD)/gen \
-            -DLT_LIBDIR='"$(PREFIX)/lib/luatrace"'
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -I$(BUILD)/gen
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -ldl
 # Same flags for AOT objects and (later) on-demand compiles.
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \

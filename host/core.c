@@ -85,10 +85,9 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_btf(L);
 	lt_open_ksym(L);
 	lt_open_usym(L);
+	lt_open_libpath(L);
 	lua_pushstring(L, lt_abi_text);
 	lua_setfield(L, -2, "abi_cdef");
-	lua_pushstring(L, LT_LIBDIR);
-	lua_setfield(L, -2, "libdir");
 	lua_pushstring(L, LT_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -17,6 +17,7 @@
 #include "lt.h"
 #include "kfeatures.h"
 #include "ksym.h"
+#include "libpath.h"
 #include <stdbool.h>
 
 struct lt_link {
@@ -214,15 +215,34 @@ static int l_attach_kprobe(lua_State *L)
 	return 1;
 }
 
-/* core.attach_uprobe(obj, prog, path, {sym=, offset=, pid=, retprobe=}) */
+/* Resolve a binary argument: a path, or a library short name ("c"). */
+static const char *binary_path(lua_State *L, const char *what, const char *name,
+			       int pid, char *buf, size_t n)
+{
+	int err = lt_find_library(name, pid, buf, n);
+	if (err) {
+		char target[512];
+		snprintf(target, sizeof(target), "%s %s", what, name);
+		lt_fail(L, "attach", target, err, strchr(name, '/') ?
+			"no such binary or library" :
+			"no such library in the process, ld.so.cache or the library "
+			"directories");
+	}
+	return buf;
+}
+
+/* core.attach_uprobe(obj, prog, binary, {sym=, offset=, pid=, retprobe=}):
+ * binary is a path or a library short name ("c" for libc). */
 static int l_attach_uprobe(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
-	const char *path = luaL_checkstring(L, 3);
 	luaL_checktype(L, 4, LUA_TTABLE);
 	const char *sym = opt_str(L, 4, "sym");
 	long long off = opt_ll(L, 4, "offset", 0);
 	int pid = opt_int(L, 4, "pid", -1);
+	char pathbuf[4096];
+	const char *path = binary_path(L, "uprobe", luaL_checkstring(L, 3), pid,
+				       pathbuf, sizeof(pathbuf));
 	lua_getfield(L, 4, "retprobe");
 	int ret = lua_toboolean(L, -1);
 	lua_pop(L, 1);
@@ -233,8 +253,6 @@ static int l_attach_uprobe(lua_State *L)
 	else
 		snprintf(desc, sizeof(desc), "%s %s:0x%llx",
 			 ret ? "uretprobe" : "uprobe", path, off);
-	if (access(path, R_OK) != 0)
-		return lt_fail(L, "attach", desc, errno, "no such binary or library");
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = sym);
 	lt_log_reset();
 	struct bpf_link *l =
@@ -250,19 +268,19 @@ static int l_attach_uprobe(lua_State *L)
 	return 1;
 }
 
-/* core.attach_usdt(obj, prog, path, provider, name, {pid=, cookie=}) */
+/* core.attach_usdt(obj, prog, binary, provider, name, {pid=, cookie=}) */
 static int l_attach_usdt(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
-	const char *path = luaL_checkstring(L, 3);
 	const char *prov = luaL_checkstring(L, 4);
 	const char *name = luaL_checkstring(L, 5);
 	int pid = opt_int(L, 6, "pid", -1);
+	char pathbuf[4096];
+	const char *path = binary_path(L, "usdt", luaL_checkstring(L, 3), pid,
+				       pathbuf, sizeof(pathbuf));
 	long long cookie = opt_ll(L, 6, "cookie", 0);
 	char desc[512];
 	snprintf(desc, sizeof(desc), "usdt %s:%s:%s", path, prov, name);
-	if (access(path, R_OK) != 0)
-		return lt_fail(L, "attach", desc, errno, "no such binary or library");
 	LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = cookie);
 	lt_log_reset();
 	struct bpf_link *l =

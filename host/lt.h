@@ -51,6 +51,7 @@ void lt_open_features(lua_State *L);
 void lt_open_btf(lua_State *L);
 void lt_open_ksym(lua_State *L);
 void lt_open_usym(lua_State *L);
+void lt_open_libpath(lua_State *L);
 
 /* obj.c: access to an object from another area. */
 struct bpf_object;

@@ -103,6 +103,7 @@ local function run_file(file)
   env.test = function(name, fn) tests[#tests + 1] = { name, fn } end
   env.skip = function(reason) error({ SKIP, reason }, 0) end
   for k, v in pairs(H) do env[k] = v end
+  env.root = root
   local chunk, err = loadfile(file)
   if not chunk then
     failed = failed + 1

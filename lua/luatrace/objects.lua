@@ -11,14 +11,18 @@ local function exists(p)
 end
 
 -- Directories searched, in order: $LUATRACE_BPF_DIR, next to the binary
--- (build/bpf in a source tree), the installed library dir.
+-- (build/bpf in a source tree), and PREFIX/lib/luatrace/bpf relative to
+-- PREFIX/bin/luatrace (installed, wherever PREFIX and DESTDIR put it).
 function M.dirs()
   local dirs = {}
   local env = os.getenv("LUATRACE_BPF_DIR")
   if env and env ~= "" then dirs[#dirs + 1] = env end
   local exe = core.exe_path()
-  if exe then dirs[#dirs + 1] = exe:match("^(.*)/[^/]*$") .. "/bpf" end
-  dirs[#dirs + 1] = core.libdir .. "/bpf"
+  local bindir = exe and exe:match("^(.*)/[^/]*$")
+  if bindir then
+    dirs[#dirs + 1] = bindir .. "/bpf"
+    dirs[#dirs + 1] = bindir .. "/../lib/luatrace/bpf"
+  end
   return dirs
 end
 

@@ -11,7 +11,7 @@
 #define LT_NR_OPENAT 257 /* x86_64 */
 
 enum { HIT_RAW_TP, HIT_TP_BTF, HIT_SAMPLE_OURS, HIT_SAMPLE_ANY, HIT_KPROBE,
-       HIT_KRETPROBE, HIT_MAX };
+       HIT_KRETPROBE, HIT_LIBC, HIT_MAX };
 
 const volatile int target_pid = 0;
 
@@ -100,6 +100,14 @@ SEC("uretprobe")
 int BPF_KRETPROBE(on_add_ret, int ret)
 {
 	send(2, ret, 0, NULL);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_libc_call)
+{
+	if (ours())
+		hit(HIT_LIBC);
 	return 0;
 }
 

@@ -39,7 +39,10 @@ test("a nonexistent uprobe symbol", function()
   raises(function() core.attach_uprobe(o, "on_add", path, { sym = "no_such_fn" }) end,
     "attach uprobe " .. path .. ":no_such_fn: no such function symbol no_such_fn in " .. path)
   raises(function() core.attach_uprobe(o, "on_add", "/nonexistent/bin", { sym = "f" }) end,
-    "attach uprobe /nonexistent/bin:f: No such file or directory (no such binary or library)")
+    "attach uprobe /nonexistent/bin: No such file or directory (no such binary or library)")
+  raises(function() core.attach_uprobe(o, "on_add", "no_such_lib_xyz", { sym = "f" }) end,
+    "attach uprobe no_such_lib_xyz: No such file or directory (no such library in the process, "
+    .. "ld.so.cache or the library directories)")
   o:close()
 end)
 
