@@ -107,6 +107,16 @@ static long long opt_ll(lua_State *L, int idx, const char *k, long long def)
 	return v;
 }
 
+static int opt_bool(lua_State *L, int idx, const char *k)
+{
+	if (!lua_istable(L, idx))
+		return 0;
+	lua_getfield(L, idx, k);
+	int v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
 static const char *opt_str(lua_State *L, int idx, const char *k)
 {
 	if (!lua_istable(L, idx))
@@ -182,12 +192,7 @@ static int l_attach_kprobe(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
 	const char *func = luaL_checkstring(L, 3);
-	int ret = 0;
-	if (lua_istable(L, 4)) {
-		lua_getfield(L, 4, "retprobe");
-		ret = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
+	int ret = opt_bool(L, 4, "retprobe");
 	long long off = opt_ll(L, 4, "offset", 0);
 	char desc[256];
 	snprintf(desc, sizeof(desc), "%s %s", ret ? "kretprobe" : "kprobe", func);
@@ -243,9 +248,7 @@ static int l_attach_uprobe(lua_State *L)
 	char pathbuf[4096];
 	const char *path = binary_path(L, "uprobe", luaL_checkstring(L, 3), pid,
 				       pathbuf, sizeof(pathbuf));
-	lua_getfield(L, 4, "retprobe");
-	int ret = lua_toboolean(L, -1);
-	lua_pop(L, 1);
+	int ret = opt_bool(L, 4, "retprobe");
 	char desc[512];
 	if (sym)
 		snprintf(desc, sizeof(desc), "%s %s:%s", ret ? "uretprobe" : "uprobe",
