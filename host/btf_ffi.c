@@ -23,7 +23,15 @@ struct sbuf {
 	char *s;
 	size_t len, cap;
 	int err;
+	/* View mode: top-level char arrays and 64-bit integers are renamed
+	 * "__lt_<name>" and listed here so Lua can present them as strings and
+	 * numbers (types.lua). */
+	int view;
+	lua_State *L;
+	int fields_idx, nfields;
 };
+
+#define VIEW_PREFIX "__lt_"
 
 static void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
@@ -94,6 +102,27 @@ static void emit_int(struct sbuf *b, const struct btf *btf,
 		sb_printf(b, "%s %s", ty, name);
 }
 
+/* How a top-level member is presented in view mode: "string" for a char
+ * array, "uint64"/"int64" for 64-bit integers and pointers, else NULL. */
+static const char *view_kind(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = skip_mods(btf, &id);
+	if (!t)
+		return NULL;
+	if (btf_is_array(t)) {
+		__u32 eid = btf_array(t)->type;
+		const struct btf_type *e = skip_mods(btf, &eid);
+		return e && btf_is_int(e) && e->size == 1 ? "string" : NULL;
+	}
+	if (btf_is_ptr(t))
+		return "uint64";
+	if (btf_is_int(t) && t->size == 8)
+		return btf_int_encoding(t) & BTF_INT_SIGNED ? "int64" : "uint64";
+	if ((btf_is_enum(t) || btf_kind(t) == BTF_KIND_ENUM64) && t->size == 8)
+		return btf_kflag(t) ? "int64" : "uint64";
+	return NULL;
+}
+
 static void emit_composite(struct sbuf *b, const struct btf *btf,
 			   const struct btf_type *t, const char *name, int depth)
 {
@@ -153,7 +182,23 @@ static void emit_composite(struct sbuf *b, const struct btf *btf,
 			if (!is_union)
 				cur_bits = off + bits;
 		} else {
-			emit_decl(b, btf, m[i].type, mn, depth + 1);
+			const char *kind = b->view && depth == 0 && *mn ?
+						   view_kind(btf, m[i].type) : NULL;
+			if (kind) {
+				char renamed[256];
+				snprintf(renamed, sizeof(renamed), VIEW_PREFIX "%s", mn);
+				emit_decl(b, btf, m[i].type, renamed, depth + 1);
+				lua_createtable(b->L, 0, 3);
+				lua_pushstring(b->L, mn);
+				lua_setfield(b->L, -2, "name");
+				lua_pushstring(b->L, kind);
+				lua_setfield(b->L, -2, "kind");
+				lua_pushinteger(b->L, btf__resolve_size(btf, m[i].type));
+				lua_setfield(b->L, -2, "size");
+				lua_rawseti(b->L, b->fields_idx, ++b->nfields);
+			} else {
+				emit_decl(b, btf, m[i].type, mn, depth + 1);
+			}
 			sb_printf(b, "; ");
 			if (!is_union) {
 				__s64 sz = btf__resolve_size(btf, m[i].type);
@@ -246,7 +291,8 @@ static __s32 find_type(const struct btf *btf, const char *what)
 	return -ENOENT;
 }
 
-/* core.btf_decl(obj, name_or_id) -> "struct { ... }", size */
+/* core.btf_decl(obj, name_or_id[, view]) -> "struct { ... }", size, fields
+ * fields lists the members renamed in view mode. */
 static int l_btf_decl(lua_State *L)
 {
 	struct bpf_object *o = lt_check_obj(L, 1);
@@ -265,6 +311,10 @@ static int l_btf_decl(lua_State *L)
 		return lt_failf(L, "find BTF type %s: not in the object's BTF (is "
 				"it used by the program?)", what);
 	struct sbuf b = {0};
+	b.view = lua_toboolean(L, 3);
+	b.L = L;
+	lua_newtable(L);
+	b.fields_idx = lua_gettop(L);
 	emit_decl(&b, btf, id, "", 0);
 	if (b.err) {
 		free(b.s);
@@ -273,7 +323,8 @@ static int l_btf_decl(lua_State *L)
 	lua_pushlstring(L, b.s, b.len);
 	free(b.s);
 	lua_pushinteger(L, btf__resolve_size(btf, id));
-	return 2;
+	lua_pushvalue(L, b.fields_idx);
+	return 3;
 }
 
 /* core.btf_layout(obj, name_or_id) -> {size=, members={{name=, bit_offset=,

@@ -86,6 +86,9 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_ksym(L);
 	lt_open_usym(L);
 	lt_open_libpath(L);
+	lt_open_sys(L);
+	lt_open_vmlinux_h(L);
+	lt_open_usdt_notes(L);
 	lua_pushstring(L, lt_abi_text);
 	lua_setfield(L, -2, "abi_cdef");
 	lua_pushstring(L, LT_VERSION);

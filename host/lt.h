@@ -52,6 +52,9 @@ void lt_open_btf(lua_State *L);
 void lt_open_ksym(lua_State *L);
 void lt_open_usym(lua_State *L);
 void lt_open_libpath(lua_State *L);
+void lt_open_sys(lua_State *L);
+void lt_open_vmlinux_h(lua_State *L);
+void lt_open_usdt_notes(lua_State *L);
 
 /* obj.c: access to an object from another area. */
 struct bpf_object;

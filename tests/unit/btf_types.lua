@@ -15,7 +15,7 @@ test("a plain event struct decodes field by field", function()
   eq(ffi.sizeof(ct), 160, "size")
   eq(ffi.offsetof(ct, "pid"), 0); eq(ffi.offsetof(ct, "seq"), 4)
   eq(ffi.offsetof(ct, "dfd"), 8); eq(ffi.offsetof(ct, "flag"), 12)
-  eq(ffi.offsetof(ct, "comm"), 13); eq(ffi.offsetof(ct, "fname"), 29)
+  eq(ffi.offsetof(ct, "__lt_comm"), 13); eq(ffi.offsetof(ct, "__lt_fname"), 29)
   -- the same name without "struct " finds the same type
   eq(core.btf_decl(o, "lt_test_open"), core.btf_decl(o, "struct lt_test_open"))
   o:close()
@@ -31,14 +31,20 @@ test("packed, nested, over-aligned structs keep BTF's layout", function()
   eq(ffi.sizeof(types.ctype(o, "struct lt_test_packed")), 7)
   local n = types.ctype(o, "struct lt_test_nested")
   eq(ffi.offsetof(n, "word"), 16, "anonymous union member after 14 packed bytes")
-  eq(ffi.offsetof(n, "ptr"), 24, "pointer after padding")
+  eq(ffi.offsetof(n, "__lt_ptr"), 24, "pointer after padding")
   local v = ffi.new(n)
   v.neg = -5
   eq(v.neg, -5, "signed member")
   v.bytes[0] = 0x11; v.bytes[3] = 0x44
   eq(v.word, 0x44000011, "union view")
-  ffi.copy(v.name, "abcd")
-  eq(ffi.string(v.name), "abcd")
+  v.name = "abcd"
+  eq(v.name, "abcd", "char array as a Lua string")
+  eq(v.__lt_name[4], 0, "NUL-terminated")
+  raises(function() v.name = "abcde" end, "string of 5 bytes does not fit name (5 bytes with its NUL)")
+  eq(v.ptr, 0, "pointer as a number")
+  v.ptr = 0xffffffff81000000ULL
+  eq(v.ptr, 0xffffffff81000000ULL, "kernel address stays uint64")
+  eq(type(v.ptr), "cdata")
   v.grid[1][2] = 7
   eq(tonumber(v.grid[1][2]), 7)
   eq(ffi.sizeof(types.ctype(o, "struct lt_test_aligned")), 32)

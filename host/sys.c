@@ -1,0 +1,200 @@
+/* sys.c: small OS services the Lua library needs and plain Lua lacks:
+ * content hashes (cache keys), stat/mkdir with modes (the compile cache's
+ * ownership checks), and running a program with its output captured and
+ * no shell in between (clang). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "lt.h"
+
+extern char **environ;
+
+/* FNV-1a, 64 bit: cache keys, not security (the cache's protection is its
+ * ownership check, not the hash). */
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+static void push_hex(lua_State *L, uint64_t h)
+{
+	char s[17];
+	snprintf(s, sizeof(s), "%016llx", (unsigned long long)h);
+	lua_pushstring(L, s);
+}
+
+/* core.hash(str...) -> 16 hex digits over all arguments */
+static int l_hash(lua_State *L)
+{
+	uint64_t h = FNV_OFFSET;
+	for (int i = 1; i <= lua_gettop(L); i++) {
+		size_t n;
+		const char *s = luaL_checklstring(L, i, &n);
+		h = fnv1a(h, (const unsigned char *)s, n);
+		h = fnv1a(h, (const unsigned char *)"\0", 1); /* separator */
+	}
+	push_hex(L, h);
+	return 1;
+}
+
+/* core.hash_file(path) -> hex | nil, err */
+static int l_hash_file(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	unsigned char buf[65536];
+	uint64_t h = FNV_OFFSET;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		h = fnv1a(h, buf, n);
+	close(fd);
+	push_hex(L, h);
+	return 1;
+}
+
+/* core.stat(path) -> {uid=, mode=, size=, mtime=, dir=, link=} | nil */
+static int l_stat(lua_State *L)
+{
+	struct stat st;
+	if (lstat(luaL_checkstring(L, 1), &st)) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_createtable(L, 0, 6);
+	lua_pushinteger(L, st.st_uid);
+	lua_setfield(L, -2, "uid");
+	lua_pushinteger(L, st.st_mode & 07777);
+	lua_setfield(L, -2, "mode");
+	lua_pushnumber(L, (lua_Number)st.st_size);
+	lua_setfield(L, -2, "size");
+	lua_pushnumber(L, (lua_Number)st.st_mtim.tv_sec +
+				  st.st_mtim.tv_nsec / 1e9);
+	lua_setfield(L, -2, "mtime");
+	lua_pushboolean(L, S_ISDIR(st.st_mode));
+	lua_setfield(L, -2, "dir");
+	lua_pushboolean(L, S_ISLNK(st.st_mode));
+	lua_setfield(L, -2, "link");
+	return 1;
+}
+
+/* core.mkdir(path, mode) -> true | nil, err (EEXIST is not an error) */
+static int l_mkdir(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	mode_t mode = (mode_t)luaL_optinteger(L, 2, 0700);
+	if (mkdir(path, mode) && errno != EEXIST) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_geteuid(lua_State *L)
+{
+	lua_pushinteger(L, geteuid());
+	return 1;
+}
+
+/* core.exec(argv) -> exit code (or 128+signal), output (stdout and stderr
+ * together) | nil, err when the program cannot be started. */
+static int l_exec(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	int argc = (int)lua_objlen(L, 1);
+	if (argc < 1)
+		return luaL_argerror(L, 1, "empty argv");
+	const char **argv = calloc(argc + 1, sizeof(*argv));
+	if (!argv)
+		return lt_fail(L, "run", "program", ENOMEM, NULL);
+	for (int i = 0; i < argc; i++) {
+		lua_rawgeti(L, 1, i + 1);
+		argv[i] = lua_tostring(L, -1); /* anchored by the table */
+		lua_pop(L, 1);
+		if (!argv[i]) {
+			free(argv);
+			return luaL_argerror(L, 1, "argv items must be strings");
+		}
+	}
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC)) {
+		int err = errno;
+		free(argv);
+		lua_rawgeti(L, 1, 1);
+		return lt_fail(L, "run", lua_tostring(L, -1), err, NULL);
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	pid_t pid;
+	int err = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv,
+			       environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (err) {
+		close(pfd[0]);
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(err));
+		free(argv);
+		return 2;
+	}
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	char buf[8192];
+	ssize_t n;
+	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		luaL_addlstring(&b, buf, n);
+	}
+	close(pfd[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	free(argv);
+	lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) :
+					       128 + WTERMSIG(status));
+	luaL_pushresult(&b);
+	return 2;
+}
+
+void lt_open_sys(lua_State *L)
+{
+	static const luaL_Reg fns[] = {
+		{"hash", l_hash},
+		{"hash_file", l_hash_file},
+		{"stat", l_stat},
+		{"mkdir", l_mkdir},
+		{"geteuid", l_geteuid},
+		{"exec", l_exec},
+		{NULL, NULL},
+	};
+	lt_setfuncs(L, fns);
+}
