@@ -4,7 +4,6 @@
 
 CC       ?= gcc
 CLANG    ?= clang
-BPFTOOL  ?= bpftool
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    := build
@@ -16,10 +15,11 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -I$(BUILD)/gen
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -ldl
-# Same flags for AOT objects and (later) on-demand compiles.
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
-              -idirafter /usr/include/$(MULTIARCH) \
-              -Wno-unused-function
+# Same flags for AOT objects and on-demand compiles: the binary carries
+# this string (core.bpf_cflags) so both paths compile alike.
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+              -idirafter /usr/include/$(MULTIARCH) -Wall -Wno-unused-function
+CFLAGS   += -DLT_BPF_CFLAGS='"$(BPF_CFLAGS)"'
 
 HOST_SRCS  := $(wildcard host/*.c)
 HOST_OBJS  := $(HOST_SRCS:host/%.c=$(BUILD)/host/%.o) $(BUILD)/host/embedded.o
@@ -35,7 +35,7 @@ all: $(BUILD)/luatrace $(BPF_OBJS) $(TBPF_OBJS) $(TPROGS)
 deps:
 	@tools/deps.sh
 
-$(BUILD)/host/%.o: host/%.c host/*.h | $(BUILD)/gen
+$(BUILD)/host/%.o: host/%.c host/*.h Makefile | $(BUILD)/gen
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -46,8 +46,10 @@ $(BUILD)/bcgen: tools/bcgen.c host/embed.h
 # The Lua library (and tool modules) as bytecode, plus lt_abi.h as text.
 # lua/luatrace/x.lua -> luatrace.x ; lua/luatrace/init.lua -> luatrace ;
 # modules/x.lua -> luatrace.modules.x
-$(BUILD)/gen/embedded.c: $(BUILD)/bcgen $(LUA_SRCS) $(MOD_SRCS) host/lt_abi.h | $(BUILD)/gen
+# The prelude headers of on-demand programs are embedded too.
+$(BUILD)/gen/embedded.c: $(BUILD)/bcgen $(LUA_SRCS) $(MOD_SRCS) host/lt_abi.h bpf/luatrace.bpf.h bpf/lt_export.h | $(BUILD)/gen
 	$(BUILD)/bcgen $@ --text lt_abi_text host/lt_abi.h \
+	  --text lt_prelude_text bpf/luatrace.bpf.h --text lt_export_text bpf/lt_export.h \
 	  $(foreach f,$(LUA_SRCS),--lua $(subst /,.,$(patsubst lua/%.lua,%,$(patsubst %/init.lua,%.lua,$(f)))) $(f)) \
 	  $(foreach f,$(MOD_SRCS),--lua luatrace.modules.$(basename $(notdir $(f))) $(f))
 
@@ -60,17 +62,18 @@ $(BUILD)/gen:
 $(BUILD)/luatrace: $(HOST_OBJS)
 	$(CC) $(CFLAGS) -rdynamic $^ -o $@ $(LDLIBS)
 
-$(BUILD)/vmlinux.h:
-	@mkdir -p $(@D)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+# vmlinux.h of the running kernel, written by luatrace itself (the same
+# in-process generator on-demand compiles use).
+$(BUILD)/vmlinux.h: | $(BUILD)/luatrace
+	$(BUILD)/luatrace -e 'require("luatrace.core").write_vmlinux_h(arg[1])' $@.tmp && mv $@.tmp $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
 
 $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
 
 # Test targets: unoptimised enough to keep the probed functions whole.
 $(BUILD)/tests/%: tests/progs/%.c

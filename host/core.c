@@ -9,7 +9,11 @@
 #include <unistd.h>
 #include "lt.h"
 
-extern const char lt_abi_text[]; /* lt_abi.h, embedded by the build */
+/* Embedded by the build (tools/bcgen.c): lt_abi.h and the prelude headers
+ * of on-demand programs. */
+extern const char lt_abi_text[];
+extern const char lt_prelude_text[];
+extern const char lt_export_text[];
 
 /* core.open_fds() -> { [fd] = target } of this process: for leak checks. */
 static int l_open_fds(lua_State *L)
@@ -89,8 +93,17 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_sys(L);
 	lt_open_vmlinux_h(L);
 	lt_open_usdt_notes(L);
+	lt_open_tracepipe(L);
 	lua_pushstring(L, lt_abi_text);
 	lua_setfield(L, -2, "abi_cdef");
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, lt_prelude_text);
+	lua_setfield(L, -2, "luatrace.bpf.h");
+	lua_pushstring(L, lt_export_text);
+	lua_setfield(L, -2, "lt_export.h");
+	lua_setfield(L, -2, "prelude");
+	lua_pushstring(L, LT_BPF_CFLAGS);
+	lua_setfield(L, -2, "bpf_cflags");
 	lua_pushstring(L, LT_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

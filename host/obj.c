@@ -193,28 +193,47 @@ static int l_set_global(lua_State *L)
 	return 0;
 }
 
-/* The verifier's reason: the last line of its log that is not a summary. */
-static void verifier_reason(const char *log, char *out, size_t n)
+/* The verifier's reason: the last line of its log that is not a summary,
+ * and where: the last source line annotation before it ("; code @ file:N",
+ * from the object's BTF line info) as " at file:N". */
+static void verifier_reason(const char *log, char *out, size_t n, char *where,
+			    size_t wn)
 {
-	out[0] = 0;
+	out[0] = where[0] = 0;
 	if (!log)
 		return;
-	const char *p = log, *best = NULL;
-	size_t bestlen = 0;
+	const char *p = log, *best = NULL, *src = NULL, *best_src = NULL;
+	size_t bestlen = 0, srclen = 0, best_srclen = 0;
 	while (*p) {
 		const char *e = strchrnul(p, '\n');
 		size_t len = e - p;
-		if (len && strncmp(p, "processed ", 10) &&
-		    strncmp(p, "verification time", 17) &&
-		    strncmp(p, "stack depth", 11) &&
-		    strncmp(p, "-- END", 6)) {
+		if (len > 2 && p[0] == ';' && p[1] == ' ') {
+			src = p;
+			srclen = len;
+		} else if (len && strncmp(p, "processed ", 10) &&
+			   strncmp(p, "verification time", 17) &&
+			   strncmp(p, "stack depth", 11) &&
+			   strncmp(p, "-- END", 6)) {
 			best = p;
 			bestlen = len;
+			best_src = src;
+			best_srclen = srclen;
 		}
 		p = *e ? e + 1 : e;
 	}
 	if (best)
 		snprintf(out, n, "%.*s", (int)bestlen, best);
+	if (best_src) {
+		/* "; return p[0]; @ prog.c:11" */
+		const char *at = NULL;
+		for (const char *q = best_src; q + 3 <= best_src + best_srclen; q++)
+			if (!strncmp(q, " @ ", 3))
+				at = q;
+		if (at)
+			snprintf(where, wn, " at %.*s (%.*s)",
+				 (int)(best_src + best_srclen - at - 3), at + 3,
+				 (int)(at - best_src - 2), best_src + 2);
+	}
 }
 
 static const char *verifier_hint(const char *reason, int err,
@@ -231,6 +250,9 @@ static const char *verifier_hint(const char *reason, int err,
 	    (strstr(reason, "size") || strstr(reason, "limit")))
 		return "the BPF stack holds 512 bytes; use a per-CPU array as "
 		       "scratch space";
+	if (strstr(reason, "GPL-restricted"))
+		return "declare a GPL-compatible license: char LICENSE[] "
+		       "SEC(\"license\") = \"GPL\";";
 	if (strstr(reason, "unknown func") || strstr(reason, "not allowed") ||
 	    strstr(reason, "cannot call"))
 		return "this helper is not allowed for this program type";
@@ -270,15 +292,16 @@ static int l_load(lua_State *L)
 		if (p)
 			type = bpf_program__type(p);
 	}
-	char reason[512];
-	verifier_reason(lt_verifier_log(), reason, sizeof(reason));
+	char reason[512], where[512];
+	verifier_reason(lt_verifier_log(), reason, sizeof(reason), where,
+			sizeof(where));
 	const char *hint = verifier_hint(reason, err, type);
 	char target[512];
 	snprintf(target, sizeof(target), "%s%s%s", ob->name,
 		 *progname ? " program " : "", progname);
 	if (*reason) {
-		lua_pushfstring(L, "load BPF object %s: %s: verifier: %s%s%s%s",
-				target, strerror(err), reason, hint ? " (" : "",
+		lua_pushfstring(L, "load BPF object %s: %s: verifier: %s%s%s%s%s",
+				target, strerror(err), reason, where, hint ? " (" : "",
 				hint ? hint : "", hint ? ")" : "");
 		return lua_error(L);
 	}

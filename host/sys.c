@@ -112,6 +112,20 @@ static int l_mkdir(lua_State *L)
 	return 1;
 }
 
+/* core.realpath(path) -> canonical path | nil, err */
+static int l_realpath(lua_State *L)
+{
+	char *r = realpath(luaL_checkstring(L, 1), NULL);
+	if (!r) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_pushstring(L, r);
+	free(r);
+	return 1;
+}
+
 static int l_geteuid(lua_State *L)
 {
 	lua_pushinteger(L, geteuid());
@@ -193,6 +207,7 @@ void lt_open_sys(lua_State *L)
 		{"stat", l_stat},
 		{"mkdir", l_mkdir},
 		{"geteuid", l_geteuid},
+		{"realpath", l_realpath},
 		{"exec", l_exec},
 		{NULL, NULL},
 	};

@@ -1,10 +1,25 @@
 -- luatrace: the public Lua library.
 --
--- This first layer gives scripts the host's primitives with typed data:
--- open/load/attach through luatrace.core, events and maps decoded through
--- FFI types from the program's BTF, symbols, and a poll loop that ends
--- cleanly on SIGINT/SIGTERM. The BCC-shaped BPF{...} API builds on it.
+--   local lt  = require "luatrace"
+--   local BPF = lt.BPF
+--   local b = BPF{text = [[ ... ]]}       -- BCC's API shape, in Lua form
+--
+-- BPF (luatrace.bpf) compiles C on demand (cached) or loads AOT objects,
+-- attaches, and gives tables, events and histograms; USDT contexts come
+-- from lt.USDT. The lower layers stay reachable: lt.core (the host's
+-- primitives), lt.types, lt.events, lt.maps, lt.sym, lt.objects.
 local core = require "luatrace.core"
+
+-- Lua 5.2's __pairs, so pairs(table_of_a_map) iterates the map (LuaJIT
+-- without 5.2 compatibility ignores the metamethod).
+do
+  local raw_pairs = pairs
+  pairs = function(t) -- luacheck: ignore
+    local mt = getmetatable(t)
+    if mt and type(mt) == "table" and mt.__pairs then return mt.__pairs(t) end
+    return raw_pairs(t)
+  end
+end
 
 local M = {
   core = core,
@@ -14,6 +29,8 @@ local M = {
   maps = require "luatrace.maps",
   sym = require "luatrace.sym",
   objects = require "luatrace.objects",
+  BPF = require "luatrace.bpf",
+  USDT = require "luatrace.usdt",
 }
 
 -- Feature probes.

@@ -19,7 +19,7 @@ test("a program the verifier rejects: its reason and a hint", function()
   local o = core.open_file(test_obj("bad"))
   local err = raises(function() o:load() end,
     "load BPF object " .. test_obj("bad") .. " program bad_deref: Permission denied: verifier: ",
-    "invalid mem access",
+    "invalid mem access 'scalar' at bad.bpf.c:11 (return p[0];)",
     "(read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ())")
   ok(not err:find("\n"), "one line")
   o:close()

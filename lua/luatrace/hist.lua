@@ -1,0 +1,80 @@
+-- luatrace.hist: histograms in BCC's output format (print_log2_hist,
+-- print_linear_hist), as text lines so callers can print or collect them.
+local M = {}
+
+local STARS_MAX = 40
+
+-- BCC's _stars: width * val / val_max stars, "+" when val exceeds max.
+function M.stars(val, val_max, width)
+  local text = {}
+  local i = 0
+  while true do
+    if i > (width * val / val_max) - 1 or i > width - 1 then break end
+    text[#text + 1] = "*"
+    i = i + 1
+  end
+  local s = table.concat(text)
+  if val > val_max then s = s:sub(1, -2) .. "+" end
+  return s
+end
+
+local function pad_stars(s, width)
+  return s .. (" "):rep(width - #s)
+end
+
+-- Lines of a log2 histogram. vals[slot] = count, slot 0..64 (slot i holds
+-- values in [2^(i-1), 2^i - 1], as bpf_log2l() buckets them).
+function M.log2_lines(vals, val_type, strip_leading_zero)
+  local idx_max, val_max = -1, 0
+  for i = 0, 64 do
+    local v = vals[i] or 0
+    if v > 0 then idx_max = i end
+    if v > val_max then val_max = v end
+  end
+  local header, body, stars
+  if idx_max <= 32 then
+    header = ("     %-19s : count     distribution"):format(val_type)
+    body = "%10d -> %-10d : %-8d |%s|"
+    stars = STARS_MAX
+  else
+    header = ("               %-29s : count     distribution"):format(val_type)
+    body = "%20d -> %-20d : %-8d |%s|"
+    stars = STARS_MAX / 2
+  end
+  local out = {}
+  if idx_max > 0 then out[#out + 1] = header end
+  for i = 1, idx_max do
+    local low, high = 2 ^ i / 2, 2 ^ i - 1
+    if low == high then low = low - 1 end
+    local val = vals[i] or 0
+    if not strip_leading_zero or val > 0 then
+      strip_leading_zero = false
+      out[#out + 1] = body:format(low, high, val, pad_stars(M.stars(val, val_max, stars), stars))
+    end
+  end
+  return out
+end
+
+-- Lines of a linear histogram: vals[i] = count for value i (0-based).
+function M.linear_lines(vals, val_type, strip_leading_zero)
+  local idx_max, val_max = -1, 0
+  for i, v in pairs(vals) do
+    if v > 0 and i > idx_max then idx_max = i end
+    if v > val_max then val_max = v end
+  end
+  local out = {}
+  if idx_max >= 0 then
+    out[#out + 1] = ("     %-13s : count     distribution"):format(val_type)
+  end
+  for i = 0, idx_max do
+    local val = vals[i] or 0
+    if not strip_leading_zero or val > 0 then
+      strip_leading_zero = false
+      out[#out + 1] = ("        %-10d : %-8d |%s|"):format(i, val,
+        pad_stars(M.stars(val, val_max, STARS_MAX), STARS_MAX))
+    end
+  end
+  return out
+end
+
+return M

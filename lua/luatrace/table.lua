@@ -1,0 +1,332 @@
+-- luatrace.table: a BPF map as BCC's Table: t[k], t[k] = v, get/set/delete,
+-- items/keys/values, clear, len (#t), pairs(t), per-CPU helpers, stack
+-- walks, and BCC-format histograms.
+--
+-- Keys and values are decoded through FFI types from the program's BTF:
+-- structs keep their field names (char arrays read as strings, 64-bit
+-- integers as numbers when below 2^53); scalar integers become Lua numbers
+-- when they fit 2^53, else uint64_t cdata; char arrays become strings.
+-- A table is a userdata proxy so that #t and t[k] work; string keys that
+-- name a method (t.items) are the method, use t:get(k) for such keys.
+local ffi = require "ffi"
+local maps = require "luatrace.maps"
+local types = require "luatrace.types"
+local hist = require "luatrace.hist"
+local sym = require "luatrace.sym"
+local core = require "luatrace.core"
+
+local Table = {}
+local state = setmetatable({}, { __mode = "k" })
+
+local u8p = ffi.typeof("const uint8_t *")
+
+local function S(t)
+  local s = state[t]
+  if not s then error("not a luatrace table", 3) end
+  return s
+end
+
+-- Is ct an array of chars (a string)?
+local function is_char_array(ct)
+  return tostring(ct):match("^ctype<char %[%d+%]>$") ~= nil
+end
+
+-- Bytes of a Lua value as ctype ct.
+local function encode(ct, v, what, name)
+  local size = ffi.sizeof(ct)
+  if type(v) == "string" and is_char_array(ct) then
+    if #v >= size then
+      error(("%s of table %s: %q does not fit %d bytes"):format(what, name, v, size), 3)
+    end
+    return v .. ("\0"):rep(size - #v)
+  end
+  local box = ffi.new(ffi.typeof("$[1]", ct))
+  if type(v) == "table" then
+    for k, x in pairs(v) do box[0][k] = x end
+  elseif type(v) == "cdata" and ffi.sizeof(v) == size and not ffi.istype("uint64_t", v)
+      and not ffi.istype("int64_t", v) then
+    ffi.copy(box, v, size)
+  else
+    local ok, err = pcall(function() box[0] = v end)
+    if not ok then
+      error(("%s of table %s: cannot convert %s (%s)"):format(what, name, tostring(v), err), 3)
+    end
+  end
+  return ffi.string(box, size)
+end
+
+local function decode(ct, p, size)
+  if is_char_array(ct) then
+    local cp = ffi.cast("const char *", p)
+    local n = 0
+    while n < size and cp[n] ~= 0 do n = n + 1 end
+    return ffi.string(cp, n)
+  end
+  return maps.decode(ct, p, size)
+end
+
+function Table.new(bpf, obj, name, map)
+  local t = newproxy(true)
+  local mt = getmetatable(t)
+  local info = map:info()
+  local s = { bpf = bpf, obj = obj, name = name, map = map, info = info }
+  if info.key_type_id ~= 0 then s.kt = types.ctype(obj, info.key_type_id) end
+  if info.value_type_id ~= 0 then s.vt = types.ctype(obj, info.value_type_id) end
+  state[t] = s
+  mt.__index = function(self, k)
+    local m = Table[k]
+    if m ~= nil then return m end
+    return Table.get(self, k)
+  end
+  mt.__newindex = function(self, k, v) Table.set(self, k, v) end
+  mt.__len = function(self) return Table.len(self) end
+  mt.__pairs = function(self) return Table.items(self) end
+  mt.__tostring = function() return ("BPF table %s (%s)"):format(name, info.type) end
+  return t
+end
+
+local function need_types(s)
+  if not s.kt or not s.vt then
+    error(("decode table %s: the map has no BTF key/value types (declare it with "
+      .. "the BPF_* macros or __type(key, ...) / __type(value, ...))"):format(s.name), 3)
+  end
+end
+
+function Table.info(t) return S(t).info end
+function Table.Key(t, v) local s = S(t); need_types(s); return types.new(s.obj, s.info.key_type_id, v) end
+function Table.Leaf(t, v) local s = S(t); need_types(s); return types.new(s.obj, s.info.value_type_id, v) end
+
+-- Per-CPU values come back as a Lua array (1-based, one per possible CPU).
+local function decode_value(s, bytes)
+  local p = ffi.cast(u8p, bytes)
+  if s.info.percpu then
+    local ncpu, slot = core.possible_cpus(), math.floor((s.info.value_size + 7) / 8) * 8
+    local per = {}
+    for c = 0, ncpu - 1 do per[c + 1] = decode(s.vt, p + c * slot, s.info.value_size) end
+    return per
+  end
+  return decode(s.vt, p, s.info.value_size)
+end
+
+local function encode_value(s, v)
+  if s.info.percpu then
+    local ncpu, slot = core.possible_cpus(), math.floor((s.info.value_size + 7) / 8) * 8
+    local parts = {}
+    for c = 1, ncpu do
+      local x = type(v) == "table" and not getmetatable(v) and v[c] or v
+      local b = encode(s.vt, x or 0, "value", s.name)
+      parts[c] = b .. ("\0"):rep(slot - #b)
+    end
+    return table.concat(parts)
+  end
+  return encode(s.vt, v, "value", s.name)
+end
+
+function Table.get(t, k)
+  local s = S(t)
+  need_types(s)
+  local v = s.map:lookup(encode(s.kt, k, "key", s.name))
+  if v == nil then return nil end
+  return decode_value(s, v)
+end
+
+function Table.set(t, k, v)
+  local s = S(t)
+  need_types(s)
+  s.map:update(encode(s.kt, k, "key", s.name), encode_value(s, v))
+end
+
+function Table.delete(t, k)
+  local s = S(t)
+  need_types(s)
+  return s.map:delete(encode(s.kt, k, "key", s.name))
+end
+
+-- All entries as an array of {key, value} (one batch read).
+function Table.entries(t, opts)
+  local s = S(t)
+  need_types(s)
+  local keys, vals, n
+  if opts and opts.take then keys, vals, n = s.map:take_all(opts)
+  else keys, vals, n = s.map:read_all(opts) end
+  local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
+  local ks, vb = s.info.key_size, s.info.value_bytes
+  local out = {}
+  for i = 0, n - 1 do
+    out[i + 1] = { decode(s.kt, kp + i * ks, ks),
+                   decode_value(s, ffi.string(vp + i * vb, vb)) }
+  end
+  return out
+end
+
+local function iter(list, which)
+  local i = 0
+  return function()
+    i = i + 1
+    local e = list[i]
+    if not e then return nil end
+    if which == 1 then return e[1] end
+    if which == 2 then return e[2] end
+    return e[1], e[2]
+  end
+end
+
+function Table.items(t) return iter(Table.entries(t)) end
+function Table.keys(t) return iter(Table.entries(t), 1) end
+function Table.values(t) return iter(Table.entries(t), 2) end
+function Table.len(t) return select(3, S(t).map:read_all()) end
+
+-- Remove every entry (arrays: set to zero, as BCC does).
+function Table.clear(t)
+  S(t).map:take_all()
+end
+
+-- Read and clear in one pass (BCC's items_lookup_and_delete_batch).
+function Table.take(t) return Table.entries(t, { take = true }) end
+
+-- Per-CPU helpers.
+local function percpu(t, k)
+  local s = S(t)
+  if not s.info.percpu then
+    error(("table %s is not per-CPU"):format(s.name), 3)
+  end
+  return Table.get(t, k) or {}
+end
+function Table.sum(t, k)
+  local total = 0
+  for _, v in ipairs(percpu(t, k)) do total = total + v end
+  return total
+end
+function Table.max(t, k)
+  local m
+  for _, v in ipairs(percpu(t, k)) do if not m or v > m then m = v end end
+  return m
+end
+function Table.average(t, k)
+  local vals = percpu(t, k)
+  if #vals == 0 then return 0 end
+  return Table.sum(t, k) / #vals
+end
+Table.avg = Table.average
+
+-- Stack trace tables: the addresses of stack_id, innermost first.
+function Table.walk(t, stack_id)
+  local s = S(t)
+  if s.info.type ~= "stack_trace" then
+    error(("walk table %s: it is a %s, not a stack trace map"):format(s.name, s.info.type), 2)
+  end
+  if type(stack_id) ~= "number" or stack_id < 0 then return {} end
+  local bytes = s.map:lookup(ffi.string(ffi.new("uint32_t[1]", stack_id), 4))
+  if not bytes then return {} end
+  local a = ffi.cast("const uint64_t *", bytes)
+  local out = {}
+  for i = 0, #bytes / 8 - 1 do
+    if a[i] == 0 then break end
+    out[#out + 1] = maps.scalar(a[i])
+  end
+  return out
+end
+
+-- The symbolized stack: kernel when pid is nil or negative, else user
+-- frames of pid. opts: show_offset, show_module.
+function Table.stack(t, stack_id, pid, opts)
+  local out = {}
+  for i, addr in ipairs(Table.walk(t, stack_id)) do
+    local name, off, mod
+    if pid and pid >= 0 then name, off, mod = sym.usym(addr, pid)
+    else name, off, mod = sym.ksym(addr) end
+    out[i] = sym.format(name, off, mod, opts)
+  end
+  return out
+end
+
+-- Histogram data: { [bucket] = { [slot] = count } } for tables keyed by a
+-- struct {bucket, slot}, else { [slot] = count }.
+function Table.buckets(t, opts)
+  opts = opts or {}
+  local s = S(t)
+  local entries = Table.entries(t)
+  local sectioned = false
+  for _, e in ipairs(entries) do
+    if type(e[1]) == "cdata" then sectioned = true end
+    break
+  end
+  local function val(v)
+    if type(v) == "table" then local sum = 0 for _, x in ipairs(v) do sum = sum + x end return sum end
+    return v
+  end
+  if not sectioned then
+    local vals = {}
+    for _, e in ipairs(entries) do vals[e[1]] = val(e[2]) end
+    return vals, false
+  end
+  local layout = core.btf_layout(s.obj, s.info.key_type_id).members
+  local f1, f2 = layout[1].name, layout[2] and layout[2].name
+  if not f2 then
+    error(("histogram of table %s: a sectioned key needs two fields (bucket, slot)"):format(s.name), 3)
+  end
+  local secs, order = {}, {}
+  for _, e in ipairs(entries) do
+    local bucket = e[1][f1]
+    if opts.bucket_fn then bucket = opts.bucket_fn(bucket) end
+    if type(bucket) == "cdata" then bucket = tostring(bucket) end
+    if not secs[bucket] then secs[bucket] = {}; order[#order + 1] = bucket end
+    secs[bucket][tonumber(e[1][f2])] = val(e[2])
+  end
+  if opts.bucket_sort_fn then order = opts.bucket_sort_fn(order)
+  else table.sort(order, function(a, b)
+    if type(a) == type(b) then return a < b end
+    return tostring(a) < tostring(b)
+  end) end
+  return secs, true, order
+end
+
+local function print_hist(t, lines_fn, val_type, section_header, section_print_fn, opts)
+  local data, sectioned, order = Table.buckets(t, opts)
+  local out = {}
+  if sectioned then
+    for _, bucket in ipairs(order) do
+      out[#out + 1] = ""
+      out[#out + 1] = ("%s = %s"):format(section_header or "Bucket ptr",
+        section_print_fn and section_print_fn(bucket) or tostring(bucket))
+      for _, l in ipairs(lines_fn(data[bucket], val_type, opts.strip_leading_zero)) do out[#out + 1] = l end
+    end
+  else
+    for _, l in ipairs(lines_fn(data, val_type, opts.strip_leading_zero)) do out[#out + 1] = l end
+  end
+  local write = opts.write or function(s) io.stdout:write(s, "\n") end
+  for _, l in ipairs(out) do write(l) end
+  return out
+end
+
+-- print_log2_hist(val_type, section_header, section_print_fn[, opts]):
+-- opts: bucket_fn, bucket_sort_fn, strip_leading_zero, write(line).
+function Table.print_log2_hist(t, val_type, section_header, section_print_fn, opts)
+  return print_hist(t, hist.log2_lines, val_type or "value", section_header,
+    section_print_fn, opts or {})
+end
+
+function Table.print_linear_hist(t, val_type, section_header, section_print_fn, opts)
+  return print_hist(t, hist.linear_lines, val_type or "value", section_header,
+    section_print_fn, opts or {})
+end
+
+-- Event channels on output maps (the BPF object does the polling).
+function Table.open_ring_buffer(t, cb, opts)
+  local s = S(t)
+  return s.bpf:_open_channel(s.name, "ring", cb, opts or {})
+end
+
+function Table.open_perf_buffer(t, cb, opts)
+  local s = S(t)
+  return s.bpf:_open_channel(s.name, "perf", cb, opts or {})
+end
+
+-- The record type the program submits to this output map, as a pointer
+-- ctype (BCC's b["events"].event(data) is ffi.cast(t:event_type(), data)).
+function Table.event_type(t)
+  local s = S(t)
+  return s.bpf:_event_ptr(s.name)
+end
+
+return Table

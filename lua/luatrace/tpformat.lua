@@ -1,0 +1,72 @@
+-- luatrace.tpformat: the `args` struct of a tracepoint, from its tracefs
+-- format file (syscall tracepoints are not in BTF as typed structs).
+--
+-- Each field becomes `union { <declared type> name; u8 [size]; }` at the
+-- format's offset, with explicit padding before it: the declared type keeps
+-- pointers usable (args->filename), and the byte array keeps the kernel's
+-- size even where the declared type is smaller (syscall arguments are
+-- declared `int` but occupy 8 bytes). _Static_asserts check every offset.
+local core = require "luatrace.core"
+
+local M = {}
+
+-- Parse a format file's text into { {decl=, name=, offset=, size=, signed=} }.
+function M.parse(text)
+  local fields = {}
+  for decl, off, size, signed in text:gmatch(
+      "field:([^;]+);%s*offset:(%d+);%s*size:(%d+);%s*signed:(%d+);") do
+    decl = decl:gsub("^%s+", ""):gsub("%s+$", "")
+    local f = { offset = tonumber(off), size = tonumber(size), signed = signed == "1" }
+    local dl = decl:match("^__data_loc%s+.-([%w_]+)$")
+    if dl then
+      -- offset (low 16 bits) and length (high 16) of data in the record
+      f.name = "__data_loc_" .. dl
+      f.decl = "u32 " .. f.name
+    else
+      f.name = decl:match("([%w_]+)%s*%[[^%]]*%]$") or decl:match("([%w_]+)$")
+      f.decl = decl
+    end
+    fields[#fields + 1] = f
+  end
+  table.sort(fields, function(a, b) return a.offset < b.offset end)
+  return fields
+end
+
+-- Read the format file of category:event, or raise a clear error.
+function M.read(category, event)
+  local path = ("%s/events/%s/%s/format"):format(core.tracefs(), category, event)
+  local fh = io.open(path)
+  if not fh then
+    error(("read tracepoint format %s:%s: no such tracepoint (list them with "
+      .. "luatrace -l '%s:*')"):format(category, event, category), 0)
+  end
+  local text = fh:read("*a")
+  fh:close()
+  return M.parse(text)
+end
+
+-- C text of `struct <name> { ... };` for the fields.
+function M.struct(name, fields)
+  local out, cur, pad = { ("struct %s {"):format(name) }, 0, 0
+  for _, f in ipairs(fields) do
+    if f.offset > cur then
+      out[#out + 1] = ("\tu8 __lt_pad%d[%d];"):format(pad, f.offset - cur)
+      pad = pad + 1
+    end
+    out[#out + 1] = ("\tunion { %s; u8 __lt_size_%s[%d]; };"):format(f.decl, f.name, f.size)
+    cur = f.offset + f.size
+  end
+  out[#out + 1] = "};"
+  for _, f in ipairs(fields) do
+    out[#out + 1] = ("_Static_assert(__builtin_offsetof(struct %s, %s) == %d, "
+      .. "\"tracepoint field %s\");"):format(name, f.name, f.offset, f.name)
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- The BCC-named struct for category:event: struct tracepoint__cat__event.
+function M.args_struct(category, event)
+  return M.struct(("tracepoint__%s__%s"):format(category, event), M.read(category, event))
+end
+
+return M
