@@ -116,14 +116,18 @@ function BPF.new(opts)
   obj:load()
   for _, u in ipairs(opts.usdt_contexts or {}) do
     for i, l in ipairs(u:attach(obj)) do
-      self:_register("usdt:" .. tostring(u) .. ":" .. i, "usdt", l)
+      self:_register("usdt:" .. tostring(u) .. ":" .. i, "usdt", l, "")
     end
   end
   self:_auto_attach()
   return self
 end
 
-function BPF:_register(key, kind, link)
+-- Links are registered as "kind:target:program", so several programs may
+-- attach to one event; detaching by target closes them all, or only one
+-- program's with fn_name=.
+function BPF:_register(key, kind, link, fn)
+  key = key .. ":" .. (fn or "")
   if self._links[key] then
     link:close()
     error(("attach %s: already attached"):format(key), 3)
@@ -133,11 +137,18 @@ function BPF:_register(key, kind, link)
   return link
 end
 
-function BPF:_unregister(key, method)
-  local l = self._links[key]
-  if not l then error(("%s: %s is not attached"):format(method, key), 3) end
-  l.link:close()
-  self._links[key] = nil
+function BPF:_unregister(target, method, fn)
+  local n = 0
+  for _, key in ipairs(self._order) do
+    local l = self._links[key]
+    if l and key:sub(1, #target + 1) == target .. ":"
+        and (not fn or key:sub(#target + 2) == fn) then
+      l.link:close()
+      self._links[key] = nil
+      n = n + 1
+    end
+  end
+  if n == 0 then error(("%s: %s is not attached"):format(method, target), 3) end
 end
 
 -- Attach a program by its name or section, like BCC's auto-attach.
@@ -149,17 +160,17 @@ function BPF:_auto_attach()
     if not a then a, b = sec:match("^tp/([^/]+)/(.+)$") end
     if a then
       self:_register("tracepoint:" .. a .. ":" .. b, "tracepoint",
-        core.attach_tracepoint(obj, fn, a, b))
+        core.attach_tracepoint(obj, fn, a, b), fn)
     else
       local target = sec:match("^raw_tracepoint/(.+)$") or sec:match("^raw_tp/(.+)$")
       if target then
         self:_register("raw_tracepoint:" .. target, "raw_tracepoint",
-          core.attach_raw_tracepoint(obj, fn, target))
+          core.attach_raw_tracepoint(obj, fn, target), fn)
       elseif sec:match("^tp_btf/.") or sec:match("^fentry/.") or sec:match("^fexit/.")
           or sec:match("^fmod_ret/.") then
         local kind = sec:match("^([%w_]+)/")
         self:_register(sec, kind == "tp_btf" and "raw_tracepoint" or "kfunc",
-          core.attach_trace(obj, fn))
+          core.attach_trace(obj, fn), fn)
       elseif sec:match("^u[r]?e?t?probe/.") then
         -- libbpf's uprobe/BINARY:FUNC[+OFFSET]
         local ret, bin, func = sec:match("^u(r?e?t?)probe/(.+):([^:]+)$")
@@ -167,12 +178,12 @@ function BPF:_auto_attach()
           local fname, off = func:match("^(.-)%+(%d+)$")
           self:_register(sec, ret == "ret" and "uretprobe" or "uprobe",
             core.attach_uprobe(obj, fn, bin, { sym = fname or func,
-              offset = tonumber(off) or 0, retprobe = ret == "ret" }))
+              offset = tonumber(off) or 0, retprobe = ret == "ret" }), fn)
         end
       elseif sec:match("^usdt/.") then
         local bin, prov, nm = sec:match("^usdt/(.+):([^:]+):([^:]+)$")
         if bin then
-          self:_register(sec, "usdt", core.attach_usdt(obj, fn, bin, prov, nm))
+          self:_register(sec, "usdt", core.attach_usdt(obj, fn, bin, prov, nm), fn)
         end
       else
         local ret, func = sec:match("^k(r?e?t?)probe/(.+)$")
@@ -181,7 +192,7 @@ function BPF:_auto_attach()
           self:_register((ret == "" and "kprobe:" or "kretprobe:") .. func,
             ret == "" and "kprobe" or "kretprobe",
             core.attach_kprobe(obj, fn, event or func,
-              { retprobe = ret == "ret", offset = tonumber(off) or 0 }))
+              { retprobe = ret == "ret", offset = tonumber(off) or 0 }), fn)
         end
       end
     end
@@ -195,7 +206,7 @@ function methods:attach_kprobe(o)
   local event = need(o, "event", "attach_kprobe")
   local fn = need(o, "fn_name", "attach_kprobe")
   return self:_register("kprobe:" .. event, "kprobe",
-    core.attach_kprobe(self._obj, fn, event, { offset = o.event_off }))
+    core.attach_kprobe(self._obj, fn, event, { offset = o.event_off }), fn)
 end
 
 function methods:attach_kretprobe(o)
@@ -203,17 +214,17 @@ function methods:attach_kretprobe(o)
   local event = need(o, "event", "attach_kretprobe")
   local fn = need(o, "fn_name", "attach_kretprobe")
   return self:_register("kretprobe:" .. event, "kretprobe",
-    core.attach_kprobe(self._obj, fn, event, { retprobe = true }))
+    core.attach_kprobe(self._obj, fn, event, { retprobe = true }), fn)
 end
 
 function methods:detach_kprobe(o)
   argcheck(o, "detach_kprobe")
-  self:_unregister("kprobe:" .. need(o, "event", "detach_kprobe"), "detach_kprobe")
+  self:_unregister("kprobe:" .. need(o, "event", "detach_kprobe"), "detach_kprobe", o.fn_name)
 end
 
 function methods:detach_kretprobe(o)
   argcheck(o, "detach_kretprobe")
-  self:_unregister("kretprobe:" .. need(o, "event", "detach_kretprobe"), "detach_kretprobe")
+  self:_unregister("kretprobe:" .. need(o, "event", "detach_kretprobe"), "detach_kretprobe", o.fn_name)
 end
 
 local function split_tp(tp, method)
@@ -226,25 +237,27 @@ function methods:attach_tracepoint(o)
   argcheck(o, "attach_tracepoint")
   local tp = need(o, "tp", "attach_tracepoint")
   local cat, ev = split_tp(tp, "attach_tracepoint")
+  local fn = need(o, "fn_name", "attach_tracepoint")
   return self:_register("tracepoint:" .. tp, "tracepoint",
-    core.attach_tracepoint(self._obj, need(o, "fn_name", "attach_tracepoint"), cat, ev))
+    core.attach_tracepoint(self._obj, fn, cat, ev), fn)
 end
 
 function methods:detach_tracepoint(o)
   argcheck(o, "detach_tracepoint")
-  self:_unregister("tracepoint:" .. need(o, "tp", "detach_tracepoint"), "detach_tracepoint")
+  self:_unregister("tracepoint:" .. need(o, "tp", "detach_tracepoint"), "detach_tracepoint", o.fn_name)
 end
 
 function methods:attach_raw_tracepoint(o)
   argcheck(o, "attach_raw_tracepoint")
   local tp = need(o, "tp", "attach_raw_tracepoint")
+  local fn = need(o, "fn_name", "attach_raw_tracepoint")
   return self:_register("raw_tracepoint:" .. tp, "raw_tracepoint",
-    core.attach_raw_tracepoint(self._obj, need(o, "fn_name", "attach_raw_tracepoint"), tp))
+    core.attach_raw_tracepoint(self._obj, fn, tp), fn)
 end
 
 function methods:detach_raw_tracepoint(o)
   argcheck(o, "detach_raw_tracepoint")
-  self:_unregister("raw_tracepoint:" .. need(o, "tp", "detach_raw_tracepoint"), "detach_raw_tracepoint")
+  self:_unregister("raw_tracepoint:" .. need(o, "tp", "detach_raw_tracepoint"), "detach_raw_tracepoint", o.fn_name)
 end
 
 local function uprobe_key(o, ret)
@@ -263,34 +276,34 @@ local function attach_u(self, o, ret, method)
   end
   return self:_register(uprobe_key(o, ret), ret and "uretprobe" or "uprobe",
     core.attach_uprobe(self._obj, fn, name,
-      { sym = o.sym, offset = off, pid = o.pid or -1, retprobe = ret }))
+      { sym = o.sym, offset = off, pid = o.pid or -1, retprobe = ret }), fn)
 end
 
 function methods:attach_uprobe(o) return attach_u(self, o, false, "attach_uprobe") end
 function methods:attach_uretprobe(o) return attach_u(self, o, true, "attach_uretprobe") end
 function methods:detach_uprobe(o)
   argcheck(o, "detach_uprobe")
-  self:_unregister(uprobe_key(o, false), "detach_uprobe")
+  self:_unregister(uprobe_key(o, false), "detach_uprobe", o.fn_name)
 end
 function methods:detach_uretprobe(o)
   argcheck(o, "detach_uretprobe")
-  self:_unregister(uprobe_key(o, true), "detach_uretprobe")
+  self:_unregister(uprobe_key(o, true), "detach_uretprobe", o.fn_name)
 end
 
 function methods:attach_perf_event(o)
   argcheck(o, "attach_perf_event")
   local t, c = need(o, "ev_type", "attach_perf_event"), need(o, "ev_config", "attach_perf_event")
   local key = ("perf_event:%d:%d"):format(t, c)
-  return self:_register(key, "perf_event", core.attach_perf_event(self._obj,
-    need(o, "fn_name", "attach_perf_event"), {
+  local fn = need(o, "fn_name", "attach_perf_event")
+  return self:_register(key, "perf_event", core.attach_perf_event(self._obj, fn, {
       type = t, config = c, period = o.sample_period, freq = o.sample_freq,
-      pid = o.pid, cpu = o.cpu }))
+      pid = o.pid, cpu = o.cpu }), fn)
 end
 
 function methods:detach_perf_event(o)
   argcheck(o, "detach_perf_event")
   self:_unregister(("perf_event:%d:%d"):format(need(o, "ev_type", "detach_perf_event"),
-    need(o, "ev_config", "detach_perf_event")), "detach_perf_event")
+    need(o, "ev_config", "detach_perf_event")), "detach_perf_event", o.fn_name)
 end
 
 -- fentry/fexit: the target comes from the program's section
@@ -301,8 +314,9 @@ local function attach_kfunc(self, o, method)
   local fn = need(o, "fn_name", method)
   for _, p in ipairs(self._obj:programs()) do
     if p.name == fn then
-      if self._links[p.section] then return self._links[p.section].link end
-      return self:_register(p.section, "kfunc", core.attach_trace(self._obj, fn))
+      local l = self._links[p.section .. ":" .. fn]
+      if l then return l.link end
+      return self:_register(p.section, "kfunc", core.attach_trace(self._obj, fn), fn)
     end
   end
   error(("%s: no program %s"):format(method, fn), 3)

@@ -177,10 +177,13 @@ local function run_clang(args)
   return code, out
 end
 
--- The first error line of clang's output, for a one-line message.
+-- The first error line of clang's output, for a one-line message. The
+-- column is dropped: it counts in the rewritten text (map method calls
+-- change lengths), while the line number is the user's own.
 local function first_error(out)
   for line in out:gmatch("[^\n]+") do
     if line:find(": error: ", 1, true) or line:find(": fatal error: ", 1, true) then
+      line = line:gsub("^(.-:%d+):%d+: ", "%1: ", 1)
       local hint = ""
       if line:find("bpf/bpf_helpers.h' file not found", 1, true) then
         hint = " (install libbpf-dev)"

@@ -126,6 +126,7 @@ local function ctx_kind(first)
   if compact:match("^struct pt_regs %*") then return "regs" end
   if compact:match("^struct bpf_perf_event_data %*") then return "perf" end
   if compact:match("^struct bpf_raw_tracepoint_args %*") then return "raw" end
+  if compact:match("^struct tracepoint__[%w_]+ %*") then return "tp" end
   return nil
 end
 
@@ -164,6 +165,7 @@ local function plan(fn, usdt_fns)
   if kind == "regs" then return regs_sig("kprobe") end
   if kind == "perf" then return { sec = "perf_event" } end
   if kind == "raw" then return { sec = "raw_tracepoint" } end
+  if kind == "tp" then return { sec = "tracepoint" } end
   return nil
 end
 
