@@ -114,7 +114,9 @@ int lt_fail(lua_State *L, const char *op, const char *target, int err,
 	char text[128] = "failed";
 	if (err < 0)
 		err = -err;
-	if (err)
+	if (err == ENOTSUPP) /* kernel-internal, unknown to strerror */
+		snprintf(text, sizeof(text), "Not supported");
+	else if (err)
 		libbpf_strerror(err, text, sizeof(text)); /* errno and libbpf's own */
 	lua_pushfstring(L, "%s %s: %s", op, target ? target : "", text);
 	if (hint && *hint) {

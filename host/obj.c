@@ -193,27 +193,65 @@ static int l_set_global(lua_State *L)
 	return 0;
 }
 
-/* The verifier's reason: the last line of its log that is not a summary,
- * and where: the last source line annotation before it ("; code @ file:N",
- * from the object's BTF line info) as " at file:N". */
+/* Is this verifier log line noise around the reason (instruction dumps,
+ * state dumps, summaries)? */
+static int verifier_noise(const char *p, size_t len)
+{
+	static const char *const prefixes[] = {
+		"processed ", "verification time", "stack depth", "-- END",
+		"old state:", "cur state:", "from ", "mark_precise", "last_idx",
+		"regs=", "parent ", "Func#", "func#", "Validating", "caller:",
+		"callee:", "returning from", "propagating",
+	};
+	if (!len)
+		return 1;
+	if (p[0] >= '0' && p[0] <= '9') { /* "12: (85) call ..." */
+		const char *q = p;
+		while (q < p + len && *q >= '0' && *q <= '9')
+			q++;
+		if (q < p + len && *q == ':')
+			return 1;
+	}
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(p, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
+
+/* The verifier's reason: the last line of its log that is not noise, and
+ * where: the last source line annotation before it ("; code @ file:N",
+ * from the object's BTF line info) as " at file:N (code)". */
 static void verifier_reason(const char *log, char *out, size_t n, char *where,
 			    size_t wn)
 {
 	out[0] = where[0] = 0;
 	if (!log)
 		return;
+	/* Reasons the verifier appends to an instruction line. */
+	static const char *const embedded[] = {"infinite loop detected",
+					       "back-edge from insn"};
 	const char *p = log, *best = NULL, *src = NULL, *best_src = NULL;
 	size_t bestlen = 0, srclen = 0, best_srclen = 0;
+	int pinned = 0; /* an embedded reason wins over later noise */
 	while (*p) {
 		const char *e = strchrnul(p, '\n');
 		size_t len = e - p;
+		const char *hit = NULL;
+		for (size_t i = 0; i < sizeof(embedded) / sizeof(*embedded); i++) {
+			const char *h = memmem(p, len, embedded[i], strlen(embedded[i]));
+			if (h)
+				hit = h;
+		}
 		if (len > 2 && p[0] == ';' && p[1] == ' ') {
 			src = p;
 			srclen = len;
-		} else if (len && strncmp(p, "processed ", 10) &&
-			   strncmp(p, "verification time", 17) &&
-			   strncmp(p, "stack depth", 11) &&
-			   strncmp(p, "-- END", 6)) {
+		} else if (hit) {
+			best = hit;
+			bestlen = e - hit;
+			best_src = src;
+			best_srclen = srclen;
+			pinned = 1;
+		} else if (!pinned && !verifier_noise(p, len)) {
 			best = p;
 			bestlen = len;
 			best_src = src;
@@ -244,6 +282,7 @@ static const char *verifier_hint(const char *reason, int err,
 		return "read kernel memory with bpf_probe_read_kernel() or "
 		       "BPF_CORE_READ()";
 	if (strstr(reason, "back-edge") || strstr(reason, "infinite loop") ||
+	    strstr(reason, "jumps is too complex") ||
 	    strstr(reason, "too large") || strstr(reason, "BPF program is too"))
 		return "bound every loop with a constant or use bpf_loop()";
 	if (strstr(reason, "stack") &&
@@ -254,7 +293,8 @@ static const char *verifier_hint(const char *reason, int err,
 		return "declare a GPL-compatible license: char LICENSE[] "
 		       "SEC(\"license\") = \"GPL\";";
 	if (strstr(reason, "unknown func") || strstr(reason, "not allowed") ||
-	    strstr(reason, "cannot call"))
+	    strstr(reason, "cannot call") || strstr(reason, "cannot use helper") ||
+	    strstr(reason, "not supported for program type"))
 		return "this helper is not allowed for this program type";
 	if (type == BPF_PROG_TYPE_TRACING && (err == EPERM || err == EACCES ||
 					      err == ENOTSUPP || err == EINVAL))
@@ -301,7 +341,8 @@ static int l_load(lua_State *L)
 		 *progname ? " program " : "", progname);
 	if (*reason) {
 		lua_pushfstring(L, "load BPF object %s: %s: verifier: %s%s%s%s%s",
-				target, strerror(err), reason, where, hint ? " (" : "",
+				target, err == ENOTSUPP ? "Not supported" : strerror(err),
+				reason, where, hint ? " (" : "",
 				hint ? hint : "", hint ? ")" : "");
 		return lua_error(L);
 	}

@@ -64,7 +64,7 @@ local function text_origin(text)
   local best, bestd, n = nil, math.huge, 0
   for line in fh:lines() do
     n = n + 1
-    if line == first or line:sub(-#first) == first then
+    if line:find(first, 1, true) then
       local d = math.abs(n - info.currentline)
       if d < bestd then best, bestd = n, d end
     end

@@ -102,3 +102,33 @@ test("BPF{} needs exactly one source", function()
   raises(function() BPF{} end, "BPF: give exactly one of text=, src_file=, obj=")
   raises(function() BPF{text = "", obj = "x"} end, "BPF: give exactly one of text=, src_file=, obj=")
 end)
+
+test("verifier hints: unbounded loop, helper not allowed; clang: stack limit", function()
+  raises(function()
+    BPF{text = [[
+TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
+	volatile int i = 0;
+	while (args->dfd != i) { i++; }
+	return 0;
+}
+]]}
+  end, "verifier: infinite loop detected at insn", "(bound every loop with a constant or use bpf_loop())")
+  raises(function()
+    BPF{text = [[
+TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
+	bpf_override_return(0, 0);
+	return 0;
+}
+]]}
+  end, "verifier: program of this type cannot use helper bpf_override_return#58",
+    "(this helper is not allowed for this program type)")
+  raises(function()
+    BPF{text = [[
+TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
+	char buf[600];
+	bpf_probe_read_user(buf, sizeof(buf), args->filename);
+	return buf[5];
+}
+]]}
+  end, "error: Looks like the BPF stack limit of 512 bytes is exceeded")
+end)
