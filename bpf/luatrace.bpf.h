@@ -185,6 +185,18 @@ typedef u64 lt_stack_t[LT_STACK_DEPTH];
 #define KRETFUNC_PROBE(event, ...)                                            \
 	SEC("fexit/" #event) int BPF_PROG(kretfunc__##event, ##__VA_ARGS__)
 
+/* FUNC_PROBE(func, typed args...) { ... }: entry of a kernel function, as
+ * fentry where the kernel allows it (the Lua side defines LT_HAVE_FENTRY
+ * after probing) and as a kprobe elsewhere; the body reads the same typed
+ * arguments either way. */
+#ifdef LT_HAVE_FENTRY
+#define FUNC_PROBE(func, ...)                                                 \
+	SEC("fentry/" #func) int BPF_PROG(func_probe__##func, ##__VA_ARGS__)
+#else
+#define FUNC_PROBE(func, ...)                                                 \
+	SEC("kprobe/" #func) int BPF_KPROBE(func_probe__##func, ##__VA_ARGS__)
+#endif
+
 /* ---- helpers ---- */
 /* BCC's log2 slots: bpf_log2l(0) == bpf_log2l(1) == 1, then floor+1. */
 static __always_inline unsigned int bpf_log2(unsigned int v)

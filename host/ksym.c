@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include "lt.h"
 #include "addr.h"
 #include "ksym.h"
@@ -101,31 +102,66 @@ bool lt_ksym_exists(const char *name)
 	return k && is_text(k->type);
 }
 
+/* Edit distance of a and b, giving up (returning max+1) beyond max. */
+static int edit_distance(const char *a, const char *b, int max)
+{
+	int la = strlen(a), lb = strlen(b);
+	if (abs(la - lb) > max || la > 127 || lb > 127)
+		return max + 1;
+	int prev[128], cur[128];
+	for (int j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (int i = 1; i <= la; i++) {
+		cur[0] = i;
+		int rowmin = cur[0];
+		for (int j = 1; j <= lb; j++) {
+			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			int del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			if (cur[j] < rowmin)
+				rowmin = cur[j];
+		}
+		if (rowmin > max)
+			return max + 1;
+		memcpy(prev, cur, sizeof(int) * (lb + 1));
+	}
+	return prev[lb];
+}
+
+/* Up to three kernel functions close to name: near misses (edit distance
+ * up to 2) first, then names containing it; shorter names first. */
 void lt_ksym_suggest(const char *name, char *out, size_t n)
 {
 	const char *best[3] = {0};
-	size_t bestlen[3] = {(size_t)-1, (size_t)-1, (size_t)-1};
+	long score[3] = {LONG_MAX, LONG_MAX, LONG_MAX};
 	out[0] = 0;
 	if (ksym_load())
 		return;
 	for (size_t i = 0; i < ks_n; i++) {
 		const struct ksym *k = &ks_by_addr[i];
-		if (!is_text(k->type) || !strstr(k->name, name))
+		if (!is_text(k->type))
 			continue;
-		size_t len = strlen(k->name);
+		long sc;
+		int d = edit_distance(name, k->name, 2);
+		if (d <= 2)
+			sc = d * 1000 + strlen(k->name);
+		else if (strstr(k->name, name))
+			sc = 10000 + strlen(k->name);
+		else
+			continue;
 		int dup = 0;
 		for (int j = 0; j < 3; j++)
 			dup |= best[j] && !strcmp(best[j], k->name);
 		if (dup)
 			continue;
 		for (int j = 0; j < 3; j++)
-			if (len < bestlen[j]) {
+			if (sc < score[j]) {
 				for (int m = 2; m > j; m--) {
 					best[m] = best[m - 1];
-					bestlen[m] = bestlen[m - 1];
+					score[m] = score[m - 1];
 				}
 				best[j] = k->name;
-				bestlen[j] = len;
+				score[j] = sc;
 				break;
 			}
 	}
@@ -181,10 +217,20 @@ static int l_ksym_addr(lua_State *L)
 	return 1;
 }
 
+/* core.ksym_suggest(name) -> "a, b, c" (kernel functions close to name) */
+static int l_ksym_suggest(lua_State *L)
+{
+	char out[512];
+	lt_ksym_suggest(luaL_checkstring(L, 1), out, sizeof(out));
+	lua_pushstring(L, out);
+	return 1;
+}
+
 void lt_open_ksym(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{"ksym", l_ksym},
+		{"ksym_suggest", l_ksym_suggest},
 		{"ksym_addr", l_ksym_addr},
 		{NULL, NULL},
 	};

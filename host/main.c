@@ -25,6 +25,7 @@ static const char usage[] =
 	"usage: luatrace [options] [script.lua [args...]]\n"
 	"  -e CODE       run CODE (a Lua chunk); args go to arg[1..]\n"
 	"  -m TOOL       run the tool module TOOL with args\n"
+	"  compile ...   build objects for another kernel (luatrace compile -h)\n"
 	"  -v            verbose: tracebacks and libbpf's debug log\n"
 	"  -h, --help    this help\n"
 	"  --version     print the version\n"
@@ -185,6 +186,16 @@ int main(int argc, char **argv)
 		} else {
 			lua_pushstring(L, tool);
 			status = run(L, 1 + push_args(L, argv, argc, i));
+		}
+	} else if (i < argc && !strcmp(argv[i], "compile") &&
+		   access(argv[i], F_OK) != 0) {
+		/* the compile subcommand (a file named "compile" is a script) */
+		set_args(L, argv, argc, i);
+		if (luaL_loadstring(L, "return require('luatrace.compile_cli').main(...)")) {
+			fprintf(stderr, "luatrace: %s\n", lua_tostring(L, -1));
+			status = 1;
+		} else {
+			status = run(L, push_args(L, argv, argc, i + 1));
 		}
 	} else {
 		const char *script = i < argc ? argv[i] : NULL;

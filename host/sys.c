@@ -126,6 +126,15 @@ static int l_realpath(lua_State *L)
 	return 1;
 }
 
+/* core.setenv(name, value) */
+static int l_setenv(lua_State *L)
+{
+	if (setenv(luaL_checkstring(L, 1), luaL_checkstring(L, 2), 1))
+		return lt_fail(L, "set environment variable", lua_tostring(L, 1), errno,
+			       NULL);
+	return 0;
+}
+
 static int l_geteuid(lua_State *L)
 {
 	lua_pushinteger(L, geteuid());
@@ -208,6 +217,7 @@ void lt_open_sys(lua_State *L)
 		{"mkdir", l_mkdir},
 		{"geteuid", l_geteuid},
 		{"realpath", l_realpath},
+		{"setenv", l_setenv},
 		{"exec", l_exec},
 		{NULL, NULL},
 	};

@@ -5,6 +5,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "lt.h"
@@ -55,8 +60,78 @@ static int l_write_vmlinux_h(lua_State *L)
 	return 0;
 }
 
+/* The GNU build id in a block of ELF notes, as hex into out. */
+static int build_id_in_notes(const unsigned char *p, size_t n, char *out,
+			     size_t on)
+{
+	size_t off = 0;
+	while (off + 12 <= n) {
+		unsigned namesz, descsz, type;
+		memcpy(&namesz, p + off, 4);
+		memcpy(&descsz, p + off + 4, 4);
+		memcpy(&type, p + off + 8, 4);
+		size_t name = off + 12, desc = name + ((namesz + 3) & ~3u);
+		size_t next = desc + ((descsz + 3) & ~3u);
+		if (next > n)
+			break;
+		if (type == NT_GNU_BUILD_ID && namesz == 4 &&
+		    !memcmp(p + name, "GNU", 4) && descsz * 2 < on) {
+			for (unsigned i = 0; i < descsz; i++)
+				snprintf(out + 2 * i, 3, "%02x", p[desc + i]);
+			return 0;
+		}
+		off = next;
+	}
+	return -ENOENT;
+}
+
+/* core.kernel_build_id([vmlinux]) -> hex | nil: of the running kernel
+ * (/sys/kernel/notes) or of a vmlinux ELF file (its note sections). */
+static int l_kernel_build_id(lua_State *L)
+{
+	const char *path = luaL_optstring(L, 1, NULL);
+	char hex[129];
+	int found = -ENOENT;
+	if (!path) {
+		unsigned char buf[4096];
+		int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			close(fd);
+			if (n > 0)
+				found = build_id_in_notes(buf, n, hex, sizeof(hex));
+		}
+	} else {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return lt_fail(L, "read build id of", path, errno, NULL);
+		elf_version(EV_CURRENT);
+		Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		Elf_Scn *scn = NULL;
+		while (e && found && (scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+				continue;
+			Elf_Data *d = elf_getdata(scn, NULL);
+			if (d && d->d_buf)
+				found = build_id_in_notes(d->d_buf, d->d_size, hex,
+							  sizeof(hex));
+		}
+		if (e)
+			elf_end(e);
+		close(fd);
+	}
+	if (found)
+		lua_pushnil(L);
+	else
+		lua_pushstring(L, hex);
+	return 1;
+}
+
 void lt_open_vmlinux_h(lua_State *L)
 {
 	lua_pushcfunction(L, l_write_vmlinux_h);
 	lua_setfield(L, -2, "write_vmlinux_h");
+	lua_pushcfunction(L, l_kernel_build_id);
+	lua_setfield(L, -2, "kernel_build_id");
 }

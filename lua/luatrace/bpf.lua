@@ -74,6 +74,30 @@ local function text_origin(text)
   return file, best - skip
 end
 
+-- The compiler flags of a text: the user's cflags, and LT_HAVE_FENTRY for
+-- FUNC_PROBE when the (target) kernel takes fentry programs.
+function BPF.compile_flags(text, cflags, has_fentry)
+  local flags = {}
+  for _, f in ipairs(cflags or {}) do flags[#flags + 1] = f end
+  if text:find("FUNC_PROBE", 1, true) then
+    if has_fentry == nil then has_fentry = core.has_fentry() end
+    if has_fentry then flags[#flags + 1] = "-DLT_HAVE_FENTRY" end
+  end
+  return flags
+end
+
+-- Transform and compile a text; opts: file, line, usdt_fns, cflags, debug,
+-- target, has_fentry. Returns the object path, whether it was cached, and
+-- the csource result.
+function BPF.build(text, opts)
+  local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
+  if opts.debug then io.stderr:write(t.source) end
+  local path, cached = compile.compile(t.source, {
+    cflags = BPF.compile_flags(text, opts.cflags, opts.has_fentry),
+    debug = opts.debug, target = opts.target })
+  return path, cached, t
+end
+
 -- BPF{...}: build, load and auto-attach.
 function BPF.new(opts)
   argcheck(opts, "BPF")
@@ -93,7 +117,11 @@ function BPF.new(opts)
     local text, file, line
     if opts.text then
       text = opts.text
-      file, line = text_origin(text)
+      if opts.origin then
+        file, line = opts.origin.file, opts.origin.line
+      else
+        file, line = text_origin(text)
+      end
     else
       local fh, err = io.open(opts.src_file)
       if not fh then error(("BPF: read %s: %s"):format(opts.src_file, err), 2) end
@@ -101,12 +129,10 @@ function BPF.new(opts)
       fh:close()
       file, line = opts.src_file, 1
     end
-    local t = csource.transform(text, { file = file, line = line, usdt_fns = usdt_fns })
+    local cached, t
+    path, cached, t = BPF.build(text, { file = file, line = line, usdt_fns = usdt_fns,
+      cflags = opts.cflags, debug = opts.debug })
     self._event_types = t.event_types
-    self._maps_decl = t.maps
-    if opts.debug then io.stderr:write(t.source) end
-    local cached
-    path, cached = compile.compile(t.source, { cflags = opts.cflags, debug = opts.debug, name = file })
     self._cached = cached
     name = file
   end
@@ -323,6 +349,17 @@ local function attach_kfunc(self, o, method)
 end
 function methods:attach_kfunc(o) return attach_kfunc(self, o, "attach_kfunc") end
 function methods:attach_kretfunc(o) return attach_kfunc(self, o, "attach_kretfunc") end
+
+local function detach_kfunc(self, o, method)
+  argcheck(o, method)
+  local fn = need(o, "fn_name", method)
+  for _, p in ipairs(self._obj:programs()) do
+    if p.name == fn then return self:_unregister(p.section, method, fn) end
+  end
+  error(("%s: no program %s"):format(method, fn), 3)
+end
+function methods:detach_kfunc(o) return detach_kfunc(self, o, "detach_kfunc") end
+function methods:detach_kretfunc(o) return detach_kfunc(self, o, "detach_kretfunc") end
 
 local function count(self, kinds)
   local n = 0

@@ -5,14 +5,19 @@
 -- checked to be ours and closed to others before anything in it is used:
 -- a cache that someone else can write would let them load BPF as root.
 --
---   kernel-<id>/vmlinux.h        from the running kernel's BTF, in process
+--   kernel-<id>/vmlinux.h        from the kernel's BTF, in process
 --   kernel-<id>/prelude-<h>.pch  the prelude precompiled for this clang
 --   prelude-<h>/                 the prelude headers (embedded in luatrace)
 --   obj/<key>.o, .sum            objects by hash of everything that shapes
 --                                them; .sum guards against corruption
+--   obj/p-<key>.o, .sum          the same object by a key without the
+--                                compiler, for machines that have none
 --
 -- A hit runs no clang at all: the compiler is identified by the path, size
--- and mtime of its binary, not by running it.
+-- and mtime of its binary, not by running it. The kernel is identified by
+-- its GNU build id (/sys/kernel/notes, or the notes of a vmlinux file), so
+-- a build host can fill a cache for a target kernel (opts.target) that the
+-- target then uses without clang: `luatrace compile --btf vmlinux ...`.
 local core = require "luatrace.core"
 
 local M = {}
@@ -80,17 +85,26 @@ local function subdir(name)
   return private_dir(M.cache_root() .. "/" .. name)
 end
 
--- This kernel build, without hashing 5 MB of BTF on every run: its
--- release, its version string (build time included) and its BTF size.
+-- A kernel build, cheaply: its GNU build id; failing that, its release,
+-- version string (build time included) and BTF size. For a target, the
+-- build id of its vmlinux file, else the hash of the BTF file.
 local kernel_id
-function M.kernel_id()
+function M.kernel_id(target)
+  if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end -- this kernel
+  if target then
+    local id = core.kernel_build_id(target.btf)
+    if id then return id end
+    local h, err = core.hash_file(target.btf)
+    if not h then fail("read target BTF %s: %s", target.btf, err) end
+    return h
+  end
   if kernel_id then return kernel_id end
   local st = core.stat("/sys/kernel/btf/vmlinux")
   if not st then
     fail("compile BPF program: this kernel has no BTF (/sys/kernel/btf/vmlinux); "
       .. "CONFIG_DEBUG_INFO_BTF is needed for CO-RE")
   end
-  kernel_id = core.hash(read_file("/proc/sys/kernel/osrelease") or "",
+  kernel_id = core.kernel_build_id() or core.hash(read_file("/proc/sys/kernel/osrelease") or "",
     read_file("/proc/version") or "", tostring(st.size))
   return kernel_id
 end
@@ -159,13 +173,14 @@ local function prelude_dir()
   return dir, h
 end
 
--- kernel-<id>/ with vmlinux.h.
-local function kernel_dir()
-  local dir = subdir("kernel-" .. M.kernel_id())
+-- kernel-<id>/ with vmlinux.h (of the target's BTF when given).
+local function kernel_dir(target)
+  if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end
+  local dir = subdir("kernel-" .. M.kernel_id(target))
   local vh = dir .. "/vmlinux.h"
   if not core.stat(vh) then
     local tmp = vh .. ".tmp." .. core.getpid()
-    core.write_vmlinux_h(tmp)
+    core.write_vmlinux_h(tmp, target and target.btf)
     os.rename(tmp, vh)
   end
   return dir
@@ -221,29 +236,48 @@ end
 
 M.stats = { hits = 0, compiles = 0 }
 
+-- An intact cache entry: ours, not a link, content matching its .sum.
+-- A damaged one is removed (and rebuilt by the caller).
+local function cached(obj, sum)
+  local st = core.stat(obj)
+  if not st then return false end
+  if st.uid == core.geteuid() and not st.link then
+    local want = read_file(sum)
+    if want and want == core.hash_file(obj) then return true end
+  end
+  os.remove(obj); os.remove(sum)
+  return false
+end
+
 -- Compile C text (already transformed by csource) to an object file.
--- opts: cflags (list), debug (bool), name (for messages).
--- Returns the object path and whether it came from the cache.
+-- opts: cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
+-- compile for another kernel). Returns the object path and whether it came
+-- from the cache.
 function M.compile(source, opts)
   opts = opts or {}
-  local clang, clang_id = M.clang()
   local flags = M.base_flags()
   for _, f in ipairs(opts.cflags or {}) do flags[#flags + 1] = f end
   local pdir, phash = prelude_dir()
-  local key = core.hash(source, table.concat(flags, "\1"), clang_id, M.kernel_id(), phash)
+  local kid = M.kernel_id(opts.target)
   local odir = subdir("obj")
-  local obj, sum = ("%s/%s.o"):format(odir, key), ("%s/%s.sum"):format(odir, key)
-  local st = core.stat(obj)
-  if st and st.uid == core.geteuid() and not st.link then
-    local want = read_file(sum)
-    if want and want == core.hash_file(obj) then
+  local pkey = core.hash(source, table.concat(flags, "\1"), kid, phash)
+  local pobj, psum = ("%s/p-%s.o"):format(odir, pkey), ("%s/p-%s.sum"):format(odir, pkey)
+  local ok_clang, clang, clang_id = pcall(M.clang)
+  if not ok_clang then
+    -- no compiler here: an object built elsewhere for this kernel will do
+    if cached(pobj, psum) then
       M.stats.hits = M.stats.hits + 1
-      return obj, true
+      return pobj, true
     end
-    -- corrupted or half-written: rebuild below
-    os.remove(obj); os.remove(sum)
+    error(clang, 0)
   end
-  local kdir = kernel_dir()
+  local key = core.hash(source, table.concat(flags, "\1"), clang_id, kid, phash)
+  local obj, sum = ("%s/%s.o"):format(odir, key), ("%s/%s.sum"):format(odir, key)
+  if cached(obj, sum) then
+    M.stats.hits = M.stats.hits + 1
+    return obj, true
+  end
+  local kdir = kernel_dir(opts.target)
   local src = ("%s/%s.c"):format(odir, key)
   write_file(src, source)
   local args = { clang }
@@ -265,7 +299,10 @@ function M.compile(source, opts)
     fail("compile BPF program: %s", first_error(out))
   end
   os.rename(tmp, obj)
-  write_file(sum, core.hash_file(obj))
+  local h = core.hash_file(obj)
+  write_file(sum, h)
+  write_file(pobj, read_file(obj))
+  write_file(psum, h)
   M.stats.compiles = M.stats.compiles + 1
   return obj, false
 end

@@ -132,3 +132,17 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
 ]]}
   end, "error: Looks like the BPF stack limit of 512 bytes is exceeded")
 end)
+
+test("debug = true shows the generated source and clang's output", function()
+  local script = os.tmpname()
+  local fh = io.open(script, "w")
+  fh:write('require("luatrace").BPF{debug = true, text = "BPF_ARRAY(dbg, u64, 1); /* '
+    .. core.getpid() .. ' */"}\n')
+  fh:close()
+  local out, err, code = sh(q(luatrace()) .. " " .. q(script))
+  os.remove(script)
+  eq(code, 0, err)
+  eq(out, "")
+  ok(err:find('#line 1 "' .. script .. '"\nBPF_ARRAY(dbg, u64, 1);', 1, true), err)
+  ok(err:find('char _license[] SEC("license") = "GPL";', 1, true), "license shown")
+end)
