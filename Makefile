@@ -29,7 +29,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c
 TBPF_OBJS  := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 TPROGS     := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(wildcard tests/progs/*.c))
 
-.PHONY: all deps test unit demo install clean
+.PHONY: all deps test test-vm unit demo install clean
 all: $(BUILD)/luatrace $(BPF_OBJS) $(TBPF_OBJS) $(TPROGS)
 
 deps:
@@ -83,6 +83,12 @@ $(BUILD)/tests/%: tests/progs/%.c
 test: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/luatrace tests/run.lua
+
+# The kernel matrix: stock Debian kernels in qemu (kprobes, fentry for real).
+test-vm: deps
+	@tools/deps.sh vm
+	@$(MAKE) --no-print-directory all
+	tests/vm/run.sh
 
 unit: all
 	$(BUILD)/luatrace tests/run.lua unit

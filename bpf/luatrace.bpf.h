@@ -15,6 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "lt_export.h"
 /* <bpf/usdt.bpf.h> is included by the Lua side only into programs that use
  * USDT: clang 14 drops the BTF of its extern (LINUX_HAS_BPF_COOKIE) when it

@@ -20,8 +20,13 @@ package.path = root .. "/tests/?.lua;" .. package.path
 local H = require "helpers"
 H.root = root
 
-local filters = {}
-for i = 1, #arg do filters[#filters + 1] = arg[i] end
+-- --vm: the cases of tests/vm/cases (run inside a VM guest by
+-- tests/vm/run.sh); otherwise unit and integration tests.
+local filters, dirs = {}, { "unit", "integration" }
+for i = 1, #arg do
+  if arg[i] == "--vm" then dirs = { "vm/cases" } else filters[#filters + 1] = arg[i] end
+end
+local vm = require "vm.lib"
 
 local function list(dir)
   local out = {}
@@ -78,7 +83,7 @@ local function run_test(file, name, fn)
     return debug.traceback(tostring(e), 2)
   end)
   local leaked = leaks(fds, tfs)
-  local label = file:match("tests/(.*)%.lua$") .. ": " .. name
+  local label = file:match("tests/(.*)%.lua$"):gsub("^vm/cases/", "vm/") .. ": " .. name
   if not ok and type(err) == "table" and err[1] == SKIP then
     skipped = skipped + 1
     print(("skip  %s: %s"):format(label, err[2]))
@@ -104,6 +109,8 @@ local function run_file(file)
   env.skip = function(reason) error({ SKIP, reason }, 0) end
   for k, v in pairs(H) do env[k] = v end
   env.root = root
+  env.program = vm.program
+  env.vm_opts = vm.opts
   local chunk, err = loadfile(file)
   if not chunk then
     failed = failed + 1
@@ -120,7 +127,7 @@ local function run_file(file)
   for _, t in ipairs(tests) do run_test(file, t[1], t[2]) end
 end
 
-for _, dir in ipairs({ "unit", "integration" }) do
+for _, dir in ipairs(dirs) do
   for _, file in ipairs(list(dir)) do
     if wanted(file) then run_file(file) end
   end

@@ -2,9 +2,13 @@
 # Install the Debian packages luatrace needs to build and test, if any is
 # missing. Quick when everything is there (one dpkg-query).
 set -e
+# `deps.sh vm` adds what the kernel matrix (make test-vm) needs.
 PKGS="gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 libluajit2-5.1-dev clang llvm bpftool systemtap-sdt-dev linux-libc-dev
-binutils util-linux"
+binutils util-linux procps"
+if [ "${1:-}" = vm ]; then
+	PKGS="qemu-system-x86 busybox-static cpio zstd xz-utils gzip"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" ||
