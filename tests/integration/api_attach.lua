@@ -159,6 +159,13 @@ int on_read(struct pt_regs *ctx) { n.increment(0); return 0; }
   end
 end)
 
+test("FUNC_PROBE follows has_fentry(): a kprobe here, with kprobes' error", function()
+  if core.has_fentry() then skip("this kernel has fentry: covered by the VM matrix") end
+  raises(function()
+    BPF{text = "FUNC_PROBE(vfs_read, struct file *file) { return 0; }"}
+  end, "attach kprobe vfs_read: kprobes are not available in this kernel")
+end)
+
 test("AOT objects: BPF{obj=} with globals, auto-attached from SEC names", function()
   local b = BPF{obj = test_obj("events"), globals = { target_pid = PID }}
   eq(b:num_open_tracepoints(), 1)

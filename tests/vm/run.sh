@@ -108,7 +108,12 @@ accel() {
 	fi
 }
 
-for pkg in $(resolve_kernels); do
+pkgs=$(resolve_kernels)
+if [ -z "${pkgs// /}" ]; then
+	note "skipped: no kernel package found in apt (apt-cache has no linux-image-amd64)"
+	skipped=$((skipped + 1))
+fi
+for pkg in $pkgs; do
 	t0=$(date +%s)
 	if ! vmlinux=$(fetch_kernel "$pkg" 2>"$VM/$pkg.fetch.log"); then
 		note "$pkg: skipped: $(tail -n 1 "$VM/$pkg.fetch.log")"
