@@ -111,6 +111,7 @@ local function run_file(file)
   env.root = root
   env.program = vm.program
   env.vm_opts = vm.opts
+  env.reads = vm.reads
   local chunk, err = loadfile(file)
   if not chunk then
     failed = failed + 1

@@ -33,14 +33,38 @@ function M.scalar(v)
   return v
 end
 
--- Copy size bytes at p into a fresh value of ctype ct (boxed so scalars
--- come back as Lua values and structs as cdata).
+-- Is ct an array of chars (a string)?
+function M.is_char_array(ct)
+  return tostring(ct):match("^ctype<char %[%d+%]>$") ~= nil
+end
+
+-- Copy size bytes at p into a fresh value of ctype ct: char arrays come
+-- back as Lua strings (up to the first NUL), scalars as Lua values, structs
+-- as cdata (boxed copies).
 local function decode(ct, p, size)
+  if M.is_char_array(ct) then
+    local cp = ffi.cast("const char *", p)
+    local n = 0
+    while n < size and cp[n] ~= 0 do n = n + 1 end
+    return ffi.string(cp, n)
+  end
   local box = ffi.new(ffi.typeof("$[1]", ct))
   ffi.copy(box, p, size)
   return M.scalar(box[0])
 end
 M.decode = decode
+
+-- A value of a map: per-CPU maps give a Lua array (1-based, one value per
+-- possible CPU, from 8-byte aligned slots), others one value.
+function M.decode_value(info, vt, p)
+  if info.percpu then
+    local ncpu, slot = core.possible_cpus(), math.floor((info.value_size + 7) / 8) * 8
+    local per = {}
+    for c = 0, ncpu - 1 do per[c + 1] = decode(vt, p + c * slot, info.value_size) end
+    return per
+  end
+  return decode(vt, p, info.value_size)
+end
 
 -- Read the map: returns an array of {key, value} (values of per-CPU maps
 -- are Lua arrays indexed by CPU, 1-based), the count, and whether the
@@ -56,21 +80,11 @@ function M.read(obj, map, opts)
   else
     keys, vals, n, batched = map:read_all(opts)
   end
-  local ks, vs, vstride = info.key_size, info.value_size, info.value_bytes
+  local ks, vstride = info.key_size, info.value_bytes
   local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
   local out = {}
-  if info.percpu then
-    -- Per-CPU values are 8-byte aligned slots, one per possible CPU.
-    local ncpu, slot = core.possible_cpus(), math.floor((vs + 7) / 8) * 8
-    for i = 0, n - 1 do
-      local per = {}
-      for c = 0, ncpu - 1 do per[c + 1] = decode(vt, vp + i * vstride + c * slot, vs) end
-      out[i + 1] = { decode(kt, kp + i * ks, ks), per }
-    end
-  else
-    for i = 0, n - 1 do
-      out[i + 1] = { decode(kt, kp + i * ks, ks), decode(vt, vp + i * vstride, vs) }
-    end
+  for i = 0, n - 1 do
+    out[i + 1] = { decode(kt, kp + i * ks, ks), M.decode_value(info, vt, vp + i * vstride) }
   end
   return out, n, batched
 end

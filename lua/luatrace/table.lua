@@ -26,10 +26,7 @@ local function S(t)
   return s
 end
 
--- Is ct an array of chars (a string)?
-local function is_char_array(ct)
-  return tostring(ct):match("^ctype<char %[%d+%]>$") ~= nil
-end
+local is_char_array = maps.is_char_array
 
 -- Bytes of a Lua value as ctype ct.
 local function encode(ct, v, what, name)
@@ -53,16 +50,6 @@ local function encode(ct, v, what, name)
     end
   end
   return ffi.string(box, size)
-end
-
-local function decode(ct, p, size)
-  if is_char_array(ct) then
-    local cp = ffi.cast("const char *", p)
-    local n = 0
-    while n < size and cp[n] ~= 0 do n = n + 1 end
-    return ffi.string(cp, n)
-  end
-  return maps.decode(ct, p, size)
 end
 
 function Table.new(bpf, obj, name, map)
@@ -96,16 +83,8 @@ function Table.info(t) return S(t).info end
 function Table.Key(t, v) local s = S(t); need_types(s); return types.new(s.obj, s.info.key_type_id, v) end
 function Table.Leaf(t, v) local s = S(t); need_types(s); return types.new(s.obj, s.info.value_type_id, v) end
 
--- Per-CPU values come back as a Lua array (1-based, one per possible CPU).
 local function decode_value(s, bytes)
-  local p = ffi.cast(u8p, bytes)
-  if s.info.percpu then
-    local ncpu, slot = core.possible_cpus(), math.floor((s.info.value_size + 7) / 8) * 8
-    local per = {}
-    for c = 0, ncpu - 1 do per[c + 1] = decode(s.vt, p + c * slot, s.info.value_size) end
-    return per
-  end
-  return decode(s.vt, p, s.info.value_size)
+  return maps.decode_value(s.info, s.vt, ffi.cast(u8p, bytes))
 end
 
 local function encode_value(s, v)
@@ -146,17 +125,7 @@ end
 function Table.entries(t, opts)
   local s = S(t)
   need_types(s)
-  local keys, vals, n
-  if opts and opts.take then keys, vals, n = s.map:take_all(opts)
-  else keys, vals, n = s.map:read_all(opts) end
-  local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
-  local ks, vb = s.info.key_size, s.info.value_bytes
-  local out = {}
-  for i = 0, n - 1 do
-    out[i + 1] = { decode(s.kt, kp + i * ks, ks),
-                   decode_value(s, ffi.string(vp + i * vb, vb)) }
-  end
-  return out
+  return (maps.read(s.obj, s.map, opts))
 end
 
 local function iter(list, which)

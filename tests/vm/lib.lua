@@ -18,6 +18,21 @@ function M.program(text, cflags)
   return p
 end
 
+-- read(2) of 123 bytes from /dev/zero, n times: a trigger whose count and
+-- return value (both 123) nothing else in the process produces.
+local ffi = require "ffi"
+pcall(ffi.cdef, [[
+int open(const char *path, int flags, ...);
+int close(int fd);
+long read(int fd, void *buf, size_t n);
+]])
+function M.reads(n)
+  local fd = ffi.C.open("/dev/zero", 0)
+  local buf = ffi.new("char[123]")
+  for _ = 1, n do assert(ffi.C.read(fd, buf, 123) == 123) end
+  ffi.C.close(fd)
+end
+
 -- BPF options for a declared program, plus extra fields (globals, ...).
 function M.opts(p, extra)
   local o = { text = p.text, cflags = p.cflags, origin = p.origin }
@@ -29,7 +44,8 @@ end
 function M.programs_of(file)
   declared = {}
   local env = setmetatable({ test = function() end, skip = function() end,
-                             program = M.program, vm_opts = M.opts }, { __index = _G })
+                             program = M.program, vm_opts = M.opts, reads = M.reads },
+                           { __index = _G })
   local chunk = assert(loadfile(file))
   setfenv(chunk, env)
   chunk()

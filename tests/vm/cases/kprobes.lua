@@ -4,21 +4,7 @@
 local lt = require "luatrace"
 local BPF = lt.BPF
 local core = lt.core
-local ffi = require "ffi"
-
-pcall(ffi.cdef, [[
-int open(const char *path, int flags, ...);
-int close(int fd);
-long read(int fd, void *buf, size_t n);
-]])
-
--- read(2) of 123 bytes from /dev/zero, n times: vfs_read(count=123) -> 123
-local function reads(n)
-  local fd = ffi.C.open("/dev/zero", 0)
-  local buf = ffi.new("char[123]")
-  for _ = 1, n do assert(ffi.C.read(fd, buf, 123) == 123) end
-  ffi.C.close(fd)
-end
+-- reads(n): n reads of 123 bytes (tests/vm/lib.lua)
 
 local ARGS = program [[
 struct call_t { u32 kind; u64 count; long ret; };
