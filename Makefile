@@ -28,8 +28,10 @@ MOD_SRCS   := $(wildcard modules/*.lua)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
 TBPF_OBJS  := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 TPROGS     := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(wildcard tests/progs/*.c))
+BENCH_OBJS := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard bench/bpf/*.bpf.c))
+BENCH_PROGS := $(patsubst bench/progs/%.c,$(BUILD)/bench/%,$(wildcard bench/progs/*.c))
 
-.PHONY: all deps test test-vm unit demo install clean
+.PHONY: all deps test test-vm unit demo bench install clean
 all: $(BUILD)/luatrace $(BPF_OBJS) $(TBPF_OBJS) $(TPROGS)
 
 deps:
@@ -75,6 +77,20 @@ $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
 
+$(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
+
+# The benchmark's own programs: the runner, generators, and the C floor
+# (plain libbpf). Optimised, but the uprobe target stays a real call.
+$(BUILD)/bench/%: bench/progs/%.c $(BENCH_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra $(BENCH_CFLAGS_$*) -o $@ $< $(LDLIBS)
+
+# gen's uprobe target must start with push rbp, not endbr64 or lea: a first
+# instruction the kernel cannot emulate is single-stepped (10x slower).
+BENCH_CFLAGS_gen := -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fcf-protection=none
+
 # Test targets: unoptimised enough to keep the probed functions whole.
 $(BUILD)/tests/%: tests/progs/%.c
 	@mkdir -p $(@D)
@@ -89,6 +105,12 @@ test-vm: deps
 	@tools/deps.sh vm
 	@$(MAKE) --no-print-directory all
 	tests/vm/run.sh
+
+# Benchmarks against bpftrace, BCC and plain libbpf (bench/README.md).
+bench: deps
+	@tools/deps.sh bench
+	@$(MAKE) --no-print-directory all $(BENCH_OBJS) $(BENCH_PROGS)
+	$(BUILD)/luatrace bench/run.lua
 
 unit: all
 	$(BUILD)/luatrace tests/run.lua unit

@@ -8,6 +8,8 @@ libluajit2-5.1-dev clang llvm bpftool systemtap-sdt-dev linux-libc-dev
 binutils util-linux procps"
 if [ "${1:-}" = vm ]; then
 	PKGS="qemu-system-x86 busybox-static cpio zstd xz-utils gzip"
+elif [ "${1:-}" = bench ]; then
+	PKGS="bpftrace python3-bpfcc"
 fi
 missing=""
 for p in $PKGS; do

@@ -138,6 +138,22 @@ function BPF.new(opts)
   end
   local obj = core.open_file(path)
   self._obj, self._path, self._name = obj, path, name
+  if opts.programs then
+    -- load (and so attach) only these programs of the object
+    local want = {}
+    for _, p in ipairs(opts.programs) do want[p] = true end
+    for _, p in ipairs(obj:programs()) do
+      if not want[p.name] then obj:set_autoload(p.name, false) end
+      want[p.name] = nil
+    end
+    local missing = next(want)
+    if missing then
+      obj:close()
+      error(("BPF: no program %s in %s"):format(missing, name), 2)
+    end
+    self._only = {}
+    for _, p in ipairs(opts.programs) do self._only[p] = true end
+  end
   for k, v in pairs(opts.globals or {}) do obj:set_global(k, v) end
   obj:load()
   for _, u in ipairs(opts.usdt_contexts or {}) do
@@ -181,6 +197,7 @@ end
 function BPF:_auto_attach()
   local obj = self._obj
   for _, p in ipairs(obj:programs()) do
+    if self._only and not self._only[p.name] then goto continue end
     local sec, fn = p.section, p.name
     local a, b = sec:match("^tracepoint/([^/]+)/(.+)$")
     if not a then a, b = sec:match("^tp/([^/]+)/(.+)$") end
@@ -222,6 +239,7 @@ function BPF:_auto_attach()
         end
       end
     end
+  ::continue::
   end
 end
 

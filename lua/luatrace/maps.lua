@@ -38,19 +38,45 @@ function M.is_char_array(ct)
   return tostring(ct):match("^ctype<char %[%d+%]>$") ~= nil
 end
 
--- Copy size bytes at p into a fresh value of ctype ct: char arrays come
--- back as Lua strings (up to the first NUL), scalars as Lua values, structs
--- as cdata (boxed copies).
-local function decode(ct, p, size)
+-- How to decode a ctype, worked out once per ctype: reading a 100k-entry
+-- map calls the decoder 200k times, so nothing per call may build ctypes.
+local decoders = setmetatable({}, { __mode = "k" })
+local cchar_p = ffi.typeof("const char *")
+
+local function decoder(ct)
+  local d = decoders[ct]
+  if d then return d end
   if M.is_char_array(ct) then
-    local cp = ffi.cast("const char *", p)
-    local n = 0
-    while n < size and cp[n] ~= 0 do n = n + 1 end
-    return ffi.string(cp, n)
+    d = function(p, size)
+      local cp = ffi.cast(cchar_p, p)
+      local n = 0
+      while n < size and cp[n] ~= 0 do n = n + 1 end
+      return ffi.string(cp, n)
+    end
+  else
+    local box_t = ffi.typeof("$[1]", ct)
+    local sample = ffi.new(box_t)[0]
+    if type(sample) ~= "cdata" or ffi.istype(u64, sample) or ffi.istype(i64, sample) then
+      -- a scalar: read it in place, no copy
+      local ptr_t = ffi.typeof("const $ *", ct)
+      d = function(p) return M.scalar(ffi.cast(ptr_t, p)[0]) end
+    else
+      -- a struct or array: a copy the caller may keep
+      d = function(p, size)
+        local box = ffi.new(box_t)
+        ffi.copy(box, p, size)
+        return box[0]
+      end
+    end
   end
-  local box = ffi.new(ffi.typeof("$[1]", ct))
-  ffi.copy(box, p, size)
-  return M.scalar(box[0])
+  decoders[ct] = d
+  return d
+end
+
+-- The value of ctype ct at p (size bytes): char arrays as Lua strings (up
+-- to the first NUL), scalars as Lua values, structs as cdata copies.
+local function decode(ct, p, size)
+  return decoder(ct)(p, size)
 end
 M.decode = decode
 
@@ -83,8 +109,16 @@ function M.read(obj, map, opts)
   local ks, vstride = info.key_size, info.value_bytes
   local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
   local out = {}
-  for i = 0, n - 1 do
-    out[i + 1] = { decode(kt, kp + i * ks, ks), M.decode_value(info, vt, vp + i * vstride) }
+  local dk = decoder(kt)
+  if info.percpu then
+    for i = 0, n - 1 do
+      out[i + 1] = { dk(kp + i * ks, ks), M.decode_value(info, vt, vp + i * vstride) }
+    end
+  else
+    local dv, vs = decoder(vt), info.value_size
+    for i = 0, n - 1 do
+      out[i + 1] = { dk(kp + i * ks, ks), dv(vp + i * vstride, vs) }
+    end
   end
   return out, n, batched
 end

@@ -199,3 +199,16 @@ test("static helpers: ksym, ksymname, sym, find_library, get_syscall_fnname, tra
   lt.sym.forget(PID)
   ok(name == "getppid" or name == "__getppid", name)
 end)
+
+test("BPF{obj=, programs=}: only the named programs load and attach", function()
+  local b = BPF{obj = test_obj("probes"), programs = { "on_raw_sys_enter" },
+                globals = { target_pid = PID }}
+  eq(b:num_open_tracepoints(), 1, "one raw tracepoint; the kprobes were left out")
+  eq(b:num_open_kprobes(), 0)
+  getppid_calls(1)
+  for i = 1, 3 do touch_open(unique_path("only" .. i)) end
+  eq(b.hits[0], 3, "the loaded program counts our openat calls")
+  b:cleanup()
+  raises(function() BPF{obj = test_obj("probes"), programs = { "nope" }} end,
+    "BPF: no program nope in " .. test_obj("probes"))
+end)

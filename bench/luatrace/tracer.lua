@@ -1,0 +1,132 @@
+-- The luatrace side of every benchmark workload (bench/run.lua drives it):
+--
+--   startup aot|warm|cold [TAG]   count openat by comm, exit at the first
+--                                 event: AOT object, C text (warm cache),
+--                                 C text never compiled before (cold)
+--   events-ring PID | events-perf PID   PID's getppid events into Lua
+--   count-percpu PID | count-comm PID   in-kernel counting only
+--   mapread PID                   fill a hash from PID's close(fd), read it
+--                                 back into Lua as key/value pairs
+--   uprobe BINARY                 count calls of bench_target in BINARY
+-- All but startup print READY once attached and report at SIGINT.
+local lt = require "luatrace"
+local BPF, core = lt.BPF, lt.core
+
+local DIR = core.exe_path():match("^(.*)/[^/]*$") .. "/bench/"
+local OBJ = DIR .. "bench.bpf.o"
+local mode, arg2 = arg[1], arg[2]
+local pid = tonumber(arg2)
+
+local function now_ns()
+  return core.monotonic_ns()
+end
+
+local function aot(prog, globals)
+  return BPF{obj = OBJ, programs = { prog }, globals = globals or { target_pid = pid or 0 }}
+end
+
+local function ready() io.stdout:write("READY\n"); io.stdout:flush() end
+
+if mode == "startup" then
+  local b
+  if arg2 == "aot" then
+    b = BPF{obj = DIR .. "startup.bpf.o"}
+  else
+    b = BPF{text = [[
+struct key_t { char comm[16]; };
+struct ev_t { u32 pid; };
+BPF_HASH(by_comm, struct key_t, u64, 1024);
+BPF_RINGBUF_OUTPUT(ring, 16);
+TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
+	struct key_t k = {};
+	bpf_get_current_comm(&k.comm, sizeof(k.comm));
+	by_comm.increment(k);
+	struct ev_t e = { .pid = lt_pid() };
+	ring.ringbuf_output(&e, sizeof(e), 0);
+	return 0;
+}
+]] .. (arg2 == "cold" and ("/* " .. (arg[3] or tostring(now_ns())) .. " */\n") or "")}
+  end
+  local seen = false
+  b.ring:open_ring_buffer(function() seen = true end)
+  while not seen do
+    if b:ring_buffer_poll(100) == false then break end
+  end
+  io.stdout:write("FIRST\n")
+  io.stdout:flush()
+  return
+end
+
+if mode == "events-ring" or mode == "events-perf" then
+  local ring = mode == "events-ring"
+  local b = aot(ring and "ev_ring" or "ev_perf")
+  local n, first, last = 0, 0, 0
+  local function on_event(e)
+    n = n + 1
+    last = e.seq
+  end
+  local t_first, t_last = 0, 0
+  local cb = function(e)
+    if n == 0 then t_first = now_ns() end
+    on_event(e)
+  end
+  local lost = 0
+  if ring then
+    b.ring:open_ring_buffer(cb, { type = "struct bench_ev", lost_cb = function(k) lost = lost + k end })
+  else
+    b.perf:open_perf_buffer(cb, { type = "struct bench_ev", page_cnt = 256,
+                                  lost_cb = function(k) lost = lost + k end })
+  end
+  ready()
+  local poll = ring and b.ring_buffer_poll or b.perf_buffer_poll
+  while true do
+    local got = poll(b, 100)
+    if got == false then break end
+    if got and got > 0 then t_last = now_ns() end
+  end
+  local before = n
+  if ring then b:ring_buffer_consume() else b:perf_buffer_consume() end
+  if n > before then t_last = now_ns() end
+  io.stdout:write(("received=%d span_ns=%.0f lost=%d\n"):format(n, t_last - t_first, lost))
+  local _ = first
+  return
+end
+
+if mode == "count-percpu" or mode == "count-comm" then
+  local b = aot(mode == "count-percpu" and "cnt_percpu" or "cnt_comm")
+  ready()
+  lt.sleep(-1)
+  if mode == "count-percpu" then
+    io.stdout:write(("count=%d\n"):format(b.counter:sum(0)))
+  else
+    io.stdout:write("counted\n")
+  end
+  return
+end
+
+if mode == "mapread" then
+  local b = aot("fill_big")
+  ready()
+  lt.sleep(-1)
+  b:detach_tracepoint{ tp = "syscalls:sys_enter_close" }
+  local t0 = now_ns()
+  local n, check = 0, 0
+  for k, v in b.big:items() do
+    n = n + 1
+    check = check + v
+  end
+  local dt = now_ns() - t0
+  io.stdout:write(("entries=%d read_ms=%.3f check=%d\n"):format(n, dt / 1e6, check))
+  return
+end
+
+if mode == "uprobe" then
+  local b = BPF{obj = OBJ, programs = { "count_uprobe" }}
+  b:attach_uprobe{ name = arg2, sym = "bench_target", fn_name = "count_uprobe" }
+  ready()
+  lt.sleep(-1)
+  io.stdout:write(("count=%d\n"):format(b.counter:sum(0)))
+  return
+end
+
+error("tracer.lua: unknown mode " .. tostring(mode), 0)
