@@ -6,7 +6,8 @@
 -- with min..max, and ratios against the floor and the peers; the Markdown
 -- goes to stdout, build/bench/results.md and docs/PERFORMANCE.md.
 -- Environment: BENCH_ROUNDS, BENCH_EVENTS (default 1e6), BENCH_ONLY (a
--- workload name), BENCH_NO_DOC=1 (do not rewrite docs/PERFORMANCE.md).
+-- workload name; such a partial run leaves docs/PERFORMANCE.md alone),
+-- BENCH_NO_DOC=1 (do not rewrite docs/PERFORMANCE.md).
 local core = require "luatrace.core"
 
 local ROOT = core.exe_path():match("^(.*)/build/[^/]*$") or "."
@@ -256,9 +257,10 @@ workloads[#workloads + 1] = { name = "uprobe", variants = {
     local r, err = run(cmd_of(), { marker = v.marker or "READY", workload = go, interrupt = true, env = env })
     if not r then result(); return nil, err end
   end
-  local cps = tonumber(result():match("calls_per_s=(%d+)"))
+  local text = result()
+  local cps, ns = tonumber(text:match("calls_per_s=(%d+)")), tonumber(text:match("ns_per_call=([%d%.]+)"))
   if not cps then return nil, "no generator result" end
-  return { calls_per_s = cps }
+  return { calls_per_s = cps, ns_per_call = ns }
 end }
 
 local skipped = {}
@@ -347,7 +349,8 @@ table_of("overhead", "In-kernel overhead: generator time per getppid call",
 table_of("mapread", "Map read-out: 100k-entry hash into the script",
   { { "read_ms", "read time", "ms" } }, "C floor, batch")
 table_of("uprobe", "uprobe overhead: loop on a noinline function (push rbp first)",
-  { { "calls_per_s", "calls/s", "/s" } }, "no probe", "vs no probe")
+  { { "ns_per_call", "ns per call", "ns" }, { "calls_per_s", "calls/s", "/s" } }, "no probe",
+  "vs no probe")
 
 -- Targets (issue 5): each with its measured value.
 local function med(w, v, m) local s = results[w] and results[w][v] and stats(results[w][v][m] or {}); return s and s.med end
@@ -385,7 +388,8 @@ target("100k map read-out vs C batch (x)", "<= 1.5", lr and fr and lr / fr, lr a
 local text = table.concat(out, "\n") .. "\n"
 io.stdout:write(text)
 local fh = io.open(B .. "/results.md", "w"); fh:write(text); fh:close()
-if os.getenv("BENCH_NO_DOC") ~= "1" then
+-- only a complete run replaces the published numbers
+if os.getenv("BENCH_NO_DOC") ~= "1" and not ONLY then
   local doc = io.open(ROOT .. "/docs/PERFORMANCE.md", "r")
   local old = doc and doc:read("*a") or ""
   if doc then doc:close() end
