@@ -310,8 +310,8 @@ emit(("Measured %s on %s."):format(os.date("!%Y-%m-%d %H:%M UTC"), machine()))
 emit(("Versions: luatrace %s, libbpf %s, clang %s, bpftrace %s, BCC %s."):format(core.version,
   sh("dpkg-query -W -f='${Version}' libbpf1"), (sh("clang --version"):match("version ([%d%.]+)") or "?"),
   peers.bpftrace or "not run", peers.bcc or "not run"))
-emit(("%d rounds, interleaved; medians with (min..max); %s events per throughput/overhead run. "
-  .. "Reproduce: `make bench`."):format(ROUNDS, EVENTS))
+emit(("%d rounds, interleaved; medians with (min..max); %s events per throughput/overhead run; "
+  .. "ratios compare the first column's medians. Reproduce: `make bench`."):format(ROUNDS, EVENTS))
 for name, why in pairs(skipped) do emit(("Not run: %s: %s."):format(name, why)) end
 
 local function table_of(wname, title, metrics, floor_name, ratio_label)
@@ -323,6 +323,20 @@ local function table_of(wname, title, metrics, floor_name, ratio_label)
   local head = { "tracer" }
   for _, m in ipairs(metrics) do head[#head + 1] = m[2] end
   if floor_name then head[#head + 1] = ratio_label or "vs C floor" end
+  -- ratios against each peer: its first variant in this workload
+  local peer_refs = {}
+  for _, prefix in ipairs({ "bpftrace", "BCC" }) do
+    for _, vname in ipairs(order[wname]) do
+      if vname:sub(1, #prefix) == prefix and r[vname] then
+        local ps = stats(r[vname][metrics[1][1]] or {})
+        if ps and ps.med ~= 0 then
+          peer_refs[#peer_refs + 1] = { prefix, ps.med }
+          head[#head + 1] = "vs " .. vname
+        end
+        break
+      end
+    end
+  end
   emit("| " .. table.concat(head, " | ") .. " |")
   emit("|" .. ("---|"):rep(#head))
   local floor = floor_name and r[floor_name] and stats(r[floor_name][metrics[1][1]])
@@ -330,9 +344,12 @@ local function table_of(wname, title, metrics, floor_name, ratio_label)
     local row = { vname }
     local vr = r[vname]
     for _, m in ipairs(metrics) do row[#row + 1] = vr and fmt(stats(vr[m[1]] or {}), m[3]) or "not run" end
+    local s = vr and stats(vr[metrics[1][1]] or {})
     if floor_name then
-      local s = vr and stats(vr[metrics[1][1]] or {})
       row[#row + 1] = (s and floor and floor.med ~= 0) and ("%.2fx"):format(s.med / floor.med) or ""
+    end
+    for _, p in ipairs(peer_refs) do
+      row[#row + 1] = s and ("%.2fx"):format(s.med / p[2]) or ""
     end
     emit("| " .. table.concat(row, " | ") .. " |")
   end

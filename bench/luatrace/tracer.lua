@@ -60,15 +60,10 @@ end
 if mode == "events-ring" or mode == "events-perf" then
   local ring = mode == "events-ring"
   local b = aot(ring and "ev_ring" or "ev_perf")
-  local n, first, last = 0, 0, 0
-  local function on_event(e)
-    n = n + 1
-    last = e.seq
-  end
-  local t_first, t_last = 0, 0
-  local cb = function(e)
+  local n, t_first, t_last = 0, 0, 0
+  local cb = function()
     if n == 0 then t_first = now_ns() end
-    on_event(e)
+    n = n + 1
   end
   local lost = 0
   if ring then
@@ -88,7 +83,6 @@ if mode == "events-ring" or mode == "events-perf" then
   if ring then b:ring_buffer_consume() else b:perf_buffer_consume() end
   if n > before then t_last = now_ns() end
   io.stdout:write(("received=%d span_ns=%.0f lost=%d\n"):format(n, t_last - t_first, lost))
-  local _ = first
   return
 end
 
