@@ -77,9 +77,9 @@ $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
 
-$(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+$(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h bench/bpf/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -Ibench/bpf -c $< -o $@
 
 # The benchmark's own programs: the runner, generators, and the C floor
 # (plain libbpf). Optimised, but the uprobe target stays a real call.

@@ -12,26 +12,16 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "lt_export.h"
+#include "comm_count.h"
 
 const volatile int target_pid = 0;
 const volatile int wakeup_every = 64;
-
-struct bench_key {
-	char comm[16];
-};
 
 struct bench_ev {
 	u32 pid;
 	u32 seq;
 };
 LT_EXPORT_TYPE(struct bench_ev, ev);
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct bench_key);
-	__type(value, u64);
-} by_comm SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -59,17 +49,6 @@ struct {
 } perf SEC(".maps");
 
 u32 seq = 0;
-
-static __always_inline void count_comm(void)
-{
-	struct bench_key k = {};
-	bpf_get_current_comm(k.comm, sizeof(k.comm));
-	u64 one = 1, *v = bpf_map_lookup_elem(&by_comm, &k);
-	if (v)
-		__sync_fetch_and_add(v, 1);
-	else
-		bpf_map_update_elem(&by_comm, &k, &one, BPF_NOEXIST);
-}
 
 /* Throughput: one small event per getppid of the target, through the ring
  * buffer with batched wakeups. */

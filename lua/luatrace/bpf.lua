@@ -245,21 +245,17 @@ end
 
 -- ---- attach/detach, BCC names and named arguments ----
 
-function methods:attach_kprobe(o)
-  argcheck(o, "attach_kprobe")
-  local event = need(o, "event", "attach_kprobe")
-  local fn = need(o, "fn_name", "attach_kprobe")
-  return self:_register("kprobe:" .. event, "kprobe",
-    core.attach_kprobe(self._obj, fn, event, { offset = o.event_off }), fn)
+local function attach_k(self, o, ret, method)
+  argcheck(o, method)
+  local event = need(o, "event", method)
+  local fn = need(o, "fn_name", method)
+  local kind = ret and "kretprobe" or "kprobe"
+  return self:_register(kind .. ":" .. event, kind,
+    core.attach_kprobe(self._obj, fn, event, { retprobe = ret, offset = not ret and o.event_off or nil }), fn)
 end
 
-function methods:attach_kretprobe(o)
-  argcheck(o, "attach_kretprobe")
-  local event = need(o, "event", "attach_kretprobe")
-  local fn = need(o, "fn_name", "attach_kretprobe")
-  return self:_register("kretprobe:" .. event, "kretprobe",
-    core.attach_kprobe(self._obj, fn, event, { retprobe = true }), fn)
-end
+function methods:attach_kprobe(o) return attach_k(self, o, false, "attach_kprobe") end
+function methods:attach_kretprobe(o) return attach_k(self, o, true, "attach_kretprobe") end
 
 function methods:detach_kprobe(o)
   argcheck(o, "detach_kprobe")
