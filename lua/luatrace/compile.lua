@@ -72,6 +72,7 @@ function M.cache_root()
     local base = os.getenv("XDG_CACHE_HOME")
     if not base or base == "" then
       local home = os.getenv("HOME")
+      if (not home or home == "") and core.geteuid() == 0 then home = "/root" end
       if not home or home == "" then fail("find compile cache: HOME is not set (set LUATRACE_CACHE_DIR)") end
       base = home .. "/.cache"
       if not core.stat(base) then core.mkdir(base, tonumber("700", 8)) end
