@@ -106,24 +106,21 @@ static struct lt_chan *chan_new(lua_State *L, int kind, const char *name)
 /* core.ring_buffer(map[, {lost_map = map}]) -> channel */
 static int l_ring_buffer(lua_State *L)
 {
-	int fd = lt_map_fd(L, 1);
-	lua_getfield(L, 1, "info");
-	lua_pushvalue(L, 1);
-	lua_call(L, 1, 1);
-	lua_getfield(L, -1, "name");
-	const char *name = lua_tostring(L, -1);
-	lua_getfield(L, -2, "type");
-	if (strcmp(lua_tostring(L, -1), "ringbuf"))
+	const char *name;
+	int type;
+	int fd = lt_map_get(L, 1, &name, &type);
+	if (type != BPF_MAP_TYPE_RINGBUF)
 		return lt_failf(L, "open ring buffer %s: the map is a %s, not a "
-				"ringbuf", name, lua_tostring(L, -1));
-	lua_pop(L, 1);
-	struct lt_chan *c = chan_new(L, CHAN_RING, name);
+				"ringbuf", name, libbpf_bpf_map_type_str(type));
+	int lost_fd = -1;
 	if (lua_istable(L, 2)) {
 		lua_getfield(L, 2, "lost_map");
 		if (!lua_isnil(L, -1))
-			c->lost_map_fd = lt_map_fd(L, -1);
+			lost_fd = lt_map_get(L, -1, NULL, NULL);
 		lua_pop(L, 1);
 	}
+	struct lt_chan *c = chan_new(L, CHAN_RING, name);
+	c->lost_map_fd = lost_fd;
 	c->rb = ring_buffer__new(fd, ring_sample, c, NULL);
 	int err = libbpf_get_error(c->rb);
 	if (err) {
@@ -138,13 +135,9 @@ static int l_ring_buffer(lua_State *L)
 /* core.perf_buffer(map[, page_cnt]) -> channel */
 static int l_perf_buffer(lua_State *L)
 {
-	int fd = lt_map_fd(L, 1);
+	const char *name;
+	int fd = lt_map_get(L, 1, &name, NULL);
 	int pages = (int)luaL_optinteger(L, 2, 64);
-	lua_getfield(L, 1, "info");
-	lua_pushvalue(L, 1);
-	lua_call(L, 1, 1);
-	lua_getfield(L, -1, "name");
-	const char *name = lua_tostring(L, -1);
 	if (pages <= 0 || (pages & (pages - 1)))
 		return lt_failf(L, "open perf buffer %s: page_cnt %d is not a "
 				"power of two", name, pages);

@@ -62,7 +62,7 @@ struct bpf_object;
 struct bpf_program;
 struct bpf_object *lt_check_obj(lua_State *L, int idx);
 struct bpf_program *lt_check_prog(lua_State *L, int obj_idx, int name_idx);
-int lt_map_fd(lua_State *L, int idx);
+int lt_map_get(lua_State *L, int idx, const char **name, int *type);
 
 /* Userdata helpers. */
 void lt_new_metatable(lua_State *L, const char *name, const luaL_Reg *methods);

@@ -335,9 +335,15 @@ static int l_info(lua_State *L)
 	return 1;
 }
 
-int lt_map_fd(lua_State *L, int idx)
+/* The fd of the map userdata at idx, and its name and type for messages. */
+int lt_map_get(lua_State *L, int idx, const char **name, int *type)
 {
-	return map_check(L, idx)->fd;
+	struct lt_map *m = map_check(L, idx);
+	if (name)
+		*name = m->name;
+	if (type)
+		*type = m->type;
+	return m->fd;
 }
 
 static int l_tostring(lua_State *L)

@@ -235,8 +235,6 @@ local function pch(clang, clang_id, flags, kdir, pdir, phash, debug)
   return path
 end
 
-M.stats = { hits = 0, compiles = 0 }
-
 -- An intact cache entry: ours, not a link, content matching its .sum.
 -- A damaged one is removed (and rebuilt by the caller).
 local function cached(obj, sum)
@@ -267,7 +265,6 @@ function M.compile(source, opts)
   if not ok_clang then
     -- no compiler here: an object built elsewhere for this kernel will do
     if cached(pobj, psum) then
-      M.stats.hits = M.stats.hits + 1
       return pobj, true
     end
     error(clang, 0)
@@ -275,7 +272,6 @@ function M.compile(source, opts)
   local key = core.hash(source, table.concat(flags, "\1"), clang_id, kid, phash)
   local obj, sum = ("%s/%s.o"):format(odir, key), ("%s/%s.sum"):format(odir, key)
   if cached(obj, sum) then
-    M.stats.hits = M.stats.hits + 1
     return obj, true
   end
   local kdir = kernel_dir(opts.target)
@@ -304,7 +300,6 @@ function M.compile(source, opts)
   write_file(sum, h)
   write_file(pobj, read_file(obj))
   write_file(psum, h)
-  M.stats.compiles = M.stats.compiles + 1
   return obj, false
 end
 

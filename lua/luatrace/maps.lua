@@ -80,11 +80,16 @@ local function decode(ct, p, size)
 end
 M.decode = decode
 
+-- Per-CPU values: one 8-byte aligned slot per possible CPU.
+function M.percpu_layout(info)
+  return core.possible_cpus(), math.floor((info.value_size + 7) / 8) * 8
+end
+
 -- A value of a map: per-CPU maps give a Lua array (1-based, one value per
--- possible CPU, from 8-byte aligned slots), others one value.
+-- possible CPU), others one value.
 function M.decode_value(info, vt, p)
   if info.percpu then
-    local ncpu, slot = core.possible_cpus(), math.floor((info.value_size + 7) / 8) * 8
+    local ncpu, slot = M.percpu_layout(info)
     local per = {}
     for c = 0, ncpu - 1 do per[c + 1] = decode(vt, p + c * slot, info.value_size) end
     return per

@@ -6,11 +6,6 @@ local core = require "luatrace.core"
 local M = {}
 local u64 = ffi.typeof("uint64_t")
 
-function M.addr(a)
-  if type(a) == "userdata" then return ffi.cast(u64, a) end
-  return ffi.cast(u64, a)
-end
-
 -- ksym(addr) -> name, offset, module (nil when unknown)
 function M.ksym(addr)
   return core.ksym(addr)

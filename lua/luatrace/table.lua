@@ -89,7 +89,7 @@ end
 
 local function encode_value(s, v)
   if s.info.percpu then
-    local ncpu, slot = core.possible_cpus(), math.floor((s.info.value_size + 7) / 8) * 8
+    local ncpu, slot = maps.percpu_layout(s.info)
     local parts = {}
     for c = 1, ncpu do
       local x = type(v) == "table" and not getmetatable(v) and v[c] or v
