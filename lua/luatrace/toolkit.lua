@@ -329,7 +329,13 @@ function M.printer(def, opts, out)
   out = out or io.stdout
   local p = {}
   function p.header()
-    if opts.json or not def.header then return end
+    if opts.json then
+      -- stdout carries only JSON; say on stderr that tracing has begun
+      io.stderr:write(("Tracing %s... Ctrl-C to end.\n"):format(def.name))
+      io.stderr:flush()
+      return
+    end
+    if not def.header then return end
     local h = def.header(opts)
     if h then out:write(h, "\n"); out:flush() end
   end
