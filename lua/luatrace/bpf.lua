@@ -431,11 +431,15 @@ function methods:_open_channel(name, kind, cb, opts)
     end
     chan = core.ring_buffer(map, { lost_map = lost_map })
   else
-    chan = core.perf_buffer(map, opts.page_cnt or 64)
+    chan = core.perf_buffer(map, opts.page_cnt or 64, opts.wakeup_bytes)
   end
   local ptr = self:_event_ptr(name, opts.type)
+  local latency = opts.latency_ms or BPF.default_latency_ms
+  if type(latency) ~= "number" or latency <= 0 then
+    error(("open_%s_buffer %s: latency_ms must be a positive number of milliseconds"):format(kind, name), 3)
+  end
   local c = { name = name, kind = kind, chan = chan, cb = cb, ptr = ptr,
-              lost_cb = opts.lost_cb, lost_seen = 0 }
+              lost_cb = opts.lost_cb, lost_seen = 0, latency = latency }
   self._channels[name] = c
   local poller_key = kind == "ring" and "_ring_poller" or "_perf_poller"
   self[poller_key] = self[poller_key] or core.poller()
@@ -475,15 +479,44 @@ function methods:_drain(kind)
   return total
 end
 
+-- The longest a poll sleeps before looking at its buffers again: programs
+-- wake the consumer only when enough data waits (see the prelude), so a
+-- poll drains on this tick what arrived below that threshold.
+BPF.default_latency_ms = 5
+
+local function latency_of(self, kind)
+  local l = math.huge
+  for _, c in pairs(self._channels) do
+    if (not kind or c.kind == kind) and c.latency < l then l = c.latency end
+  end
+  return l
+end
+
+-- Drain what is there; if nothing was, sleep until a wakeup, a latency
+-- tick or the timeout (-1 or nil: none), and drain again.
 local function poll(self, poller_key, kind, timeout)
   local p = self[poller_key]
   if not p then error("poll: no buffer is open (open_ring_buffer / open_perf_buffer)", 3) end
-  local ready = p:wait(timeout or -1)
-  if ready == false then
-    self:_drain(kind) -- what arrived before the signal still counts
-    return false
+  if timeout ~= nil and type(timeout) ~= "number" then
+    error(("poll: timeout must be a number of milliseconds, got %s"):format(type(timeout)), 3)
   end
-  return self:_drain(kind)
+  timeout = timeout or -1
+  local latency = latency_of(self, kind)
+  local deadline = timeout >= 0 and core.monotonic_ns() + timeout * 1e6 or nil
+  while true do
+    local n = self:_drain(kind)
+    if n > 0 then return n end
+    local wait = latency
+    if deadline then
+      local left = (deadline - core.monotonic_ns()) / 1e6
+      if left <= 0 then return 0 end
+      if left < wait then wait = left end
+    end
+    if p:wait(math.ceil(wait)) == false then
+      self:_drain(kind) -- what arrived before the signal still counts
+      return false
+    end
+  end
 end
 
 -- Each returns the number of events handled, or false once SIGINT/SIGTERM
