@@ -84,6 +84,17 @@ static inline unsigned lt_percpu_stride(unsigned value_size)
 void lt_new_metatable(lua_State *L, const char *name, const luaL_Reg *methods);
 /* Keep the value at keep_idx alive as long as the userdata on top. */
 void lt_keep_alive(lua_State *L, int keep_idx);
+
+/* A ring buffer map mapped for reading in place (ringview.c). */
+struct lt_ringview {
+	void *cons;  /* consumer page: u64 consumer position (writable) */
+	void *prod;  /* producer page: u64 producer position */
+	void *data;  /* data area, mapped twice in a row */
+	size_t size; /* data area size (a power of two) */
+	size_t page;
+};
+int lt_ringview_map(int fd, struct lt_ringview *v);
+void lt_ringview_unmap(struct lt_ringview *v);
 void lt_setfuncs(lua_State *L, const luaL_Reg *fns);
 
 int luaopen_luatrace_core(lua_State *L);
