@@ -53,7 +53,7 @@ return toolkit.define{
       max_args = opts.max_args,
     })
     local clock = toolkit.clock()
-    b.events:open_ring_buffer(function(ev)
+    toolkit.ring(b, "events", function(ev)
       local comm = ev.comm
       if opts.name and not comm:find(opts.name, 1, true) then return end
       local args = split_args(ev)

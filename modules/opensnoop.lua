@@ -48,7 +48,7 @@ return toolkit.define{
       targ_uid = opts.uid or 0xffffffff,
       targ_failed = opts.failed and true or false,
     }, programs)
-    b.events:open_ring_buffer(function(ev)
+    toolkit.ring(b, "events", function(ev)
       local comm = ev.comm
       if opts.name and not comm:find(opts.name, 1, true) then return end
       local ret = ev.ret
