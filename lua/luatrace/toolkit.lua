@@ -300,21 +300,34 @@ function M.ring(b, name, fn)
   return b[name]:open_ring_buffer(fn, { latency_ms = 100 })
 end
 
--- Errno numbers by name (ENOENT -> 2), from the kernel's uapi headers.
-local errnos
-function M.errno(s)
-  if tonumber(s) then return tonumber(s) end
-  if not errnos then
-    errnos = {}
-    for _, h in ipairs({ "/usr/include/asm-generic/errno-base.h", "/usr/include/asm-generic/errno.h" }) do
-      local f = io.open(h)
-      if f then
-        for name, n in f:read("*a"):gmatch("#define%s+(E[%u%d]+)%s+(%d+)") do errnos[name] = tonumber(n) end
-        f:close()
+-- Errno numbers by name (ENOENT -> 2) and names by number, from the
+-- kernel's uapi headers (linux-libc-dev); the first name of a number wins
+-- (EAGAIN over EWOULDBLOCK).
+local errnos, errno_names
+local function load_errnos()
+  errnos, errno_names = {}, {}
+  for _, h in ipairs({ "/usr/include/asm-generic/errno-base.h", "/usr/include/asm-generic/errno.h" }) do
+    local f = io.open(h)
+    if f then
+      for name, n in f:read("*a"):gmatch("#define%s+(E[%u%d]+)%s+(%d+)") do
+        n = tonumber(n)
+        errnos[name] = n
+        errno_names[n] = errno_names[n] or name
       end
+      f:close()
     end
   end
+end
+
+function M.errno(s)
+  if tonumber(s) then return tonumber(s) end
+  if not errnos then load_errnos() end
   return errnos[s:upper()]
+end
+
+function M.errno_name(n)
+  if not errno_names then load_errnos() end
+  return errno_names[n]
 end
 
 -- ---- output helpers ----
