@@ -49,9 +49,13 @@ end
 -- Read and clear a map of log2 histograms (key -> struct with `slots`
 -- [and `comm`]): an array of {key=, slots={[0]=count...}, total=, comm=},
 -- sorted by key. nslots: the slots array's length.
-function M.take_hists(t, nslots)
+-- keyfn(k) -> a sortable key (for struct keys; default: k itself) and a
+-- table of fields the JSON object gets (h.extra).
+function M.take_hists(t, nslots, keyfn)
   local out = {}
   for k, v in t:items() do
+    local extra
+    if keyfn then k, extra = keyfn(k) end
     local slots, total = {}, 0
     for i = 0, nslots - 1 do
       local c = tonumber(v.slots[i])
@@ -59,7 +63,7 @@ function M.take_hists(t, nslots)
       total = total + c
     end
     local ok, comm = pcall(function() return v.comm end)
-    out[#out + 1] = { key = k, slots = slots, total = total, comm = ok and comm or nil }
+    out[#out + 1] = { key = k, slots = slots, total = total, comm = ok and comm or nil, extra = extra }
   end
   t:clear()
   table.sort(out, function(a, b) return a.key < b.key end)
@@ -80,10 +84,11 @@ function M.hist_json(h, unit, label)
   local o = { unit = unit, total = h.total, buckets = json.array(buckets) }
   if label then o[label] = h.key end
   if h.comm and h.comm ~= "" then o.comm = h.comm end
+  for k, v in pairs(h.extra or {}) do o[k] = v end
   return o
 end
 
-M.HIST_ORDER = { "time", "hists", "pid", "tid", "pidns", "comm", "unit", "total", "buckets",
+M.HIST_ORDER = { "time", "hists", "pid", "tid", "pidns", "comm", "disk", "flags", "unit", "total", "buckets",
   "low", "high", "count" }
 
 -- The main of a histogram tool, as libbpf-tools' runqlat/cpudist/
