@@ -38,6 +38,7 @@ local function caller_frame()
     local info = debug.getinfo(level, "Sl")
     if not info then return nil end
     if info.source:sub(1, 1) == "@" and info.source ~= here then return info end
+    if info.source == "=(command line)" then return info end -- luatrace -e
   end
   return nil
 end
@@ -56,20 +57,24 @@ local function text_origin(text)
     if line:match("%S") then first = line; break end
     skip = skip + 1
   end
-  local fh = io.open(file)
-  if not fh or not first then
+  local fh, lines = io.open(file), nil
+  if fh then lines = fh:lines()
+  elseif file == "(command line)" then -- a -e chunk: the CLI keeps its text
+    lines = ((require("luatrace.cli").code_text or "") .. "\n"):gmatch("([^\n]*)\n")
+  end
+  if not lines or not first then
     if fh then fh:close() end
     return file, 1
   end
   local best, bestd, n = nil, math.huge, 0
-  for line in fh:lines() do
+  for line in lines do
     n = n + 1
     if line:find(first, 1, true) then
       local d = math.abs(n - info.currentline)
       if d < bestd then best, bestd = n, d end
     end
   end
-  fh:close()
+  if fh then fh:close() end
   if not best then return file, 1 end
   return file, best - skip
 end
@@ -92,10 +97,10 @@ end
 function BPF.build(text, opts)
   local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end
-  local path, cached = compile.compile(t.source, {
+  local path, cached, bytes = compile.compile(t.source, {
     cflags = BPF.compile_flags(text, opts.cflags, opts.has_fentry),
     debug = opts.debug, target = opts.target })
-  return path, cached, t
+  return path, cached, t, bytes
 end
 
 -- BPF{...}: build, load and auto-attach.
@@ -109,7 +114,7 @@ function BPF.new(opts)
   }, BPF)
   local usdt_fns = {}
   for _, u in ipairs(opts.usdt_contexts or {}) do u:fn_names(usdt_fns) end
-  local path, name
+  local path, name, bytes
   if opts.obj then
     path = require("luatrace.objects").find(opts.obj)
     name = opts.obj
@@ -130,13 +135,14 @@ function BPF.new(opts)
       file, line = opts.src_file, 1
     end
     local cached, t
-    path, cached, t = BPF.build(text, { file = file, line = line, usdt_fns = usdt_fns,
+    path, cached, t, bytes = BPF.build(text, { file = file, line = line, usdt_fns = usdt_fns,
       cflags = opts.cflags, debug = opts.debug })
     self._event_types = t.event_types
     self._cached = cached
     name = file
   end
-  local obj = core.open_file(path)
+  -- a compiled object: the bytes read through the cache's checked fd
+  local obj = bytes and core.open_mem(bytes, name) or core.open_file(path)
   self._obj, self._path, self._name = obj, path, name
   if opts.programs then
     -- load (and so attach) only these programs of the object
