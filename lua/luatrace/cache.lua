@@ -34,8 +34,6 @@ local function env(name)
   return v
 end
 
-local root_cache = {} -- path -> dir object, for this process
-
 -- The candidate directories, in order, each with where it came from.
 local function candidates()
   local explicit = env("LUATRACE_CACHE_DIR")
@@ -49,19 +47,16 @@ local function candidates()
   return list, false
 end
 
--- The cache's root directory object and its path (for messages).
+-- The cache's root directory, opened and checked anew (the caller closes
+-- it: no fd stays open between compiles), and its path for messages.
 function M.root()
   local list, explicit = candidates()
   if #list == 0 then fail("find compile cache: no home directory (set LUATRACE_CACHE_DIR)") end
   local reasons = {}
   for _, c in ipairs(list) do
     local path = c[1]
-    if root_cache[path] then return root_cache[path], path end
     local d, why = core.safe_dir(path)
-    if d then
-      root_cache[path] = d
-      return d, path
-    end
+    if d then return d, path end
     if explicit then
       if why:find("owned by uid", 1, true) and not why:find(" is ", 1, true) then
         why = why .. "; remove it or set LUATRACE_CACHE_DIR"
@@ -74,16 +69,14 @@ function M.root()
     table.concat(reasons, "; "))
 end
 
--- A private subdirectory of the root (made 0700 when missing).
-local sub_cache = {}
+-- A private subdirectory of the root (made 0700 when missing), and its
+-- path for messages; the caller closes it.
 function M.sub(name)
   local root, rpath = M.root()
-  local key = rpath .. "/" .. name
-  if sub_cache[key] then return sub_cache[key], key end
   local d, why = root:sub(name)
+  root:close()
   if not d then fail("use compile cache %s: %s", rpath, why) end
-  sub_cache[key] = d
-  return d, key
+  return d, rpath .. "/" .. name
 end
 
 function M.max_bytes()
@@ -103,6 +96,13 @@ end
 function M.prune(keep, max)
   max = max or M.max_bytes()
   local root = M.root()
+  local ok, total = pcall(M.prune_in, root, keep, max)
+  root:close()
+  if not ok then error(total, 0) end
+  return total
+end
+
+function M.prune_in(root, keep, max)
   local files, total = {}, 0
   for _, sname in ipairs(root:list()) do
     local st = root:stat(sname)

@@ -111,6 +111,9 @@ function M.base_flags()
   return flags
 end
 
+-- The cache directories this compile opened (closed when it ends).
+local opened = {}
+
 -- prelude-<h>/ with the embedded headers; returns its dir and hash.
 local prelude_hash
 local function prelude_dir()
@@ -123,6 +126,7 @@ local function prelude_dir()
     prelude_hash = core.hash(unpack(parts))
   end
   local dir = cache.sub("prelude-" .. prelude_hash)
+  opened[#opened + 1] = dir
   for n, text in pairs(core.prelude) do
     if dir:read(n) ~= text then dir:write(n, text) end
   end
@@ -135,6 +139,7 @@ local function kernel_dir(target)
   if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end
   local name = "kernel-" .. M.kernel_id(target)
   local dir = cache.sub(name)
+  opened[#opened + 1] = dir
   local text, sum = dir:read("vmlinux.h"), dir:read("vmlinux.h.sum")
   if not text or not sum or core.hash(text) ~= sum then
     local tmp = "vmlinux.h.tmp." .. core.getpid()
@@ -220,24 +225,33 @@ local function cached(odir, name, sum)
 end
 
 -- The path a message shows for an object (it is never opened by path).
-local function shown(name)
-  local _, rpath = cache.root()
-  return rpath .. "/obj/" .. name
-end
+local odir_path
+local function shown(name) return odir_path .. "/" .. name end
 
 -- Compile C text (already transformed by csource) to an object. opts:
 -- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
 -- compile for another kernel). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
+local compile
 function M.compile(source, opts)
-  opts = opts or {}
+  opened = {}
+  local ok, path, was_cached, bytes = pcall(compile, source, opts or {})
+  for _, d in ipairs(opened) do d:close() end
+  opened = {}
+  if not ok then error(path, 0) end
+  return path, was_cached, bytes
+end
+
+function compile(source, opts)
   local flags = M.base_flags()
   local nbase = #flags
   for _, f in ipairs(opts.cflags or {}) do flags[#flags + 1] = f end
   local pdir, phash = prelude_dir()
   local kid = M.kernel_id(opts.target)
-  local odir = cache.sub("obj")
+  local odir
+  odir, odir_path = cache.sub("obj")
+  opened[#opened + 1] = odir
   local pkey = core.hash(source, table.concat(flags, "\1"), kid, phash)
   local ok_clang, clang, clang_id = pcall(M.clang)
   if not ok_clang then
