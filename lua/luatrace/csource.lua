@@ -16,6 +16,7 @@
 local M = {}
 
 local tpformat = require "luatrace.tpformat"
+local kheaders = require "luatrace.kheaders"
 
 -- Blank out comments and string/char literals (newlines kept), so pattern
 -- searches see only code while positions still index the original text.
@@ -170,8 +171,11 @@ local function plan(fn, usdt_fns)
 end
 
 -- Names of maps the text declares (BCC macros or libbpf .maps structs),
--- with the macro used: { name = macro }.
-function M.maps(code)
+-- with the macro used: { name = macro }. code is the text's code mask,
+-- where string literals are blank: the ".maps" of a SEC() is read from
+-- the text at the same position.
+function M.maps(code, text)
+  text = text or code
   local maps = {}
   for macro, name in code:gmatch("(BPF_[%u_]+)%s*%(%s*([%a_][%w_]*)") do
     if macro ~= "BPF_KPROBE" and macro ~= "BPF_KRETPROBE" and macro ~= "BPF_PROG"
@@ -179,8 +183,10 @@ function M.maps(code)
       maps[name] = macro
     end
   end
-  for name in code:gmatch("}%s*([%a_][%w_]*)%s+SEC%s*%(%s*\"%.maps\"") do
-    maps[name] = maps[name] or "libbpf"
+  for name, quote in code:gmatch("}%s*([%a_][%w_]*)%s+SEC%s*%(%s*()\"") do
+    if text:sub(quote, quote + 6) == '".maps"' then
+      maps[name] = maps[name] or "libbpf"
+    end
   end
   return maps
 end
@@ -282,8 +288,10 @@ end
 function M.transform(text, opts)
   opts = opts or {}
   local usdt_fns = opts.usdt_fns or {}
+  local kdefs
+  text, kdefs = kheaders.rewrite(text)
   local code = M.code_mask(text)
-  local maps = M.maps(code)
+  local maps = M.maps(code, text)
   local events = M.event_types(code, maps)
   -- Sections: splice from the end so earlier positions stay valid.
   local fns = M.functions(text, code)
@@ -326,6 +334,10 @@ function M.transform(text, opts)
   if next(usdt_fns) or code:find("bpf_usdt_") or code:find("BPF_USDT") then
     table.insert(pre, 1, "#include <bpf/usdt.bpf.h>\n")
   end
+  if kdefs ~= "" then table.insert(pre, 1, kdefs) end
+  -- A call of an undeclared function would compile to an extern that
+  -- libbpf cannot resolve: make it clang's error, at the user's line.
+  table.insert(pre, 1, '#pragma clang diagnostic error "-Wimplicit-function-declaration"\n')
   local file = (opts.file or "text"):gsub('[\\"]', "_")
   local src = table.concat(pre) ..
     ('#line %d "%s"\n'):format(opts.line or 1, file) .. out ..

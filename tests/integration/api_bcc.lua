@@ -1,0 +1,129 @@
+-- BCC's C dialect and Python API details that BCC scripts rely on: each
+-- program counts its own getppid calls and checks the exact numbers.
+local lt = require "luatrace"
+local BPF = lt.BPF
+local core = lt.core
+
+local PID = core.getpid()
+local CFLAGS = { "-DTARGET=" .. PID }
+
+test("BPF_HISTOGRAM with an int key is an array: lookup + increment counts", function()
+  local b = BPF{text = [[
+BPF_HISTOGRAM(dist, int, 64);
+BPF_HISTOGRAM(plain);
+BPF_HISTOGRAM(keyed, u32);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	if (lt_pid() != TARGET) return 0;
+	int slot = 5;
+	u64 *v = dist.lookup(&slot);
+	if (v) (*v)++;
+	v = plain.lookup(&slot);
+	if (v) __sync_fetch_and_add(v, 2);
+	u32 k = 7;
+	v = keyed.lookup(&k);
+	if (v) (*v)++; /* a hash: no slot until one is inserted */
+	return 0;
+}
+]], cflags = CFLAGS }
+  getppid_calls(3)
+  eq(b.dist[5], 3, "slot 5 of the int-keyed histogram")
+  eq(b.plain[5], 6, "slot 5 of the default histogram")
+  eq(b.dist:info().type, "array")
+  eq(b.dist:info().max_entries, 64)
+  eq(b.keyed:info().type, "hash", "a u32 key is not int: a hash, as in BCC")
+  eq(b.keyed:info().max_entries, 64, "BCC's default size")
+  eq(b.keyed[7], nil, "nothing inserted")
+  b:cleanup()
+end)
+
+test("libbpf's bpf_printk works beside BCC's bpf_trace_printk", function()
+  local b = BPF{text = [[
+BPF_ARRAY(done, u64, 1);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	if (lt_pid() != TARGET) return 0;
+	bpf_printk("lt-printk %d %d\n", 1, 2);
+	bpf_trace_printk("lt-trace-printk %d\n", 3);
+	done.increment(0);
+	return 0;
+}
+]], cflags = CFLAGS }
+  getppid_calls(1)
+  eq(b.done[0], 1, "the program ran")
+  b:cleanup()
+end)
+
+test("a call of an undeclared function names it at the user's line", function()
+  local line = debug.getinfo(1, "l").currentline
+  local err = raises(function() BPF{text = [[
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	no_such_function(3);
+	return 0;
+}
+]]} end, "no_such_function")
+  ok(err:find(("api_bcc.lua:%d:"):format(line + 3), 1, true), "user's line in: " .. err)
+  ok(not err:find("No such file", 1, true), "not the misleading open error: " .. err)
+end)
+
+test("an unresolved extern is named", function()
+  local err = raises(function() BPF{text = [[
+extern int no_such_extern(int);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	return no_such_extern(3);
+}
+]]} end, "unresolved symbol 'no_such_extern'")
+  ok(not err:find("No such file", 1, true), err)
+end)
+
+test("map methods on libbpf-style SEC(\".maps\") maps", function()
+  local b = BPF{text = [[
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, u32);
+	__type(value, u64);
+} counts SEC(".maps");
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	if (lt_pid() != TARGET) return 0;
+	counts.increment(4);
+	counts.increment(9, 10);
+	return 0;
+}
+]], cflags = CFLAGS }
+  getppid_calls(2)
+  eq(b.counts[4], 2)
+  eq(b.counts[9], 20)
+  b:cleanup()
+end)
+
+test("BCC's kernel includes are accepted, with the constants they define", function()
+  local b = BPF{text = [[
+#include <uapi/linux/ptrace.h>
+#include <linux/sched.h>
+#include <net/sock.h>
+#include <linux/fs.h>
+#include <bcc/proto.h>
+#include <linux/blkdev.h>
+#include <linux/version.h>
+BPF_ARRAY(vals, u64, 8);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	if (lt_pid() != TARGET) return 0;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	vals.update(&(int){0}, &(u64){AF_INET6});
+	vals.update(&(int){1}, &(u64){TASK_UNINTERRUPTIBLE});
+	vals.update(&(int){2}, &(u64){S_ISREG(S_IFREG | 0644)});
+	vals.update(&(int){3}, &(u64){ENOENT});
+	vals.update(&(int){4}, &(u64){ETH_P_IP});
+	vals.update(&(int){5}, &(u64){LINUX_VERSION_CODE});
+	vals.update(&(int){6}, &(u64){BPF_CORE_READ(t, tgid)});
+	return 0;
+}
+]], cflags = CFLAGS }
+  getppid_calls(1)
+  eq(b.vals[0], 10); eq(b.vals[1], 2); eq(b.vals[2], 1); eq(b.vals[3], 2)
+  eq(b.vals[4], 0x0800)
+  local fh = io.open("/proc/sys/kernel/osrelease"); local rel = fh:read("*l"); fh:close()
+  local x, y, z = rel:match("^(%d+)%.(%d+)%.(%d+)")
+  eq(b.vals[5], x * 65536 + y * 256 + math.min(tonumber(z), 255))
+  eq(b.vals[6], PID)
+  b:cleanup()
+end)
