@@ -288,7 +288,8 @@ static int usyms_resolve(lua_State *L, struct lt_usyms *u, uint64_t a)
 		if (a >= p->addr && a < p->addr + p->size) {
 			lua_pushstring(L, p->name);
 			lua_pushinteger(L, (lua_Integer)(a - p->addr));
-			lua_pushstring(L, "[perf-map]");
+			/* the map file is the module, as BCC shows it */
+			lua_pushfstring(L, "/tmp/perf-%d.map", u->pid);
 			return 1;
 		}
 	}
