@@ -163,3 +163,41 @@ test("BCC's perf event constants", function()
   eq(BPF.PerfHWConfig.CPU_CYCLES, 0); eq(BPF.PerfHWConfig.INSTRUCTIONS, 1)
   eq(BPF.PerfHWConfig.REF_CPU_CYCLES, 9)
 end)
+
+test("tracepoint formats with address-space qualifiers and flexible arrays compile", function()
+  if not core.tracepoint_exists("percpu", "percpu_alloc_percpu") then
+    skip("no percpu:percpu_alloc_percpu tracepoint on this kernel")
+  end
+  local tps = { "percpu:percpu_alloc_percpu", "percpu:percpu_free_percpu" }
+  local p = io.popen("ls " .. core.tracefs() .. "/events/ftrace")
+  for ev in p:lines() do
+    if core.stat(("%s/events/ftrace/%s/format"):format(core.tracefs(), ev)) then
+      tps[#tps + 1] = "ftrace:" .. ev
+    end
+  end
+  p:close()
+  ok(#tps > 10, "ftrace events found: " .. #tps)
+  local text = {}
+  for i, tp in ipairs(tps) do
+    local cat, ev = tp:match("^(.-):(.*)$")
+    text[i] = ("int f%d(struct tracepoint__%s__%s *args) { return 0; }"):format(i, cat, ev)
+  end
+  text[#text + 1] = "TRACEPOINT_PROBE(percpu, percpu_alloc_percpu) { return args->ptr != 0; }"
+  text[#text + 1] = "TRACEPOINT_PROBE(ftrace, print) { return args->buf[0]; }"
+  local path = BPF.build(table.concat(text, "\n"), { file = "tp.lua", line = 1 })
+  ok(path, "compiled")
+end)
+
+test("errors in generated tracepoint code point at the user's line", function()
+  local line = debug.getinfo(1, "l").currentline
+  local err = raises(function() BPF{text = [[
+BPF_ARRAY(a, u64, 1);
+
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }
+]], cflags = { "-D__lt_size___syscall_nr=1" } } end, "error:")
+  ok(err:find(("api_bcc.lua:%d: error:"):format(line + 4), 1, true), err)
+  err = raises(function() BPF{text = [[
+int f(struct tracepoint__nocat__noev *args) { return 0; }
+]]} end, "read tracepoint format nocat:noev: no such tracepoint")
+  ok(err:find(("api_bcc.lua:%d: "):format(line + 8), 1, true), err)
+end)
