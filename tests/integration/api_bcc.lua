@@ -37,18 +37,29 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
 end)
 
 test("libbpf's bpf_printk works beside BCC's bpf_trace_printk", function()
+  local nonce = math.floor(core.monotonic_ns() % 1000000007)
   local b = BPF{text = [[
-BPF_ARRAY(done, u64, 1);
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
 	if (lt_pid() != TARGET) return 0;
-	bpf_printk("lt-printk %d %d\n", 1, 2);
-	bpf_trace_printk("lt-trace-printk %d\n", 3);
-	done.increment(0);
+	bpf_printk("lt-printk %d %d %d\n", 1, 2, NONCE);
+	bpf_trace_printk("lt-trace-printk %d %d\n", 3, NONCE);
 	return 0;
 }
-]], cflags = CFLAGS }
-  getppid_calls(1)
-  eq(b.done[0], 1, "the program ran")
+]], cflags = { "-DTARGET=" .. PID, "-DNONCE=" .. nonce } }
+  open_trace_pipe(b)
+  local got = {}
+  for _ = 1, 10 do
+    getppid_calls(1)
+    local deadline = core.monotonic_ns() + 2e9
+    repeat
+      local task, pid, _, _, _, msg = b:trace_fields{ timeout = 500 }
+      if pid == PID and msg:match(" " .. nonce .. "$") then got[#got + 1] = msg end
+    until #got == 2 or not task or core.monotonic_ns() > deadline
+    if #got == 2 then break end
+    got = {}
+  end
+  eq(got[1], "lt-printk 1 2 " .. nonce)
+  eq(got[2], "lt-trace-printk 3 " .. nonce)
   b:cleanup()
 end)
 
