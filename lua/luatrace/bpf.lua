@@ -314,9 +314,10 @@ local function attach_u(self, o, ret, method)
   if o.sym and o.sym_off then
     error(method .. ": sym_off is not supported; give addr= (a file offset)", 3)
   end
+  local at = o.sym and sym.ifunc_offset(name, o.sym, o.pid) -- glibc's strlen...
   return self:_register(uprobe_key(o, ret), ret and "uretprobe" or "uprobe",
-    core.attach_uprobe(self._obj, fn, name,
-      { sym = o.sym, offset = off, pid = o.pid or -1, retprobe = ret }), fn)
+    core.attach_uprobe(self._obj, fn, name, { sym = not at and o.sym or nil,
+      offset = at or off, pid = o.pid or -1, retprobe = ret }), fn)
 end
 
 function methods:attach_uprobe(o) return attach_u(self, o, false, "attach_uprobe") end

@@ -46,6 +46,15 @@ function M.usym(addr, pid)
   return r:resolve(addr)
 end
 
+-- The file offset a uprobe on `symname` of binary `name` (a path or a
+-- library short name, "c") must use when the symbol is a GNU IFUNC
+-- (glibc's strlen...): that of the implementation the dynamic linker picks
+-- (host/ifunc.c); nil for any other symbol, which attaches by name.
+function M.ifunc_offset(name, symname, pid)
+  local path = core.find_library(name, pid)
+  return path and (core.uprobe_ifunc(path, symname))
+end
+
 -- Forget a pid's resolver (the process exited, or its maps changed).
 function M.forget(pid)
   resolvers[pid] = nil

@@ -212,3 +212,40 @@ int f(struct tracepoint__nocat__noev *args) { return 0; }
 ]]} end, "read tracepoint format nocat:noev: no such tracepoint")
   ok(err:find(("api_bcc.lua:%d: "):format(line + 8), 1, true), err)
 end)
+
+test("attach_uprobe on libc's strlen (a GNU IFUNC) counts a program's calls", function()
+  local fifo = os.tmpname(); os.remove(fifo)
+  os.execute("mkfifo " .. q(fifo))
+  local p = io.popen(("exec %s 13 < %s"):format(q(test_prog("lt_strlen")), q(fifo)))
+  local w = io.open(fifo, "w")
+  local pid = tonumber(p:read("*l"))
+  local b = BPF{text = [[
+BPF_ARRAY(calls, u64, 1);
+int count(struct pt_regs *ctx) {
+	if (lt_pid() != TARGET) return 0;
+	calls.increment(0);
+	return 0;
+}
+]], cflags = { "-DTARGET=" .. pid } }
+  local ok1, err = pcall(b.attach_uprobe, b, { name = "c", sym = "strlen", fn_name = "count", pid = pid })
+  if ok1 then
+    w:write("go\n"); w:flush()
+    eq(p:read("*l"), "done")
+  end
+  w:close(); p:close(); os.remove(fifo)
+  ok(ok1, tostring(err))
+  eq(b.calls[0], 13, "strlen calls of lt_strlen")
+  b:cleanup()
+end)
+
+test("an IFUNC luatrace cannot resolve is a clear error", function()
+  local lib = core.find_library("mvec")
+  if not lib then skip("no libmvec (glibc's vector math library) here") end
+  local b = BPF{text = [[
+int count(struct pt_regs *ctx) { return 0; }
+]]}
+  raises(function() b:attach_uprobe{ name = lib, sym = "_ZGVbN2v_cos", fn_name = "count" } end,
+    "attach uprobe " .. lib .. ":_ZGVbN2v_cos: _ZGVbN2v_cos is a GNU IFUNC",
+    "give addr= its file offset")
+  b:cleanup()
+end)
