@@ -200,7 +200,7 @@ static unsigned long long lost_map_sum(int fd)
 		return 0;
 	int ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
 			   libbpf_num_possible_cpus() : 1;
-	size_t stride = (info.value_size + 7) & ~7u;
+	size_t stride = lt_percpu_stride(info.value_size);
 	char *v = calloc(ncpu, stride);
 	__u32 key = 0;
 	unsigned long long sum = 0;

@@ -68,7 +68,7 @@ static int l_obj_map(lua_State *L)
 	m->value_type_id = bpf_map__btf_value_type_id(bm);
 	m->vbytes = m->value_size;
 	if (is_percpu(m->type))
-		m->vbytes = ((m->value_size + 7) & ~7u) * libbpf_num_possible_cpus();
+		m->vbytes = lt_percpu_stride(m->value_size) * libbpf_num_possible_cpus();
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	luaL_getmetatable(L, LT_MAP_MT);
 	lua_setmetatable(L, -2);
@@ -258,12 +258,7 @@ static long batch_all(struct lt_map *m, char *keys, char *vals, bool del)
 static int read_all(lua_State *L, bool del)
 {
 	struct lt_map *m = map_check(L, 1);
-	bool iterate = false;
-	if (lua_istable(L, 2)) {
-		lua_getfield(L, 2, "iterate");
-		iterate = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
+	bool iterate = lt_opt_bool(L, 2, "iterate");
 	char *keys = malloc((size_t)m->max_entries * m->key_size + 1);
 	char *vals = malloc((size_t)m->max_entries * m->vbytes + 1);
 	if (!keys || !vals) {
@@ -353,6 +348,25 @@ static int l_tostring(lua_State *L)
 	return 1;
 }
 
+/* obj:reuse_maps(from): before load, make every map of obj that `from`
+ * (a loaded object of the same file) also has use from's map, so a second
+ * instance of an object shares its maps (and globals) with the first. */
+static int l_obj_reuse_maps(lua_State *L)
+{
+	struct bpf_object *o = lt_check_obj(L, 1);
+	struct bpf_object *from = lt_check_obj(L, 2);
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, o) {
+		struct bpf_map *f = bpf_object__find_map_by_name(from, bpf_map__name(m));
+		if (!f || bpf_map__fd(f) < 0)
+			continue;
+		int err = bpf_map__reuse_fd(m, bpf_map__fd(f));
+		if (err)
+			return lt_fail(L, "share map", bpf_map__name(m), err, NULL);
+	}
+	return 0;
+}
+
 void lt_open_map(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -369,6 +383,7 @@ void lt_open_map(lua_State *L)
 	static const luaL_Reg obj_methods[] = {
 		{"map", l_obj_map},
 		{"maps", l_obj_maps},
+		{"reuse_maps", l_obj_reuse_maps},
 		{NULL, NULL},
 	};
 	lt_new_metatable(L, LT_MAP_MT, methods);

@@ -52,11 +52,13 @@ local function encode(ct, v, what, name)
   return ffi.string(box, size)
 end
 
-function Table.new(bpf, obj, name, map)
+-- chans: the BPF object's channels (luatrace.bpf.channels), for output
+-- maps' open_ring_buffer / open_perf_buffer / event_type.
+function Table.new(chans, obj, name, map)
   local t = newproxy(true)
   local mt = getmetatable(t)
   local info = map:info()
-  local s = { bpf = bpf, obj = obj, name = name, map = map, info = info }
+  local s = { chans = chans, obj = obj, name = name, map = map, info = info }
   if info.key_type_id ~= 0 then s.kt = types.ctype(obj, info.key_type_id) end
   if info.value_type_id ~= 0 then s.vt = types.ctype(obj, info.value_type_id) end
   state[t] = s
@@ -280,22 +282,22 @@ function Table.print_linear_hist(t, val_type, section_header, section_print_fn, 
     section_print_fn, opts or {})
 end
 
--- Event channels on output maps (the BPF object does the polling).
+-- Event channels on output maps (the BPF object polls them).
 function Table.open_ring_buffer(t, cb, opts)
   local s = S(t)
-  return s.bpf:_open_channel(s.name, "ring", cb, opts or {})
+  return s.chans:open(s.name, "ring", cb, opts)
 end
 
 function Table.open_perf_buffer(t, cb, opts)
   local s = S(t)
-  return s.bpf:_open_channel(s.name, "perf", cb, opts or {})
+  return s.chans:open(s.name, "perf", cb, opts)
 end
 
 -- The record type the program submits to this output map, as a pointer
 -- ctype (BCC's b["events"].event(data) is ffi.cast(t:event_type(), data)).
 function Table.event_type(t)
   local s = S(t)
-  return s.bpf:_event_ptr(s.name)
+  return s.chans:event_ptr(s.name)
 end
 
 return Table
