@@ -150,11 +150,14 @@ function M.rewrite(text)
   end
   local out = {}
   for line, nl in (text .. (text:sub(-1) == "\n" and "" or "\n")):gmatch("([^\n]*)(\n)") do
-    local header = line:match("^%s*#%s*include%s*<([^>]+)>%s*$")
-      or line:match("^%s*#%s*include%s*<([^>]+)>%s*//.*$")
-    if header and is_kernel(header) then
+    local header, rest = line:match("^%s*#%s*include%s*<([^>]+)>(.*)$")
+    -- the rest of the line: nothing, or a comment that ends there
+    local plain = rest and (rest:match("^%s*$") or rest:match("^%s*//")
+      or (rest:match("^%s*/%*.*%*/%s*$") and not rest:match("%*/.*/%*")))
+    if header and plain and is_kernel(header) then
       for _, g in ipairs(GROUPS[header] or {}) do use(g) end
-      line = ("/* #include <%s>: types from vmlinux.h */"):format(header)
+      -- a line comment: harmless also inside a block comment
+      line = ("// #include <%s>: types from vmlinux.h"):format(header)
     end
     out[#out + 1] = line .. nl
   end

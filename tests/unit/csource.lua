@@ -150,13 +150,21 @@ test("kernel includes are dropped on their line; their constants come first", fu
 #include "local.h"
 #include <stdint.h>
 int kprobe__f(struct pt_regs *ctx) { return TASK_RUNNING; }
+/*
+#include <net/sock.h>
+*/
+#include <linux/fs.h> /* for S_ISREG */
 ]])
   local b = lines(body(r.source))
-  eq(b[1], "/* #include <uapi/linux/ptrace.h>: types from vmlinux.h */")
-  eq(b[2], "/* #include <linux/sched.h>: types from vmlinux.h */")
+  eq(b[1], "// #include <uapi/linux/ptrace.h>: types from vmlinux.h")
+  eq(b[2], "// #include <linux/sched.h>: types from vmlinux.h")
   eq(b[3], '#include "local.h"', "not a kernel header")
   eq(b[4], "#include <stdint.h>", "not a kernel header")
   eq(b[5], 'SEC("kprobe/f") int kprobe__f(struct pt_regs *ctx) { return TASK_RUNNING; }')
+  eq(b[6], "/*", "an include in a block comment")
+  eq(b[7], "// #include <net/sock.h>: types from vmlinux.h")
+  eq(b[8], "*/")
+  eq(b[9], "// #include <linux/fs.h>: types from vmlinux.h", "with a trailing comment")
   local head = r.source:match("^(.-)#line")
   ok(head:find("#define TASK_RUNNING 0x00000000\n", 1, true), "sched.h's constants")
 end)
