@@ -197,6 +197,8 @@ function BPF.get_syscall_fnname(name)
   return "sys_" .. name
 end
 
+require("luatrace.perfconst").install(BPF) -- BPF.PerfType, PerfSWConfig, ...
+
 return setmetatable(BPF, {
   __call = function(_, opts) return BPF.new(opts) end,
 })
