@@ -148,6 +148,21 @@ function M.modes.script(o, argv, i)
   return 0
 end
 
+-- Under -v: errors carry a traceback. A stack overflow leaves no room to
+-- build one (Lua then reports "error in error handling"): say what it was.
+function M.traced(fn, ...)
+  local args, n = { ... }, select("#", ...)
+  local ok, res = xpcall(function() return fn(unpack(args, 1, n)) end, function(e)
+    if type(e) ~= "string" then return e end
+    return debug.traceback(e, 2)
+  end)
+  if ok then return res end
+  if res == "error in error handling" then
+    res = "stack overflow (too deep to show a traceback; run without -v to see where)"
+  end
+  error(res, 0)
+end
+
 function M.main(exe, ...)
   argv0 = exe or argv0
   local argv = { ... }
@@ -166,8 +181,8 @@ function M.main(exe, ...)
   if o.verbose then core.set_verbose(true) end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
-      local status = M.modes[mode](o, argv, i)
-      return status or 0
+      if not o.verbose then return M.modes[mode](o, argv, i) or 0 end
+      return M.traced(M.modes[mode], o, argv, i) or 0
     end
   end
   return 0
