@@ -199,7 +199,7 @@ test("tracepoint formats with address-space qualifiers and flexible arrays compi
   ok(path, "compiled")
 end)
 
-test("errors in generated tracepoint code point at the user's line", function()
+test("errors in generated code (tracepoint structs, exported record types) point at the user's line", function()
   local line = debug.getinfo(1, "l").currentline
   local err = raises(function() BPF{text = [[
 BPF_ARRAY(a, u64, 1);
@@ -211,6 +211,17 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }
 int f(struct tracepoint__nocat__noev *args) { return 0; }
 ]]} end, "read tracepoint format nocat:noev: no such tracepoint")
   ok(err:find(("api_bcc.lua:%d: "):format(line + 8), 1, true), err)
+  -- the record type exported for a perf buffer: a local typedef cannot be
+  err = raises(function() BPF{text = [[
+BPF_PERF_OUTPUT(events);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	typedef struct { int x; } rec_t;
+	rec_t r = {};
+	events.perf_submit(args, &r, sizeof(r));
+	return 0;
+}
+]]} end, "unknown type name 'rec_t'")
+  ok(err:find(("api_bcc.lua:%d: "):format(line + 17), 1, true), err)
 end)
 
 test("attach_uprobe on libc's strlen (a GNU IFUNC) counts a program's calls", function()
