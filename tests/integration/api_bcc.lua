@@ -231,14 +231,27 @@ test("attach_uprobe on libc's strlen (a GNU IFUNC) counts a program's calls", fu
   local w = io.open(fifo, "w")
   local pid = tonumber(p:read("*l"))
   local b = BPF{text = [[
-BPF_ARRAY(calls, u64, 1);
+BPF_ARRAY(calls, u64, 3);
 int count(struct pt_regs *ctx) {
 	if (lt_pid() != TARGET) return 0;
 	calls.increment(0);
 	return 0;
 }
+int count_ret(struct pt_regs *ctx) {
+	if (lt_pid() != TARGET) return 0;
+	calls.increment(1);
+	return 0;
+}
+SEC("uprobe/libc.so.6:strlen") int count_sec(struct pt_regs *ctx) {
+	if (lt_pid() != TARGET) return 0;
+	calls.increment(2);
+	return 0;
+}
 ]], cflags = { "-DTARGET=" .. pid } }
-  local ok1, err = pcall(b.attach_uprobe, b, { name = "c", sym = "strlen", fn_name = "count", pid = pid })
+  local ok1, err = pcall(function()
+    b:attach_uprobe{ name = "c", sym = "strlen", fn_name = "count", pid = pid }
+    b:attach_uretprobe{ name = "c", sym = "strlen", fn_name = "count_ret" }
+  end)
   if ok1 then
     w:write("go\n"); w:flush()
     eq(p:read("*l"), "done")
@@ -246,6 +259,8 @@ int count(struct pt_regs *ctx) {
   w:close(); p:close(); os.remove(fifo)
   ok(ok1, tostring(err))
   eq(b.calls[0], 13, "strlen calls of lt_strlen")
+  eq(b.calls[1], 13, "strlen returns (uretprobe)")
+  eq(b.calls[2], 13, "SEC(\"uprobe/libc.so.6:strlen\"), attached by section")
   b:cleanup()
 end)
 
