@@ -205,8 +205,8 @@ test("errors in generated code (tracepoint structs, exported record types) point
 BPF_ARRAY(a, u64, 1);
 
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }
-]], cflags = { "-D__lt_size___syscall_nr=1" } } end, "error:")
-  ok(err:find(("api_bcc.lua:%d: error:"):format(line + 4), 1, true), err)
+]], cflags = { "-D__lt_size___syscall_nr=1" } } end, "compile BPF program:")
+  ok(err:find(("api_bcc.lua:%d: compile BPF program: "):format(line + 4), 1, true), err)
   err = raises(function() BPF{text = [[
 int f(struct tracepoint__nocat__noev *args) { return 0; }
 ]]} end, "read tracepoint format nocat:noev: no such tracepoint")
