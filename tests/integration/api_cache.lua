@@ -95,6 +95,6 @@ test("a missing clang is a clear error; AOT objects need none", function()
     q(dir .. "/cache"), q(luatrace()),
     q("local b = require('luatrace').BPF{obj = 'syscount', globals = {filter_errno = 1}}; print(b:num_open_tracepoints())")))
   eq(code2, 0, "AOT object: " .. err2)
-  eq(out, "1\n")
+  eq(out, "2\n", "syscount's sys_enter and sys_exit tracepoints")
   os.execute("rm -rf " .. q(dir))
 end)
