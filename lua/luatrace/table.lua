@@ -280,6 +280,9 @@ function Table.print_linear_hist(t, val_type, section_header, section_print_fn, 
     section_print_fn, opts or {})
 end
 
+-- Folded stacks of a stack-keyed table ("a;b;c count" lines, see luatrace.folded).
+function Table.folded(t, opts) return require("luatrace.folded").of_table(t, S(t).bpf, opts) end
+
 -- Event channels on output maps (the BPF object does the polling).
 function Table.open_ring_buffer(t, cb, opts)
   local s = S(t)
