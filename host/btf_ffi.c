@@ -288,6 +288,15 @@ static __s32 find_type(const struct btf *btf, const char *what)
 		if (id > 0)
 			return id;
 	}
+	/* LT_EXPORT_TYPE's anchor (a global pointer "__lt_export_TAG"):
+	 * the type it points to, so AOT objects name their record types. */
+	__s32 var = btf__find_by_name_kind(btf, what, BTF_KIND_VAR);
+	if (var > 0) {
+		const struct btf_type *p =
+			btf__type_by_id(btf, btf__type_by_id(btf, var)->type);
+		if (p && btf_is_ptr(p))
+			return p->type;
+	}
 	return -ENOENT;
 }
 

@@ -408,7 +408,11 @@ end
 
 function methods:_event_ptr(name, explicit)
   local ty = explicit or self._event_types[name]
-  if not ty then return nil end
+  if not ty then
+    -- an AOT object names its record type with LT_EXPORT_TYPE(type, map)
+    local ok, p = pcall(types.ptr, self._obj, "__lt_export_" .. name)
+    return ok and p or nil
+  end
   return types.ptr(self._obj, ty)
 end
 
@@ -492,6 +496,13 @@ function methods:ring_buffer_poll(timeout) return poll(self, "_ring_poller", "ri
 function methods:perf_buffer_poll(timeout) return poll(self, "_perf_poller", "perf", timeout) end
 function methods:poll(timeout) return poll(self, "_all_poller", nil, timeout) end
 function methods:ring_buffer_consume() return self:_drain("ring") end
+-- The open channels (core channel objects), for a shared loop
+-- (luatrace.loop) that waits on them with one epoll and consumes them.
+function methods:open_channels()
+  local t = {}
+  for _, c in pairs(self._channels) do t[#t + 1] = c.chan end
+  return t
+end
 function methods:perf_buffer_consume() return self:_drain("perf") end
 
 -- ---- trace_pipe ----

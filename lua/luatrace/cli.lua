@@ -16,7 +16,8 @@ local M = {}
 
 M.options = {
   { "-e", value = "CODE", key = "code", help = "run CODE (a Lua chunk); args go to arg[1..]" },
-  { "-m", value = "TOOL", key = "tool", stop = true, help = "run the tool module TOOL with args" },
+  { "-m", value = "TOOL", key = "tool", stop = true, optional = true,
+    help = "run the tool module TOOL with args (alone: list the tools)" },
   { "-v", key = "verbose", help = "verbose: tracebacks and libbpf's debug log" },
   { "-h", "--help", key = "help", help = "this help" },
   { "--version", key = "version", help = "print the version" },
@@ -65,6 +66,7 @@ function M.parse(argv)
     local opt = by_flag[a]
     if not opt then return nil, "unknown option " .. a end
     if opt.value then
+      if i + 1 > #argv and opt.optional then o[opt.key] = true; i = i + 1; break end
       if i + 1 > #argv then return nil, "option " .. a .. " needs an argument" end
       if opt.many then
         o[opt.key] = o[opt.key] or {}
@@ -119,6 +121,7 @@ end
 
 function M.modes.tool(o, argv, i)
   local args = set_arg(argv, i - 1)
+  if o.tool == true then return require("luatrace.tool").list_main() end
   local status = require("luatrace.tool").run(o.tool, unpack(args))
   return type(status) == "number" and status or 0
 end
