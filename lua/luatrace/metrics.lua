@@ -26,10 +26,13 @@
 -- values add up to the sum, or a function returning it per label set) and
 -- otherwise estimated from slot midpoints.
 --
--- Collectors (tool --metrics hooks) return samples each scrape: counters
--- as increments since the previous call (the collector may take() its
--- maps), accumulated here; gauges as current values; histograms as
--- { type = "histogram", kind=, slots = {[slot] = increment}, sum = increment }.
+-- Collectors (tool --metrics hooks) return samples each scrape:
+-- { name=, type = "counter" (default) | "gauge" | "histogram", help=,
+--   labels = {name = value}, value= }; counters and gauges carry their
+-- current value (a counter: the total since start, so several readers of
+-- one tool never steal counts from each other; a sample not returned again
+-- keeps its last value). Histograms: { type = "histogram", kind=, step=,
+-- scale=, slots = {[slot] = count since start}, sum= }.
 local json = require "luatrace.json"
 
 local M = {}
@@ -273,19 +276,17 @@ function Registry:_scrape()
         for i = 1, #f.labels do t[i] = tostring(values[i]) end
         return t
       end)(), "\0")
-      if mtype == "counter" then
-        f.totals[id] = f.totals[id] or { labels = values, value = 0 }
-        f.totals[id].value = f.totals[id].value + (tonumber(s.value) or 0)
-      elseif mtype == "gauge" then
+      if mtype == "counter" or mtype == "gauge" then
         f.totals[id] = { labels = values, value = s.value }
       else
         local h = hist_entry(f, values, s.kind or "log2", s)
+        h.slots, h.sum = {}, 0
         for slot, n in pairs(s.slots or {}) do
-          h.slots[slot] = (h.slots[slot] or 0) + n
+          h.slots[slot] = n
           if slot > h.max then h.max = slot end
-          if not s.sum then h.sum = h.sum + n * slot_mid(h.kind, slot, s) end
+          h.sum = h.sum + n * slot_mid(h.kind, slot, s)
         end
-        if s.sum then h.sum = h.sum + s.sum end
+        if s.sum then h.sum = s.sum end
       end
     end
   end
@@ -369,15 +370,26 @@ function Registry:serve(addr, L, opts)
   return require("luatrace.http").serve(addr, self:handler(), L, opts)
 end
 
--- A tool's metrics hook (toolkit contract) served on addr: used by
--- `luatrace -m TOOL --metrics ADDR`.
-function M.serve_tool(tool, running, addr, L)
-  if type(tool.metrics) ~= "function" then
-    error(("%s: --metrics: this tool has no metrics (it prints events, not a table)"):format(tool.name), 0)
+-- `--metrics ADDR` of every tool that has a metrics hook (toolkit).
+M.option = { "--metrics", type = "string", metavar = "ADDR",
+  help = "serve Prometheus metrics on ADDR (:PORT is loopback; HOST:PORT to expose)" }
+
+-- A running tool's metrics hook (toolkit contract: running.metrics(running)
+-- -> samples) served on addr from loop L, until L is closed. Names get the
+-- prefix luatrace_.
+function M.serve_running(running, addr, L)
+  if type(running.metrics) ~= "function" then
+    error(("%s: --metrics: this tool has no metrics hook"):format(running.name or "tool"), 0)
   end
   local reg = M.new{ namespace = "luatrace" }
-  reg:collect(function() return tool.metrics(running) end)
-  return reg:serve(addr, L), reg
+  reg:collect(function() return running.metrics(running) end)
+  local srv = reg:serve(addr, L)
+  local close = L.close
+  L.close = function(self, ...)
+    srv:close()
+    return close(self, ...)
+  end
+  return srv, reg
 end
 
 return M

@@ -66,11 +66,22 @@ test("exposition: counters, gauges, histograms in 0.0.4 and OpenMetrics", functi
   eq(select(2, metrics.negotiate(nil)), "text/plain; version=0.0.4; charset=utf-8")
 end)
 
-test("collectors: counter increments accumulate, label names from samples", function()
+test("collectors: totals, label names from samples, histograms", function()
   local r = metrics.new{ namespace = "luatrace" }
-  r:collect(function() return { { name = "syscalls_total", labels = { syscall = "read" }, value = 2 } } end)
+  local n = 0
+  r:collect(function()
+    n = n + 1
+    local out = { { name = "syscalls_total", labels = { syscall = "read" }, value = 2 * n },
+                  { name = "lat", type = "histogram", slots = { [1] = n, [2] = 1 } } }
+    if n == 1 then out[3] = { name = "syscalls_total", labels = { syscall = "write" }, value = 1 } end
+    return out
+  end)
   r:text()
-  ok(r:text():find('luatrace_syscalls_total{syscall="read"} 4', 1, true), "accumulated")
+  local text = r:text()
+  ok(text:find('luatrace_syscalls_total{syscall="read"} 4\n', 1, true), "the latest total: " .. text)
+  ok(text:find('luatrace_syscalls_total{syscall="write"} 1\n', 1, true), "a label set keeps its last value")
+  ok(text:find('luatrace_lat_bucket{le="3"} 3\nluatrace_lat_bucket{le="+Inf"} 3\nluatrace_lat_sum 4.5\n', 1, true),
+    "histogram from slots: " .. text)
   raises(function() r:counter{ name = "bad name" } end, "is not a valid metric name")
   raises(function() r:gauge{ name = "g", labels = { "le" } } end, "label name le is not valid")
 end)
