@@ -372,7 +372,12 @@ end
 
 -- `--metrics ADDR` of every tool that has a metrics hook (toolkit).
 M.option = { "--metrics", type = "string", metavar = "ADDR",
-  help = "serve Prometheus metrics on ADDR (:PORT is loopback; HOST:PORT to expose)" }
+  help = "serve Prometheus metrics on ADDR (:PORT is loopback; HOST:PORT to expose)",
+  check = function(v)
+    local ok, err = pcall(require("luatrace.http").parse_addr, v)
+    if ok then return true end
+    return false, (err:gsub("^listen address [^:]*: ", ""))
+  end }
 
 -- A running tool's metrics hook (toolkit contract: running.metrics(running)
 -- -> samples) served on addr from loop L, until L is closed. Names get the

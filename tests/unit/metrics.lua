@@ -164,3 +164,10 @@ test("the endpoint answers, refuses bad requests, and drops a slow client", func
     "slow closed",
     "DONE" }, "\n") .. "\n")
 end)
+
+test("--metrics: tools with a metrics hook take it; a bad address is a usage error", function()
+  local out, err, code = sh(("%s -m syscount --metrics nope"):format(q(luatrace())))
+  eq(code, 2)
+  eq(err:match("^[^\n]*"), "luatrace: syscount: --metrics nope: expected :PORT, HOST:PORT or [IPV6]:PORT")
+  ok(require("luatrace").metrics == metrics, "lt.metrics")
+end)
