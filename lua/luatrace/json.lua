@@ -14,7 +14,8 @@
 -- byte becomes \u00XX (so the output is always valid JSON and UTF-8);
 -- integers print without exponent; int64/uint64 cdata print exactly; NaN
 -- and infinities become null. Object keys are sorted (stable output),
--- except that the keys listed in `order` come first, in that order.
+-- except that the keys listed in `order` come first, in that order (in
+-- nested objects too).
 local ffi = require "ffi"
 
 local M = {}
@@ -122,7 +123,7 @@ local function object(t, order, seen)
   for _, k in ipairs(rest) do keys[#keys + 1] = k end
   local out = {}
   for i, k in ipairs(keys) do
-    out[i] = quote(tostring(k)) .. ":" .. encode(t[k], nil, seen)
+    out[i] = quote(tostring(k)) .. ":" .. encode(t[k], order, seen)
   end
   return "{" .. table.concat(out, ",") .. "}"
 end
@@ -142,7 +143,7 @@ encode = function(v, order, seen)
     local arr, n = is_array(v)
     if arr then
       local out = {}
-      for i = 1, n do out[i] = encode(v[i], nil, seen) end
+      for i = 1, n do out[i] = encode(v[i], order, seen) end
       s = "[" .. table.concat(out, ",") .. "]"
     else
       s = object(v, order, seen)
