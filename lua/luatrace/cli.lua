@@ -107,12 +107,25 @@ local function load_text(path)
   return chunk
 end
 
+-- A script may require its neighbours: its directory goes first on
+-- package.path, when it passes the checks host/main.c applies to the rest
+-- of the path (root or our own, nobody else can write it or any directory
+-- above it). The working directory as such is never on the path.
+local function add_script_dir(script)
+  local dir = script:match("^(.*)/[^/]*$") or "."
+  local real = core.realpath(dir == "" and "/" or dir)
+  if real and core.safe_path_ok(real) then
+    package.path = real:gsub("%%", "%%%%"):gsub(";", "") .. "/?.lua;" .. package.path
+  end
+end
+
 -- Handlers for what the command line asks, in order of precedence; each
 -- returns the exit status. Front ends (bpftrace, console) add theirs.
 M.modes = {}
 
 function M.modes.code(o, argv, i)
   local args = set_arg(argv, i - 1)
+  M.code_text = o.code -- error messages quote its lines (no file to read)
   local chunk, err = load(o.code, "=(command line)", "t")
   if not chunk then error(err, 0) end
   chunk(unpack(args))
@@ -133,8 +146,24 @@ function M.modes.script(o, argv, i)
   end
   local args = set_arg(argv, script and i or i - 1)
   local chunk = load_text(script)
+  if script then add_script_dir(script) end
   chunk(unpack(args))
   return 0
+end
+
+-- Under -v: errors carry a traceback. A stack overflow leaves no room to
+-- build one (Lua then reports "error in error handling"): say what it was.
+function M.traced(fn, ...)
+  local args, n = { ... }, select("#", ...)
+  local ok, res = xpcall(function() return fn(unpack(args, 1, n)) end, function(e)
+    if type(e) ~= "string" then return e end
+    return debug.traceback(e, 2)
+  end)
+  if ok then return res end
+  if res == "error in error handling" then
+    res = "stack overflow (too deep to show a traceback; run without -v to see where)"
+  end
+  error(res, 0)
 end
 
 function M.main(exe, ...)
@@ -155,8 +184,8 @@ function M.main(exe, ...)
   if o.verbose then core.set_verbose(true) end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
-      local status = M.modes[mode](o, argv, i)
-      return status or 0
+      if not o.verbose then return M.modes[mode](o, argv, i) or 0 end
+      return M.traced(M.modes[mode], o, argv, i) or 0
     end
   end
   return 0

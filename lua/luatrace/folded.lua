@@ -4,7 +4,7 @@
 --
 --   folded.text(list)          list of { frames = {root, ..., leaf}, count = n }
 --                              -> "a;b;c n\n..." (same stacks summed, sorted)
---   folded.of_table(t, bpf, opts) -> text; t:folded(opts) on a table calls it
+--   folded.of_table(t, obj, opts) -> text; t:folded(opts) on a table calls it
 --
 -- A stack-keyed table counts by a key that holds stack ids of a
 -- BPF_STACK_TRACE map (BCC's profile/offcputime shape):
@@ -55,12 +55,12 @@ function M.text(list)
   return table.concat(out, "\n") .. "\n"
 end
 
-local function find_stacks(bpf, name)
+local function find_stacks(obj, name)
   local found = {}
-  for _, m in ipairs(bpf._obj:maps()) do
+  for _, m in ipairs(obj:maps()) do
     if m.type == "stack_trace" then found[#found + 1] = m.name end
   end
-  if #found == 1 then return bpf:get_table(found[1]) end
+  if #found == 1 then return require("luatrace.table").new(nil, obj, found[1], obj:map(found[1])) end
   if #found == 0 then
     error(("folded stacks of table %s: the program has no stack trace map (BPF_STACK_TRACE)"):format(name), 0)
   end
@@ -128,10 +128,10 @@ local function stack_frames(stacks, id, pid, kernel, opts, out)
   return #addrs > 0
 end
 
-function M.of_table(t, bpf, opts)
+function M.of_table(t, obj, opts)
   opts = opts or {}
   local name = t:info().name
-  local stacks = opts.stacks or find_stacks(bpf, name)
+  local stacks = opts.stacks or find_stacks(obj, name)
   local list = {}
   local fields
   for _, e in ipairs(t:entries()) do
@@ -139,7 +139,7 @@ function M.of_table(t, bpf, opts)
     local frames = {}
     if type(k) == "cdata" then
       fields = fields or key_fields(
-        names_of(core.btf_layout(bpf._obj, t:info().key_type_id).members), opts, name)
+        names_of(core.btf_layout(obj, t:info().key_type_id).members), opts, name)
       if fields.comm then frames[1] = tostring(k[fields.comm]) end
       local pid = fields.pid and tonumber(k[fields.pid]) or opts.pid
       local had_user = false

@@ -70,16 +70,22 @@ function Loop:remove(x)
   end
 end
 
--- Channels opened since the last look join the epoll.
+-- Channels opened since the last look join the epoll. Returns the
+-- longest the wait may sleep before draining: programs may batch their
+-- wakeups, and their channels then ask to be drained on a latency tick.
 function Loop:_sync()
+  local latency = math.huge
   for _, b in ipairs(self.objs) do
-    for _, chan in ipairs(b:open_channels()) do
+    local chans, l = b:open_channels()
+    for _, chan in ipairs(chans) do
       if not self.known[chan] then
         self.poller:add(chan)
         self.known[chan] = true
       end
     end
+    if #chans > 0 and l and l < latency then latency = l end
   end
+  return latency
 end
 
 function Loop:_consume()
@@ -175,7 +181,7 @@ function Loop:_run(o)
   self._stopped = false
   local deadline = o.duration_ms and (now_ms() + o.duration_ms)
   while true do
-    self:_sync()
+    local latency = self:_sync()
     if self._stopped or (o.until_fn and o.until_fn()) then return true end
     local now = now_ms()
     local next_due = self:_timers(now)
@@ -189,6 +195,8 @@ function Loop:_run(o)
     if deadline and (not wake or deadline < wake) then wake = deadline end
     local timeout = wake and math.max(0, math.ceil(wake - now)) or -1
     if o.until_fn and (timeout < 0 or timeout > 100) then timeout = 100 end
+    local tick = latency < math.huge and math.ceil(latency) or nil
+    if tick and (timeout < 0 or timeout > tick) then timeout = tick end
     local ready = self.poller:wait(timeout)
     if ready == false then
       self:_consume() -- what arrived before the signal still counts
@@ -200,7 +208,8 @@ function Loop:_run(o)
       if f then f.fn(f.fd) else chans = true end
       if self._stopped then break end
     end
-    if chans and not self._stopped then self:_consume() end
+    -- a latency tick (nothing ready) drains too
+    if (chans or (tick and #ready == 0)) and not self._stopped then self:_consume() end
   end
 end
 

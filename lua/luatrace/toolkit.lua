@@ -293,6 +293,14 @@ function M.open(name, opts, extra, programs)
   return b
 end
 
+-- Open ring buffer `name` of a tool's object with fn(typed record). The
+-- tools' programs submit with default flags (the kernel wakes the reader
+-- whenever it has caught up), so the latency tick for batched wakeups can
+-- be slow: 100 ms, not 5.
+function M.ring(b, name, fn)
+  return b[name]:open_ring_buffer(fn, { latency_ms = 100 })
+end
+
 -- Errno numbers by name (ENOENT -> 2), from the kernel's uapi headers.
 local errnos
 function M.errno(s)
@@ -330,7 +338,13 @@ function M.printer(def, opts, out)
   out = out or io.stdout
   local p = {}
   function p.header()
-    if opts.json or not def.header then return end
+    if opts.json then
+      -- stdout carries only JSON; say on stderr that tracing has begun
+      io.stderr:write(("Tracing %s... Ctrl-C to end.\n"):format(def.name))
+      io.stderr:flush()
+      return
+    end
+    if not def.header then return end
     local h = def.header(opts)
     if h then out:write(h, "\n"); out:flush() end
   end
