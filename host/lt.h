@@ -61,6 +61,7 @@ void lt_open_safefs(lua_State *L);
 void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
+void lt_open_net(lua_State *L);
 
 /* obj.c: access to an object from another area. */
 struct bpf_object;

@@ -90,6 +90,7 @@ local function all_options(def)
   local list = {}
   for _, o in ipairs(def.options or {}) do list[#list + 1] = o end
   for _, o in ipairs(common) do list[#list + 1] = o end
+  if def.metrics then list[#list + 1] = require("luatrace.metrics").option end
   return list
 end
 
@@ -368,6 +369,7 @@ local function running_of(def, r, queue)
     error(("tool %s: start must return a table with its BPF object as .b"):format(def.name), 0)
   end
   r.name = def.name
+  r.metrics = r.metrics or def.metrics
   r.objects = r.objects or { r.b }
   r.tables = r.tables or {}
   local own_stop = r.stop
@@ -455,6 +457,7 @@ function M.define(def)
     local running = T.start(opts, p.event)
     local l = loop.new()
     l:add(running)
+    if opts.metrics then require("luatrace.metrics").serve_running(running, opts.metrics, l) end
     p.header()
     local ok, e = pcall(l.run, l, { duration_ms = opts.duration and opts.duration * 1000 })
     running:stop()
@@ -472,6 +475,7 @@ end
 function M.intervals(opts, running, report)
   local l = loop.new()
   l:add(running)
+  if opts.metrics then require("luatrace.metrics").serve_running(running, opts.metrics, l) end
   local n, done = 0, false
   if opts.interval then
     l:every(opts.interval * 1000, function()
