@@ -119,8 +119,8 @@ function F:call(e, stmt_ctx)
     end
     local rest = {}
     for i = 2, #args do rest[#rest + 1] = args[i] end
-    local fields, writers = self:format_args(e, args[1], rest, n)
-    self:emit(self.g:record(n, { fmt = args[1].v }, fields, writers))
+    local fields, writers, specs = self:format_args(e, args[1], rest, n)
+    self:emit(self.g:record(n, { fmt = args[1].v, specs = specs }, fields, writers))
     return NONE
   end
   if n == "time" then
