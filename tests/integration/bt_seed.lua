@@ -105,7 +105,9 @@ test("seed: u:libc malloc { @[ustack, comm] = sum(arg0); } (3.4)", function()
   local out2 = B.run("u:libc:malloc {@[comm] = sum(arg0); }", function()
     for _ = 1, 2 do C.free(C.malloc(1000)) end
   end)
-  ok(out2:find("@[luatrace]: 2000\n", 1, true), out2)
+  -- (this process may malloc on its own too: at least our 2000 bytes)
+  local sum = tonumber(out2:match("@%[luatrace%]: (%d+)\n"))
+  ok(sum and sum >= 2000, out2)
 end)
 
 test("seed: t:exceptions:page_fault_user { @[ustack, comm] = count(); } (3.5)", function()
