@@ -195,4 +195,7 @@ end
 -- "script" (a file, or stdin) is the fallback.
 M.mode_order = { "code", "tool", "script" }
 
+-- bpftrace programs: `luatrace prog.bt`, `-e 'BEGIN {...}'`, -d, -f, --unsafe
+require("luatrace.bpftrace.cli").register(M)
+
 return M
