@@ -150,6 +150,10 @@ function M.main(exe, ...)
     return 0
   end
   if o.verbose then core.set_verbose(true) end
+  for _, setup in ipairs(M.setup) do
+    local status = setup(o)
+    if status then return status end
+  end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
       local status = M.modes[mode](o, argv, i)
@@ -162,5 +166,13 @@ end
 -- Which mode runs: the first in this list whose option was given;
 -- "script" (a file, or stdin) is the fallback.
 M.mode_order = { "code", "tool", "script" }
+
+-- Run before the mode, with the parsed options (a number ends the run with
+-- that status): options that shape every mode, such as -p/-c.
+M.setup = {}
+
+-- Front ends register their options and modes.
+require("luatrace.listing").register(M)
+require("luatrace.target").register(M)
 
 return M
