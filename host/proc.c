@@ -1,5 +1,6 @@
-/* proc.c: the command of `luatrace -c CMD`: started held, released once
- * the probes are attached, and its exit ends the trace.
+/* proc.c: the process a trace is about: `luatrace -c CMD` (started held,
+ * released once the probes are attached) or `-p PID` (already running).
+ * Either one's exit ends the trace.
  *
  * spawn_held forks a child that blocks reading a pipe, then execs the
  * command: its pid exists (and can be filtered on, `cpid`) before it runs
@@ -9,16 +10,19 @@
  * process (poller, sleep, trace_pipe: lt_sig_set_polling) releases a held
  * command that the script did not release itself.
  *
- * The child's exit is a stop request (sig.c), as SIGTERM is: every wait
- * returns "interrupted" and the script goes on to print and clean up. A
- * SIGCHLD handler reaps only this pid (core.exec reaps its own children).
- * pidfd() gives a descriptor that becomes readable at exit, for event
- * loops that watch fds. Tracing ending first kills the command (SIGTERM),
+ * A watcher thread polls the process's pidfd and, at exit, makes a stop
+ * request (sig.c), as SIGTERM does: every wait returns "interrupted" and
+ * the script goes on to print and clean up. (A thread, not SIGCHLD: it
+ * works for -p processes that are not our children, and no signal cuts
+ * other waits short.) pidfd() gives the descriptor to event loops. A trace
+ * that ends first terminates its command (SIGTERM, then SIGKILL after 1 s),
  * as bpftrace does; the child also gets SIGTERM if luatrace dies
  * (PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,27 +36,65 @@
 
 struct lt_target {
 	pid_t pid;
+	int child;     /* ours (-c): reaped at close */
 	int go_fd;     /* write end of the hold pipe; -1 once released */
 	int pidfd;
+	int stop_pipe[2]; /* wakes the watcher at close */
+	pthread_t watcher;
+	int watching;
+	volatile int gone; /* the process has exited */
 	int exited;    /* reaped: status is valid */
 	int status;
 };
 
-/* The one command of this process (there is one -c). */
+/* The one target of this process (one -p or -c). */
 static struct lt_target *volatile current;
 
-static void sigchld(int signo)
+static void *watch(void *arg)
 {
-	(void)signo;
-	int saved = errno;
-	struct lt_target *t = current;
-	int st;
-	if (t && !t->exited && waitpid(t->pid, &st, WNOHANG) == t->pid) {
-		t->status = st;
-		t->exited = 1;
-		lt_sig_request_stop();
+	struct lt_target *t = arg;
+	struct pollfd p[2] = {{.fd = t->pidfd, .events = POLLIN},
+			      {.fd = t->stop_pipe[0], .events = POLLIN}};
+	for (;;) {
+		int n = poll(p, 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
+			t->gone = 1;
+			lt_sig_request_stop();
+		}
+		return NULL;
 	}
-	errno = saved;
+}
+
+/* Start the watcher over t->pidfd. 0 or errno. */
+static int start_watch(struct lt_target *t)
+{
+	if (t->pidfd < 0)
+		return errno;
+	if (pipe2(t->stop_pipe, O_CLOEXEC))
+		return errno;
+	/* the watcher must not take SIGINT/SIGTERM meant for the Lua thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int err = pthread_create(&t->watcher, NULL, watch, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return err;
+	t->watching = 1;
+	return 0;
+}
+
+static struct lt_target *new_target(lua_State *L)
+{
+	struct lt_target *t = lua_newuserdata(L, sizeof(*t));
+	memset(t, 0, sizeof(*t));
+	t->go_fd = t->pidfd = -1;
+	t->stop_pipe[0] = t->stop_pipe[1] = -1;
+	luaL_getmetatable(L, LT_TARGET_MT);
+	lua_setmetatable(L, -2);
+	return t;
 }
 
 static void release(struct lt_target *t)
@@ -83,7 +125,6 @@ static void child(int rd, char **argv)
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	char c;
@@ -107,7 +148,7 @@ static int l_spawn_held(lua_State *L)
 	if (n < 1)
 		return luaL_argerror(L, 1, "empty command");
 	if (current)
-		return lt_failf(L, "start command: one command per process");
+		return lt_failf(L, "start command: one target process per luatrace");
 	char **argv = lua_newuserdata(L, (n + 1) * sizeof(char *));
 	for (int i = 0; i < n; i++) {
 		lua_rawgeti(L, 1, i + 1);
@@ -115,17 +156,10 @@ static int l_spawn_held(lua_State *L)
 		lua_pop(L, 1); /* the table keeps the string alive */
 	}
 	argv[n] = NULL;
-	struct lt_target *t = lua_newuserdata(L, sizeof(*t));
-	memset(t, 0, sizeof(*t));
-	t->go_fd = t->pidfd = -1;
-	luaL_getmetatable(L, LT_TARGET_MT);
-	lua_setmetatable(L, -2);
+	struct lt_target *t = new_target(L);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC))
 		return lt_fail(L, "start command", argv[0], errno, NULL);
-	struct sigaction sa = {.sa_handler = sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -139,9 +173,35 @@ static int l_spawn_held(lua_State *L)
 	}
 	close(p[0]);
 	t->pid = pid;
+	t->child = 1;
 	t->go_fd = p[1];
 	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	current = t;
+	int err = start_watch(t);
+	if (err)
+		return lt_fail(L, "watch command", argv[0], err, NULL);
+	return 1;
+}
+
+/* core.watch_pid(pid) -> target: a running process, whose exit will end
+ * the trace. */
+static int l_watch_pid(lua_State *L)
+{
+	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+	char what[32];
+	snprintf(what, sizeof(what), "process %d", (int)pid);
+	if (current)
+		return lt_failf(L, "watch %s: one target process per luatrace", what);
+	struct lt_target *t = new_target(L);
+	t->pid = pid;
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0)
+		return lt_fail(L, "watch", what, errno,
+			       errno == ESRCH ? "no such process" : NULL);
+	current = t;
+	int err = start_watch(t);
+	if (err)
+		return lt_fail(L, "watch", what, err, NULL);
 	return 1;
 }
 
@@ -174,10 +234,22 @@ static int l_pidfd(lua_State *L)
 	return 1;
 }
 
-/* target:status() -> nil while running; "exit", code | "signal", signo */
+/* target:status() -> nil while running; "exit", code | "signal", signo
+ * ("exit" alone for a -p process: not our child, its status is not ours) */
 static int l_status(lua_State *L)
 {
 	struct lt_target *t = check(L);
+	if (t->child && !t->exited && t->pid) {
+		int st;
+		if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
+			t->status = st;
+			t->exited = 1;
+		}
+	}
+	if (!t->child && t->gone) {
+		lua_pushstring(L, "exit");
+		return 1; /* not our child: no status to read */
+	}
 	if (!t->exited)
 		return 0;
 	if (WIFSIGNALED(t->status)) {
@@ -202,8 +274,8 @@ static int l_close(lua_State *L)
 		close(t->go_fd);
 		t->go_fd = -1;
 	}
-	if (!t->exited) {
-		if (!was_held)
+	if (t->child && !t->exited) {
+		if (!was_held && !t->gone)
 			kill(t->pid, SIGTERM);
 		/* up to 1 s for SIGTERM, then SIGKILL */
 		for (int i = 0; i < 200 && !t->exited; i++) {
@@ -221,14 +293,22 @@ static int l_close(lua_State *L)
 			}
 		}
 	}
+	if (t->watching) {
+		char c = 1;
+		ssize_t r = write(t->stop_pipe[1], &c, 1);
+		(void)r;
+		pthread_join(t->watcher, NULL);
+		t->watching = 0;
+	}
+	for (int i = 0; i < 2; i++)
+		if (t->stop_pipe[i] >= 0)
+			close(t->stop_pipe[i]);
+	t->stop_pipe[0] = t->stop_pipe[1] = -1;
 	if (t->pidfd >= 0)
 		close(t->pidfd);
 	t->pidfd = -1;
-	if (current == t) {
+	if (current == t)
 		current = NULL;
-		struct sigaction sa = {.sa_handler = SIG_DFL};
-		sigaction(SIGCHLD, &sa, NULL);
-	}
 	t->pid = 0;
 	return 0;
 }
@@ -248,4 +328,6 @@ void lt_open_proc(lua_State *L)
 	lt_new_metatable(L, LT_TARGET_MT, methods);
 	lua_pushcfunction(L, l_spawn_held);
 	lua_setfield(L, -2, "spawn_held");
+	lua_pushcfunction(L, l_watch_pid);
+	lua_setfield(L, -2, "watch_pid");
 }

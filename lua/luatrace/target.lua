@@ -7,9 +7,10 @@
 --
 -- A held command runs once the script releases it (lt.release_target(),
 -- after attaching) or, failing that, when the script first waits (poll,
--- sleep, trace_pipe read): by then its probes are attached. Its exit ends
--- the trace as Ctrl-C does (waits return false), so the script prints and
--- cleans up; a trace that ends first terminates the command (SIGTERM).
+-- sleep, trace_pipe read): by then its probes are attached. The target's
+-- exit (-c or -p) ends the trace as Ctrl-C does (waits return false), so
+-- the script prints and cleans up; a trace that ends first terminates its
+-- -c command (SIGTERM).
 -- The command is split into words (no shell); '...' and "..." quote, and
 -- the program is looked up in PATH, as bpftrace does.
 local core = require "luatrace.core"
@@ -72,10 +73,9 @@ function M.set_pid(s)
   if not pid or pid < 1 or pid ~= math.floor(pid) then
     return nil, ("-p %s: not a process id"):format(s)
   end
-  if not core.stat("/proc/" .. pid) then
-    error(("-p %d: no such process"):format(pid), 0)
-  end
-  M.pid = pid
+  local ok, h = pcall(core.watch_pid, pid)
+  if not ok then error(("-p %d: %s"):format(pid, h:match("no such process") or h), 0) end
+  M.handle, M.pid = h, pid
   return pid
 end
 
@@ -84,12 +84,13 @@ function M.release()
   if M.handle then M.handle:release() end
 end
 
--- nil while the command runs (or with -p); else "exit", code or "signal", n.
+-- nil while the target runs; then "exit", code or "signal", n (a -p
+-- process, not our child: "exit" alone).
 function M.status()
   if M.handle then return M.handle:status() end
 end
 
--- A descriptor readable once the -c command exits (for an event loop).
+-- A descriptor readable once the target exits (for an event loop).
 function M.pidfd()
   if M.handle then return M.handle:pidfd() end
 end
