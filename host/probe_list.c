@@ -99,6 +99,10 @@ static int l_glob_lines(lua_State *L)
 			if (!sp || (sp[1] != 't' && sp[1] != 'T') || sp[2] != ' ')
 				continue;
 			name = sp + 3;
+			/* JIT-ed BPF programs and ftrace trampolines are no
+			 * kernel functions */
+			if (strstr(name, "\t[bpf]") || strstr(name, "\t[__builtin"))
+				continue;
 		}
 		name[strcspn(name, " \t\n")] = 0;
 		if (!*name || untraceable(name))

@@ -150,13 +150,22 @@ local function plan(pattern)
   return steps
 end
 
+-- The names for pattern, by provider: { {provider, names without it} }
+-- (types: { {nil, names} }).
+local function groups(pattern)
+  local steps = plan(pattern)
+  if steps.types then return { { nil, types(steps.types) } } end
+  local out = {}
+  for _, s in ipairs(steps) do out[#out + 1] = { s[1], s[2](s[3], s[4]) } end
+  return out
+end
+
 -- All names for pattern, as an array.
 function M.names(pattern)
-  local steps = plan(pattern)
-  if steps.types then return types(steps.types) end
   local out = {}
-  for _, s in ipairs(steps) do
-    for _, n in ipairs(s[2](s[3], s[4])) do out[#out + 1] = s[1] .. ":" .. n end
+  for _, g in ipairs(groups(pattern)) do
+    local prefix = g[1] and g[1] .. ":" or ""
+    for _, n in ipairs(g[2]) do out[#out + 1] = prefix .. n end
   end
   return out
 end
@@ -248,11 +257,17 @@ end
 -- `luatrace -l [pattern]` / `-lv`: the listing mode of the command line.
 function M.main(pattern, verbose)
   local out = io.stdout
-  for _, name in ipairs(M.names(pattern)) do
-    if verbose then
+  if verbose then
+    for _, name in ipairs(M.names(pattern)) do
       out:write(table.concat(M.describe(name), "\n"), "\n")
-    else
-      out:write(name, "\n")
+    end
+    return 0
+  end
+  -- one write per provider: 100k names cost no Lua string each
+  for _, g in ipairs(groups(pattern)) do
+    if #g[2] > 0 then
+      local prefix = g[1] and g[1] .. ":" or ""
+      out:write(prefix, table.concat(g[2], "\n" .. prefix), "\n")
     end
   end
   return 0
