@@ -7,8 +7,10 @@
 --   (kprobe__X, kretprobe__X, tracepoint__C__E, raw_tracepoint__X,
 --   kfunc__X, kretfunc__X) or from its context type (struct pt_regs * ->
 --   "kprobe", bpf_perf_event_data -> "perf_event", bpf_raw_tracepoint_args
---   -> "raw_tracepoint"); USDT functions (named by usdt_contexts) get
---   "usdt". BCC's extra typed arguments after ctx become BPF_KPROBE/BPF_PROG.
+--   -> "raw_tracepoint"), as luatrace.probekinds lists them; USDT functions
+--   (named by usdt_contexts) get "usdt", an untyped `int f(void *ctx)` the
+--   lazy section. BCC's extra typed arguments after ctx become
+--   BPF_KPROBE/BPF_PROG.
 -- * rewrites BCC's method calls on declared maps: counts.increment(k) ->
 --   lt_m_increment(&counts, k) (ringbuf methods pass the map by name).
 -- * finds the tracepoints whose args struct is needed and the record type
@@ -16,6 +18,7 @@
 local M = {}
 
 local tpformat = require "luatrace.tpformat"
+local probekinds = require "luatrace.probekinds"
 
 -- Blank out comments and string/char literals (newlines kept), so pattern
 -- searches see only code while positions still index the original text.
@@ -120,52 +123,46 @@ function M.functions(text, code)
   return out
 end
 
-local function ctx_kind(first)
-  if not first then return nil end
-  local compact = first:gsub("%s+", " ")
-  if compact:match("^struct pt_regs %*") then return "regs" end
-  if compact:match("^struct bpf_perf_event_data %*") then return "perf" end
-  if compact:match("^struct bpf_raw_tracepoint_args %*") then return "raw" end
-  if compact:match("^struct tracepoint__[%w_]+ %*") then return "tp" end
-  return nil
+-- A BCC-style `int f(void *ctx)`: a program whose type only its attach
+-- call gives (attach_tracepoint, attach_kprobe, ...). It gets this section
+-- (unknown to libbpf, so not loaded with the object) and BPF loads it
+-- lazily with the attach call's type (lua/luatrace/bpf/attach.lua).
+M.LAZY_SECTION = "lt_lazy"
+
+local function untyped_ctx(params)
+  return #params == 1 and params[1]:gsub("%s+", " "):match("^void ?%* ?[%a_][%w_]*$") ~= nil
 end
 
 -- Section and signature rewrite for one function, or nil to leave it.
+-- Which names and context types make which sections is the probe kinds
+-- table's knowledge (luatrace.probekinds).
 local function plan(fn, usdt_fns)
   local name, params = fn.name, fn.params
   local q = fn.qualifiers
   if q:find("SEC%s*%(") or q:find("__attribute__%s*%(%(%s*section") then return nil end
   if q:find("%f[%w_]static%f[^%w_]") or q:find("%f[%w_]inline%f[^%w_]") then return nil end
-  local kind = ctx_kind(params[1])
-  local extra = { unpack(params, 2) }
-  local function regs_sig(sec)
-    if kind ~= "regs" then return nil end
-    if #extra == 0 then return { sec = sec } end
-    return { sec = sec, sig = ("int BPF_KPROBE(%s, %s)"):format(name, table.concat(extra, ", ")) }
+  local ctx = probekinds.from_ctx(params[1])
+  local regs = ctx and ctx.typed == "BPF_KPROBE"
+  local function typed(kind, sec)
+    local p = { sec = sec }
+    if kind.typed == "BPF_PROG" then
+      p.sig = ("int BPF_PROG(%s%s)"):format(name, #params > 0 and (", " .. table.concat(params, ", ")) or "")
+    elseif kind.typed == "BPF_KPROBE" and regs and #params > 1 then
+      p.sig = ("int BPF_KPROBE(%s, %s)"):format(name, table.concat(params, ", ", 2))
+    end
+    return p
   end
-  local target = name:match("^kprobe__(.+)$")
-  if target then return regs_sig("kprobe/" .. target) or { sec = "kprobe/" .. target } end
-  target = name:match("^kretprobe__(.+)$")
-  if target then return { sec = "kretprobe/" .. target } end
-  local cat, ev = name:match("^tracepoint__([%w_]-)__([%w_]+)$")
-  if cat then return { sec = ("tracepoint/%s/%s"):format(cat, ev), tp = { cat, ev } } end
-  target = name:match("^raw_tracepoint__(.+)$")
-  if target then return { sec = "raw_tracepoint/" .. target } end
-  target = name:match("^kfunc__(.+)$")
-  if target then
-    return { sec = "fentry/" .. target,
-             sig = ("int BPF_PROG(%s%s)"):format(name, #params > 0 and (", " .. table.concat(params, ", ")) or "") }
+  local kind, sec = probekinds.from_bcc_name(name)
+  if kind then
+    local p = typed(kind, sec)
+    if kind.name == "tracepoint" then
+      p.tp = { sec:match("^[^/]+/([^/]+)/(.+)$") }
+    end
+    return p
   end
-  target = name:match("^kretfunc__(.+)$")
-  if target then
-    return { sec = "fexit/" .. target,
-             sig = ("int BPF_PROG(%s%s)"):format(name, #params > 0 and (", " .. table.concat(params, ", ")) or "") }
-  end
-  if usdt_fns[name] then return { sec = "usdt" } end
-  if kind == "regs" then return regs_sig("kprobe") end
-  if kind == "perf" then return { sec = "perf_event" } end
-  if kind == "raw" then return { sec = "raw_tracepoint" } end
-  if kind == "tp" then return { sec = "tracepoint" } end
+  if usdt_fns[name] then return { sec = probekinds.by_name.usdt.sec } end
+  if ctx then return typed(ctx, ctx.sec) end
+  if untyped_ctx(params) then return { sec = M.LAZY_SECTION } end
   return nil
 end
 

@@ -44,4 +44,19 @@ function M.format(name, off, module, opts)
   return s
 end
 
+-- BCC's static helpers, as BPF.ksym / BPF.ksymname / BPF.sym give them.
+function M.bcc_ksym(addr, show_module, show_offset)
+  local name, off, mod = M.ksym(addr)
+  return M.format(name, off, mod, { show_module = show_module, show_offset = show_offset })
+end
+
+function M.bcc_ksymname(name)
+  return M.ksymname(name) or -1
+end
+
+function M.bcc_sym(addr, pid, opts)
+  local name, off, mod = M.usym(addr, pid)
+  return M.format(name, off, mod, opts)
+end
+
 return M
