@@ -124,3 +124,18 @@ test("-p: the script sees the pid, counts its events only, ends at its exit", fu
   eq(slurp(out), "false\texit\t7\n")
   for _, f in ipairs({ pa, pb, ready, out, script }) do os.remove(f) end
 end)
+
+test("-p with -l: uprobes and USDT probes of the process's executable", function()
+  local prog = test_prog("lt_target")
+  local out_file = unique_path("wait")
+  local p = io.popen(("%s wait 5 > %s"):format(q(prog), q(out_file)), "r")
+  local pid = tonumber(wait_file(out_file):match("^(%d+)"))
+  local real = core.realpath(prog)
+  eq(run(("-p %d -l 'uprobe::lt_target_*'"):format(pid)), ("uprobe:%s:lt_target_add\nuprobe:%s:lt_target_touch\n"):format(real, real))
+  eq(run(("-p %d -l 'usdt:*'"):format(pid)), ("usdt:%s:luatrace_test:tick\n"):format(real))
+  local _, err, code = run("-l 'uprobe::*'")
+  eq(code, 1)
+  eq(err, "luatrace: list uprobe probes: name a binary ('uprobe:/path/or/lib:*') or a process (-p PID)\n")
+  sh("kill " .. pid)
+  p:close(); os.remove(out_file)
+end)
