@@ -174,5 +174,7 @@ M.setup = {}
 -- Front ends register their options and modes.
 require("luatrace.listing").register(M)
 require("luatrace.target").register(M)
+-- bpftrace programs: `luatrace prog.bt`, `-e 'BEGIN {...}'`, -d, -f, --unsafe
+require("luatrace.bpftrace.cli").register(M)
 
 return M
