@@ -182,6 +182,10 @@ function M.main(exe, ...)
     return 0
   end
   if o.verbose then core.set_verbose(true) end
+  for _, setup in ipairs(M.setup) do
+    local status = setup(o)
+    if status then return status end
+  end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
       if not o.verbose then return M.modes[mode](o, argv, i) or 0 end
@@ -195,6 +199,13 @@ end
 -- "script" (a file, or stdin) is the fallback.
 M.mode_order = { "code", "tool", "script" }
 
+-- Run before the mode, with the parsed options (a number ends the run with
+-- that status): options that shape every mode, such as -p/-c.
+M.setup = {}
+
+-- Front ends register their options and modes.
+require("luatrace.listing").register(M)
+require("luatrace.target").register(M)
 -- bpftrace programs: `luatrace prog.bt`, `-e 'BEGIN {...}'`, -d, -f, --unsafe
 require("luatrace.bpftrace.cli").register(M)
 
