@@ -108,6 +108,7 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_vmlinux_h(L);
 	lt_open_usdt_notes(L);
 	lt_open_tracepipe(L);
+	lt_open_lineedit(L);
 	lua_pushstring(L, lt_abi_text);
 	lua_setfield(L, -2, "abi_cdef");
 	lua_createtable(L, 0, 2);

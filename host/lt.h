@@ -41,6 +41,7 @@ int lt_sig_pipe_fd(void);
 int lt_sig_pending(void);
 void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
+void lt_sig_set_console(int on);
 
 /* Registration of each area's functions into the core module table. */
 void lt_open_obj(lua_State *L);
@@ -56,6 +57,7 @@ void lt_open_sys(lua_State *L);
 void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
+void lt_open_lineedit(lua_State *L);
 
 /* obj.c: access to an object from another area. */
 struct bpf_object;

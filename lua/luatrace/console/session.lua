@@ -1,0 +1,130 @@
+-- luatrace.console.session: what a console session holds and shows.
+--
+-- Every BPF object built during the session (BPF{...}, a bpftrace program,
+-- a tool started at the prompt) is recorded, so the console can list what
+-- is attached (`.probes`), close one object (`.close N`), drain the event
+-- buffers of live objects while the prompt waits, and detach everything
+-- at the end (Ctrl-D, exit()).
+local BPF = require "luatrace.bpf"
+
+local M = {}
+
+local entries = {}  -- { id, kind, name, b (BPF object), handle (what to stop) }
+local next_id = 1
+
+-- Record a BPF object (or a handle with .b and :stop()).
+function M.track(kind, name, b, handle)
+  for _, e in ipairs(entries) do
+    if e.b == b then return e end
+  end
+  local e = { id = next_id, kind = kind, name = name, b = b, handle = handle }
+  next_id = next_id + 1
+  entries[#entries + 1] = e
+  return e
+end
+
+-- BPF{...} during the session goes through here. (A wrapper rather than
+-- a registry in luatrace.bpf: only the console needs to know.)
+local base_new
+function M.install()
+  if base_new then return end
+  base_new = BPF.new
+  BPF.new = function(opts)
+    local b = base_new(opts)
+    local name = type(opts) == "table" and (opts.obj or opts.src_file) or nil
+    M.track("BPF", name or "BPF{text}", b)
+    return b
+  end
+end
+
+function M.uninstall()
+  if base_new then BPF.new = base_new; base_new = nil end
+end
+
+local function is_open(e)
+  local obj = rawget(e.b, "_obj")
+  return obj ~= nil and not tostring(obj):find("(closed)", 1, true)
+end
+
+-- Live entries (closed objects drop out of the list).
+function M.live()
+  local out = {}
+  for _, e in ipairs(entries) do
+    if is_open(e) then out[#out + 1] = e end
+  end
+  entries = out
+  return out
+end
+
+-- The attachments of a BPF object: "kind:target:program" strings.
+function M.links(b)
+  local out = {}
+  for _, key in ipairs(rawget(b, "_order") or {}) do
+    local l = b._links[key]
+    if l and l.link:count() > 0 then out[#out + 1] = key end
+  end
+  return out
+end
+
+-- Lines of `.probes`.
+function M.probes_text()
+  local lines = {}
+  for _, e in ipairs(M.live()) do
+    local links = M.links(e.b)
+    local chans = {}
+    for name in pairs(rawget(e.b, "_channels") or {}) do chans[#chans + 1] = name end
+    table.sort(chans)
+    lines[#lines + 1] = ("[%d] %s %s: %d attached%s"):format(e.id, e.kind, e.name, #links,
+      #chans > 0 and (", events from " .. table.concat(chans, ", ")) or "")
+    for _, key in ipairs(links) do lines[#lines + 1] = "    " .. key end
+  end
+  if #lines == 0 then lines[1] = "nothing attached" end
+  return table.concat(lines, "\n")
+end
+
+local function stop(e)
+  if e.handle and e.handle.stop then pcall(e.handle.stop, e.handle) end
+  if is_open(e) then e.b:cleanup() end
+end
+
+-- `.close N`: detach and close one object.
+function M.close(id)
+  for _, e in ipairs(M.live()) do
+    if e.id == id then
+      stop(e)
+      M.live()
+      return true
+    end
+  end
+  return nil, ("no object [%s] (see .probes)"):format(tostring(id))
+end
+
+function M.close_all()
+  for _, e in ipairs(M.live()) do pcall(stop, e) end
+  entries = {}
+end
+
+-- Event buffers of live objects: their fds (watched at the prompt) and a
+-- drain that runs their callbacks.
+function M.event_fds()
+  local fds = {}
+  for _, e in ipairs(M.live()) do
+    for _, c in pairs(rawget(e.b, "_channels") or {}) do
+      local ok, fd = pcall(c.chan.epoll_fd, c.chan)
+      if ok then fds[#fds + 1] = fd end
+    end
+  end
+  return fds
+end
+
+function M.drain_events()
+  for _, e in ipairs(M.live()) do
+    if next(rawget(e.b, "_channels") or {}) then
+      local ok, err = pcall(e.b.poll, e.b, 0)
+      if not ok then io.stderr:write("luatrace: ", tostring(err), "\n") end
+    end
+  end
+  io.stdout:flush()
+end
+
+return M
