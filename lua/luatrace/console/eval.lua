@@ -71,12 +71,16 @@ local function incomplete(err)
   return err:sub(-7) == "'<eof>'"
 end
 
+local function identity(...) return ... end
+
 -- final: no more input will come (an incomplete chunk is an error).
 function M.parse(src, final)
   local expr = src:match("^%s*=(.*)$")
   if expr then src = "return " .. expr end
-  local fn, err = load("return " .. src, M.chunkname, "t")
-  if fn then return "lua", fn, true end
+  -- Not `return <src>`: a call there is a tail call and its error would
+  -- lose the "stdin:1:" position.
+  local fn, err = load("local __lt_id = ...; return __lt_id(" .. src .. "\n)", M.chunkname, "t")
+  if fn then return "lua", function() return fn(identity) end, true end
   fn, err = load(src, M.chunkname, "t")
   if fn then return "lua", fn, false end
   if not expr and M.starts_with_probe(src) then

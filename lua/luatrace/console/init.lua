@@ -23,7 +23,7 @@ local M = {}
 
 M.prompt, M.more_prompt = "lt> ", "... "
 
-local EXIT = {} -- exit(): the error object that ends the session
+local EXIT = { console_exit = true } -- exit(): the error that ends the session
 local tty_out = false -- the terminal echoes ^C without a newline
 
 local function out(s)
