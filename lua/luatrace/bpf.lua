@@ -162,6 +162,7 @@ function BPF.new(opts)
     end
   end
   self:_auto_attach()
+  if BPF.on_new then BPF.on_new(self, opts) end -- the console's session list
   return self
 end
 

@@ -21,7 +21,8 @@ local core = require "luatrace.core"
 
 local M = {}
 
-M.chunkname = "=stdin"
+-- "@": BPF{text=} finds the prompt as its caller (clang's file name).
+M.chunkname = "@stdin"
 
 -- bpftrace's probe providers, long and short names.
 local providers = {}

@@ -23,22 +23,16 @@ function M.track(kind, name, b, handle)
   return e
 end
 
--- BPF{...} during the session goes through here. (A wrapper rather than
--- a registry in luatrace.bpf: only the console needs to know.)
-local base_new
+-- BPF{...} during the session reports here (BPF.on_new).
 function M.install()
-  if base_new then return end
-  base_new = BPF.new
-  BPF.new = function(opts)
-    local b = base_new(opts)
+  BPF.on_new = function(b, opts)
     local name = type(opts) == "table" and (opts.obj or opts.src_file) or nil
     M.track("BPF", name or "BPF{text}", b)
-    return b
   end
 end
 
 function M.uninstall()
-  if base_new then BPF.new = base_new; base_new = nil end
+  BPF.on_new = nil
 end
 
 local function is_open(e)

@@ -5,11 +5,14 @@
 -- Tables print as Lua constructors (sorted keys, nested, cycles and depth
 -- bounded); a BPF map (luatrace.table) prints as rows "key  value" sorted
 -- by value, or as a log2 histogram when it holds one (an array of 64
--- slots, or a map named *hist* / *dist* with small integer keys); a value
+-- slots, or a map named *hist* / *dist* with small integer keys); a BPF
+-- object as its name, attachments and maps; a value
 -- whose metatable has __show(v) -> string prints that (histogram and map
 -- objects of other modules); anything else through tostring.
 local Table = require "luatrace.table"
 local hist = require "luatrace.hist"
+local BPF = require "luatrace.bpf"
+local session = require "luatrace.console.session"
 
 local M = {}
 
@@ -83,6 +86,23 @@ local function map_text(t)
   return table.concat(out, "\n")
 end
 
+-- A BPF object: its name, what is attached, its maps (not its fields).
+local function bpf_text(b)
+  local obj = rawget(b, "_obj")
+  if not obj or tostring(obj):find("(closed)", 1, true) then
+    return ("BPF object %s (closed)"):format(tostring(rawget(b, "_name")))
+  end
+  local maps = {}
+  for _, m in ipairs(obj:maps()) do
+    if not m.internal then maps[#maps + 1] = m.name end
+  end
+  local links = session.links(b)
+  local out = { ("BPF object %s: %d attached, maps: %s"):format(tostring(rawget(b, "_name")),
+    #links, #maps > 0 and table.concat(maps, ", ") or "none") }
+  for _, l in ipairs(links) do out[#out + 1] = "  " .. l end
+  return table.concat(out, "\n")
+end
+
 local function table_text(t, depth, seen, indent)
   if seen[t] then return "<cycle>" end
   if depth > M.max_depth then return "{...}" end
@@ -115,6 +135,7 @@ function M.text(v, depth, seen, indent)
   depth = depth or 0
   local mt = getmetatable(v)
   if type(mt) == "table" and type(mt.__show) == "function" then return mt.__show(v) end
+  if mt == BPF then return bpf_text(v) end
   if type(v) == "table" and not (mt and mt.__tostring) then
     return table_text(v, depth, seen or {}, indent or "")
   end
