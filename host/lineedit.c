@@ -44,6 +44,8 @@ static int el_interrupted;  /* the read ended by a signal (signo) */
 #define MAX_WATCH 32
 static int el_watch_fds[MAX_WATCH]; /* background fds (events) */
 static int el_nwatch;
+static int el_watch_ms = -1;  /* also call it this often (latency ticks) */
+static int el_output_started; /* the callback printed: redraw the line */
 static int el_watch_ref = LUA_NOREF;
 static int el_complete_ref = LUA_NOREF;
 
@@ -57,15 +59,29 @@ static char *prompt_fn(EditLine *e)
  * the line it may have scrolled away. */
 static void run_watch(void)
 {
-	fputs("\r\033[K", stdout); /* output starts where the prompt was */
-	fflush(stdout);
+	el_output_started = 0;
 	lua_rawgeti(el_L, LUA_REGISTRYINDEX, el_watch_ref);
 	if (lua_pcall(el_L, 0, 0, 0)) {
 		fprintf(stderr, "\nluatrace: %s\n", lua_tostring(el_L, -1));
 		lua_pop(el_L, 1);
+		el_output_started = 1;
 	}
 	fflush(stdout);
-	el_set(el, EL_REFRESH);
+	if (el_output_started)
+		el_set(el, EL_REFRESH);
+}
+
+/* lineedit.begin_output(): the watch callback is about to print: clear
+ * the prompt's line once, so the output starts where the prompt was. */
+static int l_begin_output(lua_State *L)
+{
+	(void)L;
+	if (!el_output_started) {
+		fputs("\r\033[K", stdout);
+		fflush(stdout);
+		el_output_started = 1;
+	}
+	return 0;
 }
 
 /* libedit's read function: one character from the terminal, decoding
@@ -90,11 +106,15 @@ static int getc_fn(EditLine *e, wchar_t *wc)
 			*wc = 3; /* bound to interrupt_fn */
 			return 1;
 		}
-		int n = poll(p, 2 + nw, -1);
+		int n = poll(p, 2 + nw, nw ? el_watch_ms : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
+		}
+		if (n == 0) {
+			run_watch(); /* a latency tick: records below the wakeup size */
+			continue;
 		}
 		if (p[1].revents)
 			continue; /* lt_sig_pending() says which */
@@ -254,8 +274,9 @@ static int l_set_completer(lua_State *L)
 	return 0;
 }
 
-/* lineedit.watch({fds}, fn) / lineedit.watch(nil): while at the prompt,
- * call fn when one of the fds is readable (events of running probes). */
+/* lineedit.watch({fds}, fn[, every_ms]) / lineedit.watch(nil): while at
+ * the prompt, call fn when one of the fds is readable (events of running
+ * probes), and every every_ms. */
 static int l_watch(lua_State *L)
 {
 	el_nwatch = 0;
@@ -265,6 +286,7 @@ static int l_watch(lua_State *L)
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
 	set_ref(L, 2, &el_watch_ref);
+	el_watch_ms = (int)luaL_optinteger(L, 3, -1);
 	for (int i = 1; i <= MAX_WATCH; i++) {
 		lua_rawgeti(L, 1, i);
 		if (lua_isnil(L, -1)) {
@@ -402,6 +424,7 @@ void lt_open_lineedit(lua_State *L)
 		{"add_history", l_add_history},
 		{"set_completer", l_set_completer},
 		{"watch", l_watch},
+		{"begin_output", l_begin_output},
 		{"close", l_close},
 		{"history_load", l_history_load},
 		{"history_write", l_history_write},

@@ -1,4 +1,4 @@
-/* sig.c: SIGINT/SIGTERM stop tracing, not the process.
+/* sig.c: SIGINT/SIGTERM/SIGHUP stop tracing, not the process.
  *
  * A signal sets a flag and writes a byte to a self-pipe that every poller
  * watches, so a script blocked in poll() sees the wait end and goes on to
@@ -94,6 +94,7 @@ void lt_sig_install(lua_State *L)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal: stop, run the cleanup */
 	sa.sa_handler = alarm_handler;
 	sigaction(SIGALRM, &sa, NULL);
 }

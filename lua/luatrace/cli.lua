@@ -105,12 +105,25 @@ local function load_text(path)
   return chunk
 end
 
+-- A script may require its neighbours: its directory goes first on
+-- package.path, when it passes the checks host/main.c applies to the rest
+-- of the path (root or our own, nobody else can write it or any directory
+-- above it). The working directory as such is never on the path.
+local function add_script_dir(script)
+  local dir = script:match("^(.*)/[^/]*$") or "."
+  local real = core.realpath(dir == "" and "/" or dir)
+  if real and core.safe_path_ok(real) then
+    package.path = real:gsub("%%", "%%%%"):gsub(";", "") .. "/?.lua;" .. package.path
+  end
+end
+
 -- Handlers for what the command line asks, in order of precedence; each
 -- returns the exit status. Front ends (bpftrace, console) add theirs.
 M.modes = {}
 
 function M.modes.code(o, argv, i)
   local args = set_arg(argv, i - 1)
+  M.code_text = o.code -- error messages quote its lines (no file to read)
   local chunk, err = load(o.code, "=(command line)", "t")
   if not chunk then error(err, 0) end
   chunk(unpack(args))
@@ -128,6 +141,7 @@ function M.modes.script(o, argv, i)
   if not script and core.isatty(0) then return M.modes.interactive(o, argv, i) end
   local args = set_arg(argv, script and i or i - 1)
   local chunk = load_text(script)
+  if script then add_script_dir(script) end
   chunk(unpack(args))
   return 0
 end

@@ -81,7 +81,10 @@ function M.parse(src, final)
   -- Not `return <src>`: a call there is a tail call and its error would
   -- lose the "stdin:1:" position.
   local fn, err = load("local __lt_id = ...; return __lt_id(" .. src .. "\n)", M.chunkname, "t")
-  if fn then return "lua", function() return fn(identity) end, true end
+  if fn then
+    if jit then jit.off(fn, true) end
+    return "lua", function() return fn(identity) end, true
+  end
   fn, err = load(src, M.chunkname, "t")
   if fn then return "lua", fn, false end
   if not expr and M.starts_with_probe(src) then

@@ -133,8 +133,12 @@ local function tty_reader()
   le.set_completer(complete.line)
   local hist = history.open()
   return function(prompt)
-    local fds = session.event_fds()
-    if #fds > 0 then le.watch(fds, session.drain_events) else le.watch(nil) end
+    local fds, tick = session.event_fds()
+    if #fds > 0 then
+      le.watch(fds, function() session.drain_events(le.begin_output) end, tick)
+    else
+      le.watch(nil)
+    end
     local line, sig = le.read(prompt)
     if line == false then return false, sig end
     if line and line:match("%S") then

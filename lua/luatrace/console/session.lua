@@ -40,6 +40,12 @@ local function is_open(e)
   return obj ~= nil and not tostring(obj):find("(closed)", 1, true)
 end
 
+-- The open event channels of an entry's object, by map name.
+local function channels(e)
+  local chans = rawget(e.b, "_chans")
+  return chans and chans.list or {}
+end
+
 -- Live entries (closed objects drop out of the list).
 function M.live()
   local out = {}
@@ -66,7 +72,7 @@ function M.probes_text()
   for _, e in ipairs(M.live()) do
     local links = M.links(e.b)
     local chans = {}
-    for name in pairs(rawget(e.b, "_channels") or {}) do chans[#chans + 1] = name end
+    for name in pairs(channels(e)) do chans[#chans + 1] = name end
     table.sort(chans)
     lines[#lines + 1] = ("[%d] %s %s: %d attached%s"):format(e.id, e.kind, e.name, #links,
       #chans > 0 and (", events from " .. table.concat(chans, ", ")) or "")
@@ -98,24 +104,36 @@ function M.close_all()
   entries = {}
 end
 
--- Event buffers of live objects: their fds (watched at the prompt) and a
--- drain that runs their callbacks.
+-- Event buffers of live objects: their fds (watched at the prompt), the
+-- tick at which to look at them (programs wake the reader only when
+-- enough data waits), and a drain that runs their callbacks.
 function M.event_fds()
-  local fds = {}
+  local fds, tick = {}, nil
   for _, e in ipairs(M.live()) do
-    for _, c in pairs(rawget(e.b, "_channels") or {}) do
+    for _, c in pairs(channels(e)) do
       local ok, fd = pcall(c.chan.epoll_fd, c.chan)
       if ok then fds[#fds + 1] = fd end
+      tick = math.min(tick or 100, math.max(c.latency or 100, 20))
     end
   end
-  return fds
+  return fds, tick
 end
 
-function M.drain_events()
+-- Drain every live buffer; the first record printed clears the prompt's
+-- line (on_output), and the editor redraws it after.
+function M.drain_events(on_output)
   for _, e in ipairs(M.live()) do
-    if next(rawget(e.b, "_channels") or {}) then
-      local ok, err = pcall(e.b.poll, e.b, 0)
-      if not ok then io.stderr:write("luatrace: ", tostring(err), "\n") end
+    local list = channels(e)
+    if next(list) then
+      local saved = {}
+      for name, c in pairs(list) do
+        saved[name] = c.cb
+        local cb = c.cb
+        c.cb = function(...) on_output(); return cb(...) end
+      end
+      local ok, err = pcall(e.b._chans.drain, e.b._chans)
+      for name, c in pairs(list) do c.cb = saved[name] or c.cb end
+      if not ok then on_output(); io.stderr:write("luatrace: ", tostring(err), "\n") end
     end
   end
   io.stdout:flush()
