@@ -85,11 +85,17 @@ local function fields(v, out, seen)
     if type(idx) == "table" then
       fields(idx, out, seen)
     elseif type(idx) == "function" then
-      for i = 1, 20 do
+      -- its method tables: those named `methods` when it has one
+      local ups, named = {}, {}
+      for i = 1, 30 do
         local name, up = debug.getupvalue(idx, i)
         if not name then break end
-        if type(up) == "table" and up ~= _G then fields(up, out, seen) end
+        if type(up) == "table" and up ~= _G then
+          ups[#ups + 1] = up
+          if name == "methods" then named[#named + 1] = up end
+        end
       end
+      for _, up in ipairs(#named > 0 and named or ups) do fields(up, out, seen) end
     end
   end
   return out
