@@ -111,12 +111,29 @@ int lt_sig_pending(void)
 
 void lt_sig_set_polling(int on)
 {
+	/* A wait begins: the probes are attached, so a command held for
+	 * `-c` (proc.c) may run now. */
+	if (on)
+		lt_proc_release_held();
 	sig_polling = on;
 }
 
 void lt_sig_set_console(int on)
 {
 	sig_console = on;
+}
+
+/* A stop that is no signal (the -c command exited): waits end as they do
+ * for SIGTERM, running Lua code is not interrupted. Async-signal-safe. */
+void lt_sig_request_stop(void)
+{
+	if (!sig_pending)
+		sig_pending = SIGCHLD;
+	if (sig_pipe[1] >= 0) {
+		char c = 1;
+		ssize_t r = write(sig_pipe[1], &c, 1);
+		(void)r;
+	}
 }
 
 void lt_sig_reset(void)

@@ -162,6 +162,10 @@ function M.main(exe, ...)
     return 0
   end
   if o.verbose then core.set_verbose(true) end
+  for _, setup in ipairs(M.setup) do
+    local status = setup(o)
+    if status then return status end
+  end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
       local status = M.modes[mode](o, argv, i)
@@ -181,5 +185,13 @@ function M.modes.interactive(o, argv, i) return require("luatrace.console").cli(
 -- Which mode runs: the first in this list whose option was given;
 -- "script" (a file, or stdin) is the fallback.
 M.mode_order = { "interactive", "code", "tool", "script" }
+
+-- Run before the mode, with the parsed options (a number ends the run with
+-- that status): options that shape every mode, such as -p/-c.
+M.setup = {}
+
+-- Front ends register their options and modes.
+require("luatrace.listing").register(M)
+require("luatrace.target").register(M)
 
 return M
