@@ -194,4 +194,7 @@ M.setup = {}
 require("luatrace.listing").register(M)
 require("luatrace.target").register(M)
 
+-- bpftrace programs: `luatrace prog.bt`, `-e 'BEGIN {...}'`, -d, -f, --unsafe
+require("luatrace.bpftrace.cli").register(M)
+
 return M
