@@ -34,7 +34,7 @@ local function probe_candidates(word, key)
   end
   if key == "event" then return strip(listing_complete("kprobe:" .. word), "kprobe:") end
   local provider = word:match("^(%a+):")
-  if key ~= "tp" and provider and eval.providers[provider] then return listing_complete(word) end
+  if key ~= "tp" and provider and eval.providers[provider] ~= nil then return listing_complete(word) end
   return strip(listing_complete("tracepoint:" .. word), "tracepoint:")
 end
 

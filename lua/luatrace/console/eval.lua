@@ -9,29 +9,26 @@
 -- Lua first tries `return <src>` (so an expression prints its value; a
 -- leading "=" is lua.c's spelling of the same), then the chunk as
 -- statements. A chunk whose error is at '<eof>' is incomplete and the
--- console reads another line, as lua.c does. A chunk that starts with a
--- probe (`t:sched:sched_switch {`, `BEGIN {`) and is not valid Lua is a
--- bpftrace program; it is complete when its braces balance.
+-- console reads another line, as lua.c does. A chunk that -e would run as
+-- bpftrace (`t:sched:sched_switch {`, `BEGIN {`), or that starts with a
+-- probe and is not Lua, is a bpftrace program, complete when its braces
+-- balance.
 --
 -- Chunks run with the JIT off for their own functions (jit.off(f, true)):
 -- LuaJIT never checks the interrupt hook inside compiled code, and the
 -- console must stop a loop typed at the prompt on Ctrl-C. The library's
 -- own code keeps the JIT.
 local core = require "luatrace.core"
+local bt_cli = require "luatrace.bpftrace.cli"
 
 local M = {}
 
 -- "@": BPF{text=} finds the prompt as its caller (clang's file name).
 M.chunkname = "@stdin"
 
--- bpftrace's probe providers, long and short names.
-local providers = {}
-for p in ([[tracepoint t kprobe k kretprobe kr uprobe u uretprobe ur usdt U
-  software s hardware h profile p interval i kfunc f kretfunc fr fentry fexit
-  rawtracepoint rt watchpoint w asyncwatchpoint aw iter it]]):gmatch("%S+") do
-  providers[p] = true
-end
-M.providers = providers
+-- bpftrace's probe providers, long and short names (the front end's list).
+M.providers = require("luatrace.bpftrace.probes").providers
+local providers = M.providers
 
 -- Whether src starts like a bpftrace program (a probe or BEGIN/END).
 function M.starts_with_probe(src)
@@ -40,7 +37,7 @@ function M.starts_with_probe(src)
     return true
   end
   local p = s:match("^(%a+):")
-  return p ~= nil and providers[p] == true
+  return p ~= nil and providers[p] ~= nil
 end
 
 -- Braces still open in bpftrace source (strings and comments skipped).
@@ -76,6 +73,15 @@ local function identity(...) return ... end
 
 -- final: no more input will come (an incomplete chunk is an error).
 function M.parse(src, final)
+  -- what -e takes for bpftrace is bpftrace here too, even where it would
+  -- also be valid Lua (`BEGIN { printf("hi\n"); exit(); }`)
+  local function bpftrace()
+    if not final and (open_braces(src) > 0 or not src:find("{", 1, true)) then
+      return "incomplete"
+    end
+    return "bpftrace", src
+  end
+  if bt_cli.is_program(src) then return bpftrace() end
   local expr = src:match("^%s*=(.*)$")
   if expr then src = "return " .. expr end
   -- Not `return <src>`: a call there is a tail call and its error would
@@ -87,10 +93,7 @@ function M.parse(src, final)
   end
   fn, err = load(src, M.chunkname, "t")
   if fn then return "lua", fn, false end
-  if not expr and M.starts_with_probe(src) then
-    if open_braces(src) > 0 and not final then return "incomplete" end
-    return "bpftrace", src
-  end
+  if not expr and M.starts_with_probe(src) then return bpftrace() end
   if incomplete(err) and not final then return "incomplete" end
   return "error", err
 end

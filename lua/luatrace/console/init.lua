@@ -54,16 +54,27 @@ bpftrace program (a line that starts with a probe: `t:syscalls:sys_enter_openat
   exit()        detach everything and leave (also Ctrl-D)
 Ctrl-C stops what runs and comes back here; Tab completes names and probes.]]
 
--- bpftrace at the prompt: load, run until exit() or Ctrl-C, print the maps
--- (the front end's run does); the program stays readable as _bt.
+-- bpftrace at the prompt: load, run until exit() or Ctrl-C; END runs and
+-- the maps print as bpftrace prints them. The probes are detached then,
+-- but the object stays open so its maps stay readable (_bt.maps["@x"])
+-- until `.close N` or the end of the session.
+local function keep_maps(p)
+  for _, l in ipairs(p.links) do l:close() end
+  p.links = {}
+  if p.bpf then
+    require("luatrace.bpf.attach").close(p.bpf)
+    p.bpf._chans:close()
+  end
+end
+
 local function run_bpftrace(src)
-  local ok, bt = pcall(require, "luatrace.bpftrace")
-  if not ok then error("bpftrace programs need the bpftrace front end (luatrace.bpftrace): " .. tostring(bt), 0) end
-  local p = bt.load(src, { name = "stdin" })
-  local b = rawget(p, "b") or rawget(p, "bpf")
-  if b then session.track("bpftrace", (src:match("^%s*([^{]-)%s*{") or "program"), b, p) end
+  local bt = require "luatrace.bpftrace"
+  local ok, p = bt.try(bt.load, src, { name = "stdin" })
+  if not ok then error(p, 0) end
+  p.close = keep_maps
+  session.track("bpftrace", (src:match("^%s*(.-)%s*{") or "program"), p.bpf, p)
   _G._bt = p
-  p:run{}
+  p:run()
   return p
 end
 

@@ -15,7 +15,10 @@ local next_id = 1
 -- Record a BPF object (or a handle with .b and :stop()).
 function M.track(kind, name, b, handle)
   for _, e in ipairs(entries) do
-    if e.b == b then return e end
+    if e.b == b then -- BPF.on_new saw it first: the front end names it
+      e.kind, e.name, e.handle = kind, name, handle
+      return e
+    end
   end
   local e = { id = next_id, kind = kind, name = name, b = b, handle = handle }
   next_id = next_id + 1
