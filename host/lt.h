@@ -45,6 +45,7 @@ int lt_sig_pipe_fd(void);
 int lt_sig_pending(void);
 void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
+void lt_sig_set_console(int on);
 void lt_sig_request_stop(void);
 
 /* Registration of each area's functions into the core module table. */
@@ -63,6 +64,7 @@ void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
 void lt_open_net(lua_State *L);
+void lt_open_lineedit(lua_State *L);
 void lt_open_btf_list(lua_State *L);
 void lt_open_probe_list(lua_State *L);
 void lt_open_proc(lua_State *L);

@@ -23,6 +23,7 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t sig_pending;
 static volatile sig_atomic_t sig_polling;
 static volatile sig_atomic_t sig_hook_armed;
+static volatile sig_atomic_t sig_console;
 
 #define STOP_GRACE_S 2
 
@@ -36,11 +37,20 @@ static void hard_stop(void)
 	_exit(130);
 }
 
+/* The console keeps its session: a loop that cannot be stopped gets a
+ * note, and the second Ctrl-C (sig_handler) ends the process. */
 static void alarm_handler(int signo)
 {
+	static const char note[] = "\nluatrace: the running code does not stop "
+				   "(a JIT-compiled loop?); Ctrl-C again ends "
+				   "luatrace\n";
 	(void)signo;
-	if (sig_hook_armed)
+	if (sig_hook_armed && sig_console) {
+		ssize_t r = write(2, note, sizeof(note) - 1);
+		(void)r;
+	} else if (sig_hook_armed) {
 		hard_stop();
+	}
 }
 
 static void sig_stop_hook(lua_State *L, lua_Debug *ar)
@@ -106,6 +116,11 @@ void lt_sig_set_polling(int on)
 	if (on)
 		lt_proc_release_held();
 	sig_polling = on;
+}
+
+void lt_sig_set_console(int on)
+{
+	sig_console = on;
 }
 
 /* A stop that is no signal (the -c command exited): waits end as they do

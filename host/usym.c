@@ -375,7 +375,7 @@ int lt_elf_function_names(const char *path, void (*fn)(void *, const char *),
 	if (fd < 0)
 		return errno;
 	close(fd);
-	const struct elf_syms *es = elf_syms_get(path);
+	const struct elf_syms *es = lt_elf_syms(path);
 	for (size_t i = 0; es && i < es->n; i++)
 		fn(ctx, es->syms[i].name);
 	return 0;
