@@ -70,12 +70,20 @@ T = toolkit.define{
     running.tables = { data = b.data }
     -- Rows since the last take, busiest first: {key, name, count,
     -- total_ns, comm}; take() clears the counts.
+    local taken = {}  -- rows taken so far, by key: the base of totals()
+    local function row(k, v)
+      return { key = k, count = tonumber(v.count), total_ns = tonumber(v.total_ns),
+        name = opts.process and ("%-6d %-15s"):format(k, v.comm) or syscalls.name(k), comm = v.comm }
+    end
     function running.take()
       local rows = {}
       local t = b.data
       for k, v in t:items() do
-        rows[#rows + 1] = { key = k, count = tonumber(v.count), total_ns = tonumber(v.total_ns),
-          name = opts.process and ("%-6d %-15s"):format(k, v.comm) or syscalls.name(k), comm = v.comm }
+        local r = row(k, v)
+        rows[#rows + 1] = r
+        local sum = taken[k] or { key = k, name = r.name, comm = r.comm, count = 0, total_ns = 0 }
+        sum.count, sum.total_ns = sum.count + r.count, sum.total_ns + r.total_ns
+        taken[k] = sum
       end
       t:clear()
       table.sort(rows, function(a, c)
@@ -85,6 +93,21 @@ T = toolkit.define{
       end)
       return rows
     end
+    -- Totals since start, for --metrics: taken rows plus the map now.
+    function running.totals()
+      local sums = {}
+      for k, r in pairs(taken) do sums[k] = { key = k, name = r.name, comm = r.comm, count = r.count, total_ns = r.total_ns } end
+      for k, v in b.data:items() do
+        local r = row(k, v)
+        local sum = sums[k] or { key = k, name = r.name, comm = r.comm, count = 0, total_ns = 0 }
+        sum.count, sum.total_ns = sum.count + r.count, sum.total_ns + r.total_ns
+        sums[k] = sum
+      end
+      local list = {}
+      for _, r in pairs(sums) do list[#list + 1] = r end
+      return list
+    end
+    running.opts = opts
     return running
   end,
 
@@ -135,11 +158,16 @@ T = toolkit.define{
     return 0
   end,
 
-  -- For --metrics (helper "outputs"): counts by syscall since the last read.
+  -- --metrics: totals since start (what was taken plus what the map holds).
   metrics = function(running)
     local out = {}
-    for _, r in ipairs(running.take()) do
-      out[#out + 1] = { name = "syscalls_total", labels = { syscall = r.name }, value = r.count }
+    for _, r in ipairs(running.totals()) do
+      local labels = running.opts.process and { pid = r.key, comm = r.comm } or { syscall = r.name }
+      out[#out + 1] = { name = "syscalls_total", help = "System calls", labels = labels, value = r.count }
+      if running.opts.latency then
+        out[#out + 1] = { name = "syscall_seconds_total", help = "Time spent in system calls",
+          labels = labels, value = r.total_ns / 1e9 }
+      end
     end
     return out
   end,

@@ -47,6 +47,8 @@ local function utf8_len(s, i)
   return n
 end
 
+M.utf8_len = utf8_len
+
 local function quote(s)
   if not s:find('[%c"\\\128-\255]') then return '"' .. s .. '"' end
   local out, i, n = { '"' }, 1, #s

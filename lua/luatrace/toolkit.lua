@@ -30,6 +30,7 @@ local function running_of(def, r, queue)
     error(("tool %s: start must return a table with its BPF object as .b"):format(def.name), 0)
   end
   r.name = def.name
+  r.metrics = r.metrics or def.metrics
   r.objects = r.objects or { r.b }
   r.tables = r.tables or {}
   local own_stop = r.stop
@@ -117,6 +118,7 @@ function M.define(def)
     local running = T.start(opts, p.event)
     local l = loop.new()
     l:add(running)
+    if opts.metrics then require("luatrace.metrics").serve_running(running, opts.metrics, l) end
     p.header()
     local ok, e = pcall(l.run, l, { duration_ms = opts.duration and opts.duration * 1000 })
     running:stop()

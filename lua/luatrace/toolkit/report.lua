@@ -140,6 +140,7 @@ end
 function M.intervals(opts, running, report)
   local l = loop.new()
   l:add(running)
+  if opts.metrics then require("luatrace.metrics").serve_running(running, opts.metrics, l) end
   local n, done = 0, false
   if opts.interval then
     l:every(opts.interval * 1000, function()
