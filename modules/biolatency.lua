@@ -42,15 +42,14 @@ return toolkit.define{
       targ_ms = opts.milliseconds and true or false,
     }), programs)
     local running = { b = b, tables = { hists = b.hists } }
-    function running.take()
-      return toolkit.take_hists(b.hists, 26, function(k)
+    local src = toolkit.hist_source(b.hists, 26, function(k)
         local dev, flags = tonumber(k.dev), tonumber(k.flags)
         return dev * 2 ^ 32 + flags, {
           disk = opts.disks and (toolkit.disk_name(dev) or "Unknown") or nil,
           flags = opts.flag and toolkit.flag_names(flags) or nil,
         }
       end)
-    end
+    running.take, running.totals, running.opts = src.take, src.totals, opts
     return running
   end,
 
@@ -68,5 +67,8 @@ return toolkit.define{
     return 0
   end,
 
-  metrics = function(running) return toolkit.hist_metrics("bio_latency", running.take()) end,
+  metrics = function(running)
+    return toolkit.hist_metrics("bio_latency_seconds", "Block I/O latency", running.totals(),
+      running.opts.milliseconds and 1e-3 or 1e-6, function(h) return h.extra end)
+  end,
 }

@@ -27,9 +27,8 @@ return toolkit.define{
     end
     local b = toolkit.open("bitesize", opts, toolkit.disk_globals(opts, { targ_comm = opts.comm or "" }))
     local running = { b = b, tables = { hists = b.hists } }
-    function running.take()
-      return toolkit.take_hists(b.hists, 26, function(k) return k.comm end)
-    end
+    local src = toolkit.hist_source(b.hists, 26, function(k) return k.comm end)
+    running.take, running.totals = src.take, src.totals
     return running
   end,
 
@@ -42,5 +41,8 @@ return toolkit.define{
     return 0
   end,
 
-  metrics = function(running) return toolkit.hist_metrics("bio_size_kbytes", running.take()) end,
+  metrics = function(running)
+    return toolkit.hist_metrics("bio_size_bytes", "Block I/O size", running.totals(), 1024,
+      function(h) return { comm = h.key } end)
+  end,
 }

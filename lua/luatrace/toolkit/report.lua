@@ -51,7 +51,7 @@ end
 -- sorted by key. nslots: the slots array's length.
 -- keyfn(k) -> a sortable key (for struct keys; default: k itself) and a
 -- table of fields the JSON object gets (h.extra).
-function M.take_hists(t, nslots, keyfn)
+local function read_hists(t, nslots, keyfn)
   local out = {}
   for k, v in t:items() do
     local extra
@@ -65,9 +65,47 @@ function M.take_hists(t, nslots, keyfn)
     local ok, comm = pcall(function() return v.comm end)
     out[#out + 1] = { key = k, slots = slots, total = total, comm = ok and comm or nil, extra = extra }
   end
-  t:clear()
   table.sort(out, function(a, b) return a.key < b.key end)
   return out
+end
+
+function M.take_hists(t, nslots, keyfn)
+  local out = read_hists(t, nslots, keyfn)
+  t:clear()
+  return out
+end
+
+-- A histogram map read two ways: take() for reports (clears the map) and
+-- totals() for --metrics (everything since start, taken or not, so a
+-- scrape never steals counts from a report).
+function M.hist_source(t, nslots, keyfn)
+  local acc = {} -- key -> histogram summed over what take() returned
+  local src = {}
+  local function add(into, h)
+    local a = into[h.key]
+    if not a then
+      a = { key = h.key, comm = h.comm, extra = h.extra, slots = {}, total = 0 }
+      for i = 0, nslots - 1 do a.slots[i] = 0 end
+      into[h.key] = a
+    end
+    for i = 0, nslots - 1 do a.slots[i] = a.slots[i] + h.slots[i] end
+    a.total = a.total + h.total
+  end
+  function src.take()
+    local hs = M.take_hists(t, nslots, keyfn)
+    for _, h in ipairs(hs) do add(acc, h) end
+    return hs
+  end
+  function src.totals()
+    local sum = {}
+    for _, h in pairs(acc) do add(sum, h) end
+    for _, h in ipairs(read_hists(t, nslots, keyfn)) do add(sum, h) end
+    local out = {}
+    for _, h in pairs(sum) do out[#out + 1] = h end
+    table.sort(out, function(a, b) return a.key < b.key end)
+    return out
+  end
+  return src
 end
 
 -- One histogram as JSON: {[label]=key, comm=, unit=, total=, buckets=[{low,
@@ -124,11 +162,17 @@ function M.hist_main(opts, running, o)
   end)
 end
 
--- metrics() of a histogram tool: one log2 histogram per key.
-function M.hist_metrics(name, hs)
+-- metrics() of a histogram tool: one Prometheus histogram per key, from
+-- hist_source totals. libbpf-tools' slot i ([2^i, 2^(i+1) - 1]) is
+-- luatrace.metrics' log2 slot i + 1; scale turns the unit into the
+-- metric's (1e-6: microseconds to seconds). labelfn(h) -> labels.
+function M.hist_metrics(name, help, hs, scale, labelfn)
   local out = {}
   for _, h in ipairs(hs) do
-    out[#out + 1] = { name = name, kind = "log2_histogram", labels = { key = h.key, comm = h.comm }, slots = h.slots }
+    local slots = {}
+    for i, c in pairs(h.slots) do slots[i + 1] = c end
+    out[#out + 1] = { name = name, type = "histogram", help = help, kind = "log2",
+      scale = scale, slots = slots, labels = labelfn and labelfn(h) or {} }
   end
   return out
 end
