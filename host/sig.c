@@ -14,7 +14,7 @@
  * A script that waits (a poller, trace_pipe or sleep exists or ran) gets
  * no hook on the first signal: its next wait returns false, so the code
  * after its poll loop runs with everything still open. The hook is only
- * the fallback if no wait comes within STOP_GRACE_S. A wait that sees the
+ * the fallback if no wait comes within WAIT_GRACE_S. A wait that sees the
  * signal a second time raises "interrupted" (lt_sig_report), so a loop
  * that ignores the false ends instead of spinning. Signals within
  * REPEAT_MS of the first are one interrupt: timeout(1) signals the child
@@ -38,6 +38,7 @@ static volatile sig_atomic_t sig_reported; /* a wait returned false for it */
 static long long sig_first_ms;
 
 #define STOP_GRACE_S 2
+#define WAIT_GRACE_S 5 /* a waiting script is busy in a callback, say */
 #define REPEAT_MS 1000
 
 static long long now_ms(void)
@@ -109,7 +110,7 @@ static void sig_handler(int signo)
 	if (again || (!sig_polling && !sig_waiter))
 		arm_hook();
 	else if (!sig_polling)
-		alarm(STOP_GRACE_S); /* the next wait reports it; else the hook */
+		alarm(WAIT_GRACE_S); /* the next wait reports it; else the hook */
 	errno = saved;
 }
 
