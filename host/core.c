@@ -69,6 +69,18 @@ static int l_verbose(lua_State *L)
 	return 1;
 }
 
+static int l_set_verbose(lua_State *L)
+{
+	lt_log_init(lua_toboolean(L, 1));
+	return 0;
+}
+
+static int l_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+	return 1;
+}
+
 int luaopen_luatrace_core(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
@@ -77,6 +89,8 @@ int luaopen_luatrace_core(lua_State *L)
 		{"exe_path", l_exe_path},
 		{"libbpf_log", l_libbpf_log},
 		{"verbose", l_verbose},
+		{"set_verbose", l_set_verbose},
+		{"isatty", l_isatty},
 		{NULL, NULL},
 	};
 	lua_newtable(L);
@@ -94,6 +108,11 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_vmlinux_h(L);
 	lt_open_usdt_notes(L);
 	lt_open_tracepipe(L);
+	lt_open_net(L);
+	lt_open_lineedit(L);
+	lt_open_btf_list(L);
+	lt_open_probe_list(L);
+	lt_open_proc(L);
 	lua_pushstring(L, lt_abi_text);
 	lua_setfield(L, -2, "abi_cdef");
 	lua_createtable(L, 0, 2);

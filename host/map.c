@@ -13,6 +13,10 @@
 #include <bpf/libbpf.h>
 #include "lt.h"
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's internal "not supported" */
+#endif
+
 struct lt_map {
 	int fd;
 	enum bpf_map_type type;
@@ -141,6 +145,48 @@ static int l_update(lua_State *L)
 	if (bpf_map_update_elem(m->fd, k, v, flags))
 		return lt_fail(L, "update map", m->name, errno,
 			       errno == E2BIG ? "the map is full" : NULL);
+	return 0;
+}
+
+/* map:update_batch(keys, values, count[, flags]): count entries whose keys
+ * and values lie back to back in two strings, in one BPF_MAP_UPDATE_BATCH
+ * (one syscall instead of count); element by element where the kernel has
+ * no batch operation for the map type. */
+static int l_update_batch(lua_State *L)
+{
+	struct lt_map *m = map_check(L, 1);
+	size_t kn, vn;
+	const char *k = luaL_checklstring(L, 2, &kn);
+	const char *v = luaL_checklstring(L, 3, &vn);
+	lua_Integer count = luaL_checkinteger(L, 4);
+	__u64 flags = (__u64)luaL_optnumber(L, 5, BPF_ANY);
+	if (count < 0 || kn != (size_t)count * m->key_size ||
+	    vn != (size_t)count * m->vbytes)
+		return lt_failf(L, "update map %s in a batch: %lld entries need "
+				"%llu key and %llu value bytes, got %zu and %zu",
+				m->name, (long long)count,
+				(unsigned long long)count * m->key_size,
+				(unsigned long long)count * m->vbytes, kn, vn);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
+	__u32 done = (__u32)count;
+	int err = count ? bpf_map_update_batch(m->fd, k, v, &done, &opts) : 0;
+	if (err && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP) &&
+	    done == 0) {
+		for (lua_Integer i = 0; i < count; i++)
+			if (bpf_map_update_elem(m->fd, k + i * m->key_size,
+						v + i * m->vbytes, flags))
+				return lt_fail(L, "update map", m->name, errno,
+					       errno == E2BIG ? "the map is full" : NULL);
+		return 0;
+	}
+	if (err) {
+		const char *hint = NULL;
+		if (errno == E2BIG && is_array(m->type))
+			hint = "an index is out of range: the array has max_entries entries";
+		else if (errno == E2BIG || errno == ENOSPC)
+			hint = "the map is full";
+		return lt_fail(L, "update map in a batch", m->name, errno, hint);
+	}
 	return 0;
 }
 
@@ -372,6 +418,7 @@ void lt_open_map(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{"lookup", l_lookup},
 		{"update", l_update},
+		{"update_batch", l_update_batch},
 		{"delete", l_delete},
 		{"next_key", l_next_key},
 		{"read_all", l_read_all},

@@ -52,6 +52,11 @@ function Channels:open(name, kind, cb, opts)
   opts = opts or {}
   args.check_value(what, "page_cnt", opts.page_cnt, "integer")
   args.check_value(what, "lost_cb", opts.lost_cb, "function")
+  args.check_value(what, "wakeup_bytes", opts.wakeup_bytes, "integer")
+  local latency = opts.latency_ms == nil and M.default_latency_ms or opts.latency_ms
+  if type(latency) ~= "number" or latency <= 0 then
+    args.raisef("%s: latency_ms must be a positive number of milliseconds", what)
+  end
   if opts.type ~= nil and type(opts.type) ~= "string" and type(opts.type) ~= "number" then
     args.raisef("%s: type= must be a type name, got %s", what, type(opts.type))
   end
@@ -66,12 +71,12 @@ function Channels:open(name, kind, cb, opts)
     end
     chan = core.ring_buffer(map, { lost_map = lost_map })
   else
-    chan = core.perf_buffer(map, opts.page_cnt or 64)
+    chan = core.perf_buffer(map, opts.page_cnt or 64, opts.wakeup_bytes)
   end
   local ok, ptr = pcall(self.event_ptr, self, name, opts.type)
   if not ok then chan:close(); error(ptr, 0) end
   self.list[name] = { name = name, kind = kind, chan = chan, cb = cb, ptr = ptr,
-                      lost_cb = opts.lost_cb, lost_seen = 0 }
+                      lost_cb = opts.lost_cb, lost_seen = 0, latency = latency }
   for _, key in ipairs({ POLLERS[kind], "all" }) do
     self.pollers[key] = self.pollers[key] or core.poller()
     self.pollers[key]:add(chan)
@@ -118,20 +123,45 @@ function Channels:drain(kind)
   return total
 end
 
--- Wait for records (timeout in ms, nil: forever) and drain them. Returns
--- the number of records handled, or false once SIGINT/SIGTERM asked the
--- script to stop (what arrived before the signal is still handled); a
--- further poll after that raises "interrupted" (luatrace exits 0).
+-- The longest a poll sleeps before looking at its buffers again: programs
+-- wake the consumer only when enough data waits (see the prelude), so a
+-- poll drains on this tick what arrived below that threshold.
+M.default_latency_ms = 5
+
+function Channels:latency(kind)
+  local l = math.huge
+  for _, c in pairs(self.list) do
+    if (not kind or c.kind == kind) and c.latency < l then l = c.latency end
+  end
+  return l
+end
+
+-- Wait for records (timeout in ms, nil: forever) and drain them: drain
+-- what is there; if nothing was, sleep until a wakeup, a latency tick or
+-- the timeout, and drain again. Returns the number of records handled, or
+-- false once SIGINT/SIGTERM asked the script to stop (what arrived before
+-- the signal is still handled); a further poll after that raises
+-- "interrupted" (luatrace exits 0).
 function Channels:poll(kind, timeout, what)
   timeout = args.timeout(what, timeout)
   local p = self.pollers[kind and POLLERS[kind] or "all"]
   if not p then args.raisef("%s: no buffer is open (open_ring_buffer / open_perf_buffer)", what) end
-  local ready = p:wait(timeout)
-  if ready == false then
-    self:drain(kind)
-    return false
+  local latency = self:latency(kind)
+  local deadline = timeout and timeout >= 0 and core.monotonic_ns() + timeout * 1e6 or nil
+  while true do
+    local n = self:drain(kind)
+    if n > 0 then return n end
+    local wait = latency
+    if deadline then
+      local left = (deadline - core.monotonic_ns()) / 1e6
+      if left <= 0 then return 0 end
+      if left < wait then wait = left end
+    end
+    if p:wait(math.ceil(wait)) == false then
+      self:drain(kind)
+      return false
+    end
   end
-  return self:drain(kind)
 end
 
 function Channels:close()
