@@ -104,10 +104,7 @@ function Table.new(chans, obj, name, map)
 end
 
 local function need_types(s)
-  if not s.kt or not s.vt then
-    error(("decode table %s: the map has no BTF key/value types (declare it with "
-      .. "the BPF_* macros or __type(key, ...) / __type(value, ...))"):format(s.name), 3)
-  end
+  if not s.kt or not s.vt then maps.check_types(s.info, 3) end
 end
 
 function Table.info(t) return S(t).info end
