@@ -140,14 +140,16 @@ test("attaching the same tracepoint twice with one program says so", function()
 end)
 
 test("BCC's int f(void *ctx): typed by its attach call, sharing the maps", function()
+  -- the global filter and the map are the first instance's
   local b = BPF{text = [[
 BPF_ARRAY(counts, u64, 1);
+const volatile int target_pid = 0;
 int do_count(void *ctx) {
-	if (lt_pid() != TARGET) return 0;
+	if (lt_pid() != target_pid) return 0;
 	counts.increment(0);
 	return 0;
 }
-]], cflags = { "-DTARGET=" .. core.getpid() }}
+]], globals = { target_pid = core.getpid() }}
   eq(b:num_open_tracepoints(), 0, "nothing attached by itself")
   b:attach_tracepoint{ tp = "syscalls:sys_enter_getppid", fn_name = "do_count" }
   getppid_calls(3)
