@@ -34,6 +34,9 @@ void lt_log_reset(void);
 const char *lt_log_text(void);
 const char *lt_verifier_log(void);
 int lt_verbose(void);
+/* a hint for a verifier refusal; type: enum bpf_prog_type */
+const char *lt_verifier_hint(const char *reason, int err, int type,
+			     const char *section);
 
 /* safefs.c: is a directory (and every one above it) safe to trust? */
 #include <stdbool.h>

@@ -69,7 +69,21 @@ end
 -- Transform and compile a text; opts: file, line, usdt_fns, cflags, debug,
 -- target, has_fentry. Returns the object path, whether it was cached, the
 -- csource result and the object's bytes (load those: core.open_mem).
+-- FUNC_PROBE on this kernel when it takes neither fentry nor kprobes: say
+-- that both were tried, at the user's line, before compiling anything.
+local function check_func_probe(text, opts)
+  if opts.has_fentry ~= nil or opts.target or not text:find("FUNC_PROBE", 1, true) then return end
+  if core.has_fentry() or core.has_kprobes() then return end
+  local before, fn = text:match("^(.-)FUNC_PROBE%s*%(%s*([%w_]+)")
+  if not before then return end
+  local _, nl = before:gsub("\n", "")
+  error(("%s:%d: FUNC_PROBE(%s): this kernel refuses fentry programs and has no kprobes "
+    .. "(tried both); use a tracepoint or a raw tracepoint"):format(opts.file or "<text>",
+    (opts.line or 1) + nl, fn), 0)
+end
+
 function M.build(text, opts)
+  check_func_probe(text, opts)
   local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end
   local path, cached, bytes = compile.compile(t.source, {
