@@ -74,7 +74,7 @@ end
 local function check_func_probe(text, opts)
   if opts.has_fentry ~= nil or opts.target or not text:find("FUNC_PROBE", 1, true) then return end
   if core.has_fentry() or core.has_kprobes() then return end
-  local before, fn = text:match("^(.-)FUNC_PROBE%s*%(%s*([%w_]+)")
+  local before, fn = text:match("^(.-)%f[%w_]FUNC_PROBE%s*%(%s*([%w_]+)")
   if not before then return end
   local _, nl = before:gsub("\n", "")
   error(("%s:%d: FUNC_PROBE(%s): this kernel refuses fentry programs and has no kprobes "
