@@ -161,7 +161,7 @@ static int walk(const char *path, int create, char *why, size_t n)
 			ssize_t tl;
 			if (fstatat(dfd, comp, &ls, AT_SYMLINK_NOFOLLOW) ||
 			    !S_ISLNK(ls.st_mode)) {
-				snprintf(why, n, "%s is not a directory", comp);
+				snprintf(why, n, "%s/%s is not a directory", sofar, comp);
 				goto fail;
 			}
 			if (ls.st_uid != 0 && ls.st_uid != geteuid()) {

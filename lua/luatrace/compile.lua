@@ -184,15 +184,16 @@ end
 -- (the user's file first). The column is dropped: it counts in the
 -- rewritten text (map method calls change lengths), while the line number
 -- is the user's own. An error without a location is shown as clang said
--- it (never only "1 error generated").
-function M.first_error(out)
+-- it (never only "1 error generated"), after `where` (the text's origin).
+function M.first_error(out, where)
   for line in out:gmatch("[^\n]+") do
     local file, ln, what = line:match("^(.-):(%d+):%d+: (.*)$")
     if not file then file, ln, what = line:match("^(.-):(%d+): (.*)$") end
     local err = what and (what:match("^fatal error: (.*)") or what:match("^error: (.*)"))
-    if not err and (line:match("^error: ") or line:match("^fatal error: ")) then
-      file, ln, err = nil, nil, line:match("^%a* ?error: (.*)")
+    if not err then -- no location: "error: ...", "clang: error: ..."
+      file, ln, err = nil, nil, line:match("^[%w%-%.]*:? ?f?a?t?a?l? ?error: (.*)")
     end
+    if file and file:match("^<.*>$") then file = nil end -- <built-in>, <command line>
     if err then
       local hint = ""
       if err:find("bpf/bpf_helpers.h' file not found", 1, true) then
@@ -205,10 +206,10 @@ function M.first_error(out)
       if file then
         return ("%s:%s: compile BPF program: %s%s"):format(file, ln, err, hint)
       end
-      return ("compile BPF program: %s%s"):format(err, hint)
+      return ("%scompile BPF program: %s%s"):format(where or "", err, hint)
     end
   end
-  return "compile BPF program: " .. (out:match("([^\n]+)\n*$") or "clang failed")
+  return ("%scompile BPF program: %s"):format(where or "", out:match("([^\n]+)\n*$") or "clang failed")
 end
 
 -- An intact object: ours (checked on the open fd), its hash matching its
@@ -230,7 +231,8 @@ local function shown(name) return odir_path .. "/" .. name end
 
 -- Compile C text (already transformed by csource) to an object. opts:
 -- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
--- compile for another kernel). Returns the object's path (for messages),
+-- compile for another kernel), file and line (where the text starts, for
+-- clang errors without a location). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
 local compile
@@ -295,7 +297,7 @@ function compile(source, opts)
   if opts.debug and out ~= "" then io.stderr:write(out) end
   if code ~= 0 then
     odir:unlink(tmp)
-    error(M.first_error(out), 0)
+    error(M.first_error(out, opts.file and ("%s:%d: "):format(opts.file, opts.line or 1)), 0)
   end
   odir:rename(tmp, oname)
   bytes = odir:read(oname)

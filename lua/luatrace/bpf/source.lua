@@ -82,13 +82,26 @@ local function check_func_probe(text, opts)
     (opts.line or 1) + nl, fn), 0)
 end
 
+-- Errors from the transform that carry no location get the text's: the
+-- user's file and line come first (compile does the same for clang's).
+local function located(opts, fn, ...)
+  local ok, a, b, c = pcall(fn, ...)
+  if ok then return a, b, c end
+  local file = opts.file
+  if type(a) == "string" and file and a:sub(1, #file + 1) ~= file .. ":" then
+    a = ("%s:%d: %s"):format(file, opts.line or 1, a)
+  end
+  error(a, 0)
+end
+
 function M.build(text, opts)
   check_func_probe(text, opts)
-  local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
+  local t = located(opts, csource.transform, text,
+    { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end
   local path, cached, bytes = compile.compile(t.source, {
     cflags = M.compile_flags(text, opts.cflags, opts.has_fentry),
-    debug = opts.debug, target = opts.target })
+    debug = opts.debug, target = opts.target, file = opts.file, line = opts.line })
   return path, cached, t, bytes
 end
 
