@@ -79,7 +79,8 @@ local function object_file(self, opts, usdt_fns)
     cflags = opts.cflags, debug = opts.debug })
   self._event_types = t.event_types
   self._cached = cached
-  self._bytes = bytes -- read through the cache's checked fd: loaded from memory
+  -- a compiled object: the bytes read through the cache's checked fd
+  self._bytes = bytes
   return path, file
 end
 
@@ -128,6 +129,7 @@ function BPF.new(opts)
     self:cleanup()
     error(err, 0)
   end
+  if BPF.on_new then BPF.on_new(self, opts) end -- the console's session list
   return self
 end
 
@@ -147,6 +149,16 @@ methods.perf_buffer_poll = poller("perf", "perf_buffer_poll")
 methods.poll = poller(nil, "poll")
 function methods:ring_buffer_consume() return self._chans:drain("ring") end
 function methods:perf_buffer_consume() return self._chans:drain("perf") end
+-- For a shared loop (luatrace.loop): the open channels (core objects it
+-- adds to its epoll), and the longest it may sleep before draining them
+-- (batched wakeups; math.huge when nothing is open).
+function methods:open_channels()
+  local t = {}
+  if self._chans then
+    for _, c in pairs(self._chans.list) do t[#t + 1] = c.chan end
+  end
+  return t, self._chans and self._chans:latency() or math.huge
+end
 
 -- ---- lifetime ----
 
@@ -195,6 +207,8 @@ function BPF.get_syscall_fnname(name)
   end
   return "sys_" .. name
 end
+
+require("luatrace.perfconst").install(BPF) -- BPF.PerfType, PerfSWConfig, ...
 
 return setmetatable(BPF, {
   __call = function(_, opts) return BPF.new(opts) end,
