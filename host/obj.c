@@ -341,8 +341,11 @@ static int l_load(lua_State *L)
 			if (paren)
 				snprintf(code, sizeof(code), "%s", paren);
 		}
-		lua_pushfstring(L, "%sload BPF program %s: %s: verifier: %s%s%s%s%s%s",
+		int named = *loc && strncmp(loc, ob->name, strlen(ob->name));
+		lua_pushfstring(L, "%sload BPF program %s%s%s: %s: verifier: %s%s%s%s%s%s",
 				loc, *progname ? progname : ob->name,
+				named && *progname ? " of " : "",
+				named && *progname ? ob->name : "",
 				err == ENOTSUPP ? "Not supported" : strerror(err),
 				reason, *loc ? code : where, *loc ? "" : "",
 				hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
