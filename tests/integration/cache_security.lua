@@ -142,3 +142,25 @@ test("cache objects are read through the fd: a symlinked or foreign object is no
   eq(out, "false\n", "an object owned by another user is not a hit")
   os.execute("rm -rf " .. q(dir))
 end)
+
+test("a lazily typed program's instance comes from the bytes read once, not the path again", function()
+  local dir = tmpdir()
+  local script = dir .. "/lazy.lua"
+  local fh = io.open(script, "w")
+  fh:write([[
+local lt = require "luatrace"
+local b = lt.BPF{text = "BPF_ARRAY(n, u64, 1);\nint f(void *ctx) { n.increment(0); return 0; }\n"}
+-- what an attacker swapping the file after the check would do
+local o = io.open(b._path, "wb"); o:write("not an object"); o:close()
+b:attach_tracepoint{tp = "syscalls:sys_enter_getppid", fn_name = "f"}
+local ffi = require "ffi"
+ffi.cdef "int getppid(void);"
+for _ = 1, 3 do ffi.C.getppid() end
+print(b.n[0])
+]])
+  fh:close()
+  local out, err, code = sh(("LUATRACE_CACHE_DIR=%s %s %s"):format(q(dir .. "/cache"), q(luatrace()), q(script)))
+  eq(code, 0, err)
+  eq(out, "3\n")
+  os.execute("rm -rf " .. q(dir))
+end)
