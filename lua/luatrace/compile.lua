@@ -284,8 +284,9 @@ function compile(source, opts)
     end
     return run_clang(args, kdir, pdir, odir)
   end
+  local kkeep = {}
   local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
-    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang }
+    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep }
   local pch_name = pch.get(pch_args)
   local code, out = attempt(pch_name)
   if code ~= 0 and pch_name and pch.damaged(out, pch_name) then
@@ -309,6 +310,10 @@ function compile(source, opts)
   local keep = { ["obj/" .. oname] = true, ["obj/" .. sname] = true,
     [kname .. "/vmlinux.h"] = true, [kname .. "/vmlinux.h.sum"] = true }
   if pch_name then keep[kname .. "/" .. pch_name] = true end
+  for n in pairs(kkeep) do keep[kname .. "/" .. n] = true end
+  -- the prelude's headers: never touched (a PCH checks their mtime), so
+  -- the oldest files of all, yet in use
+  for n in pairs(core.prelude) do keep["prelude-" .. phash .. "/" .. n] = true end
   cache.prune(keep)
   return shown(oname), false, bytes
 end

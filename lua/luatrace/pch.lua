@@ -83,7 +83,8 @@ end
 -- The PCH's file name in kdir for these flags, building it when missing;
 -- nil when clang cannot build it (the prelude is then included as text).
 -- a: clang, clang_id, flags, nbase (how many of flags are the base
--- flags: their -D are always kept), kdir, pdir, odir, phash, debug, run.
+-- flags: their -D are always kept), kdir, pdir, odir, phash, debug, run,
+-- keep (a set: the kdir files this compile uses are added, for the LRU).
 function M.get(a)
   local lang, used, udefs = {}, {}, {}
   for i, f in ipairs(a.flags) do
@@ -100,7 +101,9 @@ function M.get(a)
     return flags
   end
   local mname = "prelude-" .. base .. ".macros"
+  a.keep[mname] = true
   local macros = a.kdir:read(mname)
+  if macros then a.kdir:touch(mname) end
   if not macros then
     -- first build of these flags (no user -D): learn what the headers test
     local name = pch_name()

@@ -61,7 +61,7 @@ test("one PCH for every value of a -D the prelude does not test", function()
 end)
 
 test("the cache is cut to LUATRACE_CACHE_MAX_MB, least recently used first", function()
-  local dir, run = setup()
+  local dir, run, runs = setup()
   eq(run("-DPID=1", "a"), "false\n")
   eq(run("-DPID=1", "b"), "false\n")
   eq(run("-DPID=1", "a"), "true\n", "a used again: now newer than b")
@@ -72,6 +72,9 @@ test("the cache is cut to LUATRACE_CACHE_MAX_MB, least recently used first", fun
   local du = tonumber(sh("du -sk --apparent-size " .. q(dir .. "/cache")):match("%d+"))
   ok(du < 25 * 1024, "cache holds only c's object, vmlinux.h and the PCH: " .. du .. " KB")
   eq(run("-DPID=1", "c"), "true\n", "the newest object stays")
+  local before = runs()
+  eq(run("-DPID=1", "d"), "false\n")
+  eq(runs(), before + 1, "what the compile uses stayed: the PCH (and its prelude) is not rebuilt")
   eq(run("-DPID=1", "b"), "false\n", "an evicted one compiles again")
   -- the default cap is documented and applies without the variable
   eq(require("luatrace.cache").DEFAULT_MAX_MB, 256)
