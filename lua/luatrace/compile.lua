@@ -72,18 +72,46 @@ end
 
 -- clang: $LUATRACE_CLANG or "clang" found in PATH; its identity.
 local clang_cache
+-- Is the program at path one root may run: the binary, and the directory
+-- of the name and of the file it resolves to, safe (host/safefs.c rules:
+-- owned by root or us, nobody else can write them)? true | false, why
+local function trusted_program(path)
+  local real = core.realpath(path)
+  if not real then return false, "cannot resolve it" end
+  for _, p in ipairs({ path, real }) do
+    local dir = core.realpath(p:match("^(.*)/[^/]*$") or ".")
+    if not dir then return false, "its directory cannot be resolved" end
+    local ok, why = core.safe_path_ok(dir == "" and "/" or dir)
+    if not ok then return false, why end
+  end
+  local st = core.stat(real)
+  if not st or (st.uid ~= 0 and st.uid ~= core.geteuid()) then
+    return false, ("%s is owned by uid %s, not by root or you"):format(real, st and st.uid)
+  end
+  if bit.band(st.mode, 18) ~= 0 then
+    return false, ("%s is writable by others (mode %o)"):format(real, st.mode)
+  end
+  return true
+end
+
 function M.clang()
   if clang_cache then return clang_cache.path, clang_cache.id end
   local name = os.getenv("LUATRACE_CLANG")
   if not name or name == "" then name = "clang" end
   local path
   if name:find("/") then
-    if core.stat(name) then path = name end
+    if core.stat(name) then
+      local ok, why = trusted_program(name)
+      if not ok then fail("compile BPF program: refusing to run %s: %s", name, why) end
+      path = name
+    end
   else
+    -- PATH entries root should not run from (., a directory others can
+    -- write, as sudo may keep a user's PATH) are passed over
     for dir in (os.getenv("PATH") or "/usr/bin:/bin"):gmatch("[^:]+") do
       local p = dir .. "/" .. name
       local st = core.stat(p)
-      if st and not st.dir then path = p; break end
+      if st and not st.dir and dir:sub(1, 1) == "/" and trusted_program(p) then path = p; break end
     end
   end
   if not path then

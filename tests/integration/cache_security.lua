@@ -164,3 +164,25 @@ print(b.n[0])
   eq(out, "3\n")
   os.execute("rm -rf " .. q(dir))
 end)
+
+test("clang is never run from a directory others can write (PATH or LUATRACE_CLANG)", function()
+  local dir = tmpdir()
+  os.execute(("mkdir -m 777 %s/bin && chmod 777 %s/bin"):format(q(dir), q(dir)))
+  local fake = dir .. "/bin/clang"
+  local fh = io.open(fake, "w")
+  fh:write(("#!/bin/sh\ntouch %s/ran\nexec clang \"$@\"\n"):format(q(dir)))
+  fh:close()
+  os.execute("chmod 755 " .. q(fake))
+  local out, err, code = sh(("PATH=%s:$PATH LUATRACE_CACHE_DIR=%s %s %s"):format(
+    q(dir .. "/bin"), q(dir .. "/cache"), q(luatrace()), q(dir .. "/prog.lua")))
+  eq(code, 0, err)
+  eq(out, "false\n", "compiled by the real clang")
+  eq(core.stat(dir .. "/ran"), nil, "the clang in a world-writable PATH entry did not run")
+  _, err, code = sh(("LUATRACE_CLANG=%s LUATRACE_CACHE_DIR=%s %s %s other"):format(
+    q(fake), q(dir .. "/cache"), q(luatrace()), q(dir .. "/prog.lua")))
+  eq(code, 1)
+  eq(err, ("luatrace: compile BPF program: refusing to run %s: %s/bin is "
+    .. "writable by others (mode 777)\n"):format(fake, dir))
+  eq(core.stat(dir .. "/ran"), nil, "nor as LUATRACE_CLANG")
+  os.execute("rm -rf " .. q(dir))
+end)
