@@ -186,3 +186,21 @@ test("clang is never run from a directory others can write (PATH or LUATRACE_CLA
   eq(core.stat(dir .. "/ran"), nil, "nor as LUATRACE_CLANG")
   os.execute("rm -rf " .. q(dir))
 end)
+
+test("AOT objects are not taken from a directory others can write", function()
+  local dir = tmpdir()
+  os.execute(("mkdir -m 777 %s/bpf && chmod 777 %s/bpf && cp %s %s/bpf/"):format(
+    q(dir), q(dir), q(build("bpf/syscount.bpf.o")), q(dir)))
+  local _, err, code = sh(("LUATRACE_BPF_DIR=%s %s -e %s"):format(q(dir .. "/bpf"), q(luatrace()),
+    q("require('luatrace').BPF{obj = 'syscount'}")))
+  eq(code, 1)
+  eq(err, ("luatrace: find BPF object syscount.bpf.o: refusing %s/bpf: %s/bpf is writable by "
+    .. "others (mode 777)\n"):format(dir, dir))
+  os.execute("chmod 755 " .. q(dir .. "/bpf"))
+  local out
+  out, err, code = sh(("LUATRACE_BPF_DIR=%s %s -e %s"):format(q(dir .. "/bpf"), q(luatrace()),
+    q("print(require('luatrace').BPF{obj = 'syscount'}:num_open_tracepoints() > 0)")))
+  eq(code, 0, err)
+  eq(out, "true\n", "a safe directory is used")
+  os.execute("rm -rf " .. q(dir))
+end)
