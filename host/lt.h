@@ -41,6 +41,10 @@ const char *lt_verifier_hint(const char *reason, int err, int type,
 /* safefs.c: is a directory (and every one above it) safe to trust? */
 #include <stdbool.h>
 bool lt_safe_dir_ok(const char *path, char *why, size_t n);
+/* the private directory at path (created 0700), an O_PATH fd, or -1 */
+int lt_safe_open_dir(const char *path, char *why, size_t n);
+struct stat;
+bool lt_dir_private(const struct stat *st, char *why, size_t n);
 
 /* sig.c: SIGINT/SIGTERM as a mode of the host. */
 void lt_sig_install(lua_State *L);
