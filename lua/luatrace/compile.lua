@@ -185,6 +185,8 @@ end
 local function run_clang(args, kdir, pdir, odir)
   local code, out = core.exec(args, { kdir:fd(), pdir:fd(), odir:fd() })
   if not code then fail("compile BPF program: cannot run %s: %s", args[1], out) end
+  -- Ctrl-C reaches clang too (same process group): a stop, not an error
+  if code > 128 and core.interrupted() then error("interrupted", 0) end
   return code, out
 end
 
