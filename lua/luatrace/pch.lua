@@ -24,6 +24,8 @@ local function read_file(p)
   return s
 end
 
+local END = "-- end of list --"
+
 local function is_def(f) return f:match("^%-[DU][%a_]") ~= nil end
 local function def_name(f) return f:match("^%-[DU]([%w_]+)") end
 
@@ -51,6 +53,7 @@ local function macros_of(deps, a)
   local names = {}
   for n in pairs(set) do names[#names + 1] = n end
   table.sort(names)
+  names[#names + 1] = END -- a list cut short (a crash, a full disk) is not trusted
   return table.concat(names, "\n")
 end
 
@@ -103,6 +106,7 @@ function M.get(a)
   local mname = "prelude-" .. base .. ".macros"
   a.keep[mname] = true
   local macros = a.kdir:read(mname)
+  if macros and macros:sub(-#END) ~= END then macros = nil end
   if macros then a.kdir:touch(mname) end
   if not macros then
     -- first build of these flags (no user -D): learn what the headers test
