@@ -2,7 +2,8 @@
 -- lt.BPF{text=} (the compile cache), attached, and run: BEGIN, events,
 -- interval and exit, END, maps printed at the end, as bpftrace does.
 --
--- BEGIN and END are uprobes on a libc function that only this process
+-- Every probe attaches first, then BEGIN runs (bpftrace's order). BEGIN
+-- and END are uprobes on a libc function that only this process
 -- calls, filtered to this process, triggered from Lua through the FFI (the
 -- same trick as bpftrace's BEGIN_trigger, without a symbol of our own).
 local ffi = require "ffi"
@@ -39,13 +40,10 @@ function M.load(compiled, opts)
   b.lt_bt_out:open_ring_buffer(function(p) self:record(p) end)
   self.maps = setmetatable({}, { __index = function(_, name) return self:map_view(name) end })
   self:header()
-  -- BEGIN first (its output comes before any event), then the rest
-  self:attach_kind(function(k) return k == "BEGIN" end)
+  -- every probe, then BEGIN (as bpftrace: BEGIN's output means "attached")
+  local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "END" end)
+  if not ok2 then self:close(); error(err, 0) end
   self:trigger("BEGIN")
-  if not self.exiting then
-    local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "BEGIN" and k ~= "END" end)
-    if not ok2 then self:close(); error(err, 0) end
-  end
   return self
 end
 
