@@ -363,9 +363,39 @@ static int l_btf_layout(lua_State *L)
 	return 1;
 }
 
+/* core.btf_exports(obj) -> {tag = type id}: the types an object exports
+ * with LT_EXPORT_TYPE(type, tag) (bpf/lt_export.h), found by the anchor
+ * variables __lt_export_<tag>, each a pointer to the exported type. AOT
+ * objects name their ring/perf buffer record types this way. */
+static int l_btf_exports(lua_State *L)
+{
+	static const char prefix[] = "__lt_export_";
+	struct btf *btf = bpf_object__btf(lt_check_obj(L, 1));
+	lua_newtable(L);
+	if (!btf)
+		return 1;
+	__u32 n = btf__type_cnt(btf);
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		if (!btf_is_var(t))
+			continue;
+		const char *name = btf__name_by_offset(btf, t->name_off);
+		if (!name || strncmp(name, prefix, sizeof(prefix) - 1))
+			continue;
+		__u32 ptr = t->type;
+		const struct btf_type *pt = skip_mods(btf, &ptr);
+		if (!pt || !btf_is_ptr(pt))
+			continue;
+		lua_pushinteger(L, pt->type);
+		lua_setfield(L, -2, name + sizeof(prefix) - 1);
+	}
+	return 1;
+}
+
 void lt_open_btf(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
+		{"btf_exports", l_btf_exports},
 		{"btf_decl", l_btf_decl},
 		{"btf_layout", l_btf_layout},
 		{NULL, NULL},

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lt.h"
@@ -37,6 +38,7 @@ struct lt_chan {
 	int failed; /* ENOMEM while copying: reported by drain */
 	unsigned long long lost;
 	int lost_map_fd;
+	struct lt_ringview view; /* ring buffers: mapped for in-place reads */
 	char name[64];
 };
 
@@ -80,15 +82,28 @@ static int ring_sample(void *ctx, void *data, size_t size)
 	return c->len >= BATCH_SOFT_LIMIT ? BATCH_FULL : 0;
 }
 
-static void perf_sample(void *ctx, int cpu, void *data, __u32 size)
+/* Raw perf records (we open the perf events ourselves to choose their
+ * wakeup policy): samples carry u32 size + data, LOST records a count. */
+static enum bpf_perf_event_ret perf_record(void *ctx, int cpu,
+					   struct perf_event_header *e)
 {
-	batch_add(ctx, cpu, data, size);
-}
-
-static void perf_lost(void *ctx, int cpu, __u64 cnt)
-{
-	(void)cpu;
-	((struct lt_chan *)ctx)->lost += cnt;
+	struct lt_chan *c = ctx;
+	if (e->type == PERF_RECORD_SAMPLE) {
+		struct {
+			struct perf_event_header h;
+			__u32 size;
+			char data[];
+		} *s = (void *)e;
+		batch_add(c, cpu, s->data, s->size);
+	} else if (e->type == PERF_RECORD_LOST) {
+		struct {
+			struct perf_event_header h;
+			__u64 id;
+			__u64 lost;
+		} *l = (void *)e;
+		c->lost += l->lost;
+	}
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
 static struct lt_chan *chan_new(lua_State *L, int kind, const char *name)
@@ -127,12 +142,19 @@ static int l_ring_buffer(lua_State *L)
 		c->rb = NULL;
 		return lt_fail(L, "open ring buffer", name, err, NULL);
 	}
+	/* A second mapping for Lua's in-place reader; without it (never seen)
+	 * Lua falls back to drain(). Both move the same consumer position. */
+	lt_ringview_map(fd, &c->view);
 	/* The channel keeps its map (and so the object) alive. */
 	lt_keep_alive(L, 1);
 	return 1;
 }
 
-/* core.perf_buffer(map[, page_cnt]) -> channel */
+/* core.perf_buffer(map[, page_cnt[, wakeup_bytes]]) -> channel
+ * The consumer is woken when a CPU's buffer holds wakeup_bytes (default: a
+ * quarter of it), not per event as libbpf's perf_buffer__new does; the
+ * Lua poll drains on its latency tick whatever is below that. A
+ * wakeup_bytes of 0 asks for a wakeup per event. */
 static int l_perf_buffer(lua_State *L)
 {
 	const char *name;
@@ -141,8 +163,27 @@ static int l_perf_buffer(lua_State *L)
 	if (pages <= 0 || (pages & (pages - 1)))
 		return lt_failf(L, "open perf buffer %s: page_cnt %d is not a "
 				"power of two", name, pages);
+	long page = sysconf(_SC_PAGESIZE);
+	lua_Integer wakeup = luaL_optinteger(L, 3, (lua_Integer)pages * page / 4);
+	if (wakeup < 0 || wakeup >= (lua_Integer)pages * page)
+		return lt_failf(L, "open perf buffer %s: wakeup_bytes %lld is not "
+				"below the buffer size (%d pages)", name,
+				(long long)wakeup, pages);
+	struct perf_event_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+	attr.sample_type = PERF_SAMPLE_RAW;
+	attr.sample_period = 1;
+	if (wakeup > 0) {
+		attr.watermark = 1;
+		attr.wakeup_watermark = (__u32)wakeup;
+	} else {
+		attr.wakeup_events = 1;
+	}
 	struct lt_chan *c = chan_new(L, CHAN_PERF, name);
-	c->pb = perf_buffer__new(fd, pages, perf_sample, perf_lost, c, NULL);
+	c->pb = perf_buffer__new_raw(fd, pages, &attr, perf_record, c, NULL);
 	int err = libbpf_get_error(c->pb);
 	if (err) {
 		c->pb = NULL;
@@ -200,7 +241,7 @@ static unsigned long long lost_map_sum(int fd)
 		return 0;
 	int ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
 			   libbpf_num_possible_cpus() : 1;
-	size_t stride = (info.value_size + 7) & ~7u;
+	size_t stride = lt_percpu_stride(info.value_size);
 	char *v = calloc(ncpu, stride);
 	__u32 key = 0;
 	unsigned long long sum = 0;
@@ -235,9 +276,24 @@ static int l_epoll_fd(lua_State *L)
 	return 1;
 }
 
+/* chan:view() -> consumer page, producer page, data, size (pointers as
+ * light userdata), or nothing for a perf buffer or a closed channel. */
+static int l_view(lua_State *L)
+{
+	struct lt_chan *c = chan_check(L, 1);
+	if (!c->rb || !c->view.cons)
+		return 0;
+	lua_pushlightuserdata(L, c->view.cons);
+	lua_pushlightuserdata(L, c->view.prod);
+	lua_pushlightuserdata(L, c->view.data);
+	lua_pushnumber(L, (lua_Number)c->view.size);
+	return 4;
+}
+
 static int l_chan_close(lua_State *L)
 {
 	struct lt_chan *c = chan_check(L, 1);
+	lt_ringview_unmap(&c->view);
 	ring_buffer__free(c->rb);
 	perf_buffer__free(c->pb);
 	c->rb = NULL;
@@ -291,7 +347,7 @@ static int l_poller(lua_State *L)
 	return 1;
 }
 
-/* poller:add(chan) */
+/* poller:add(chan) -> index (what wait() reports when it is ready) */
 static int l_poller_add(lua_State *L)
 {
 	struct lt_poller *p = poller_check(L, 1);
@@ -304,6 +360,34 @@ static int l_poller_add(lua_State *L)
 	lua_getfenv(L, 1);
 	lua_pushvalue(L, 2);
 	lua_rawseti(L, -2, ++p->n);
+	lua_pushinteger(L, p->n);
+	return 1;
+}
+
+/* poller:add_fd(fd) -> index: any readable fd (a socket, a timerfd, a
+ * pipe) joins the same epoll; wait() reports it by this index. The caller
+ * owns the fd and removes it before closing it. */
+static int l_poller_add_fd(lua_State *L)
+{
+	struct lt_poller *p = poller_check(L, 1);
+	int fd = (int)luaL_checkinteger(L, 2);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ++p->n};
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		p->n--;
+		return lt_failf(L, "add fd %d to poller: %s", fd, strerror(errno));
+	}
+	lua_pushinteger(L, p->n);
+	return 1;
+}
+
+/* poller:remove_fd(fd): stop watching fd (also a channel's epoll_fd()). */
+static int l_poller_remove_fd(lua_State *L)
+{
+	struct lt_poller *p = poller_check(L, 1);
+	int fd = (int)luaL_checkinteger(L, 2);
+	if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) && errno != ENOENT &&
+	    errno != EBADF)
+		return lt_failf(L, "remove fd %d from poller: %s", fd, strerror(errno));
 	return 0;
 }
 
@@ -394,6 +478,7 @@ void lt_open_chan(lua_State *L)
 		{"drain", l_drain},
 		{"lost", l_lost},
 		{"epoll_fd", l_epoll_fd},
+		{"view", l_view},
 		{"close", l_chan_close},
 		{"__gc", l_chan_close},
 		{"__tostring", l_chan_tostring},
@@ -401,6 +486,8 @@ void lt_open_chan(lua_State *L)
 	};
 	static const luaL_Reg poller_methods[] = {
 		{"add", l_poller_add},
+		{"add_fd", l_poller_add_fd},
+		{"remove_fd", l_poller_remove_fd},
 		{"wait", l_poller_wait},
 		{"close", l_poller_close},
 		{"__gc", l_poller_close},

@@ -6,6 +6,7 @@
  * is also echoed to stderr. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,12 +109,47 @@ const char *lt_verifier_log(void)
 	return copy;
 }
 
+/* The name of the extern libbpf could not resolve in the last open or
+ * load (an undefined function or variable the program refers to), copied
+ * into name; 0 when the captured log names none. */
+static int unresolved_extern(char *name, size_t n)
+{
+	static const char *const marks[] = {
+		"failed to find BTF for extern '", /* open: no declaration */
+		"extern (func ksym) '",            /* load: no such kfunc */
+		"extern (var ksym) '",             /* load: no such ksym */
+		"extern (kcfg) '",                 /* load: unknown kconfig */
+	};
+	const char *log = lt_log_text();
+	for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+		const char *s = strstr(log, marks[i]);
+		if (!s)
+			continue;
+		s += strlen(marks[i]);
+		size_t len = strcspn(s, "'\n");
+		if (!len || s[len] != '\'')
+			continue;
+		snprintf(name, n, "%.*s", (int)(len < n ? len : n - 1), s);
+		return 1;
+	}
+	return 0;
+}
+
 int lt_fail(lua_State *L, const char *op, const char *target, int err,
 	    const char *hint)
 {
-	char text[128] = "failed";
+	char text[128] = "failed", sym[128];
 	if (err < 0)
 		err = -err;
+	/* libbpf reports an unresolved extern as a bare ENOENT/ESRCH from
+	 * open or load: name the symbol instead. */
+	if ((!strncmp(op, "open BPF object", 15) || !strncmp(op, "load", 4)) &&
+	    unresolved_extern(sym, sizeof(sym))) {
+		lua_pushfstring(L, "%s %s: unresolved symbol '%s' (neither defined "
+				"in the program nor a BPF helper, kfunc or "
+				"kernel symbol)", op, target ? target : "", sym);
+		return lua_error(L);
+	}
 	if (err == ENOTSUPP) /* kernel-internal, unknown to strerror */
 		snprintf(text, sizeof(text), "Not supported");
 	else if (err)
@@ -135,6 +171,65 @@ int lt_failf(lua_State *L, const char *fmt, ...)
 	va_end(ap);
 	lua_pushstring(L, msg);
 	return lua_error(L);
+}
+
+static int opt_push(lua_State *L, int idx, const char *k)
+{
+	if (!lua_istable(L, idx))
+		return 0;
+	lua_getfield(L, idx, k);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	return 1;
+}
+
+static void opt_type_error(lua_State *L, const char *k, const char *want)
+{
+	lt_failf(L, "option %s: expected %s, got %s", k, want,
+		 luaL_typename(L, -1));
+}
+
+int lt_opt_int(lua_State *L, int idx, const char *k, int def)
+{
+	long long v = lt_opt_ll(L, idx, k, def);
+	if (v < INT_MIN || v > INT_MAX)
+		lt_failf(L, "option %s: %lld is out of range", k, v);
+	return (int)v;
+}
+
+long long lt_opt_ll(lua_State *L, int idx, const char *k, long long def)
+{
+	if (!opt_push(L, idx, k))
+		return def;
+	if (lua_type(L, -1) != LUA_TNUMBER)
+		opt_type_error(L, k, "a number");
+	lua_Number n = lua_tonumber(L, -1);
+	lua_pop(L, 1);
+	if (n != (lua_Number)(long long)n)
+		lt_failf(L, "option %s: %g is not an integer", k, (double)n);
+	return (long long)n;
+}
+
+int lt_opt_bool(lua_State *L, int idx, const char *k)
+{
+	if (!opt_push(L, idx, k))
+		return 0;
+	int v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+const char *lt_opt_str(lua_State *L, int idx, const char *k)
+{
+	if (!opt_push(L, idx, k))
+		return NULL;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		opt_type_error(L, k, "a string");
+	const char *v = lua_tostring(L, -1);
+	lua_pop(L, 1); /* still anchored by the options table */
+	return v;
 }
 
 void lt_new_metatable(lua_State *L, const char *name, const luaL_Reg *methods)

@@ -56,6 +56,17 @@ static void link_push_one(lua_State *L, int obj_idx, struct bpf_link *l,
 	link_push(L, obj_idx, v, 1, desc);
 }
 
+/* The tail every single-link attach shares: push the link and return 0,
+ * or return the error (a positive errno) for the caller to explain. */
+static int link_result(lua_State *L, struct bpf_link *l, const char *desc)
+{
+	int err = libbpf_get_error(l);
+	if (err)
+		return err < 0 ? -err : err;
+	link_push_one(L, 1, l, desc);
+	return 0;
+}
+
 static int link_close(lua_State *L)
 {
 	struct lt_link *lk = link_check(L, 1);
@@ -87,46 +98,6 @@ static int link_count(lua_State *L)
 	return 1;
 }
 
-static int opt_int(lua_State *L, int idx, const char *k, int def)
-{
-	if (!lua_istable(L, idx))
-		return def;
-	lua_getfield(L, idx, k);
-	int v = lua_isnil(L, -1) ? def : (int)luaL_checknumber(L, -1);
-	lua_pop(L, 1);
-	return v;
-}
-
-static long long opt_ll(lua_State *L, int idx, const char *k, long long def)
-{
-	if (!lua_istable(L, idx))
-		return def;
-	lua_getfield(L, idx, k);
-	long long v = lua_isnil(L, -1) ? def : (long long)luaL_checknumber(L, -1);
-	lua_pop(L, 1);
-	return v;
-}
-
-static int opt_bool(lua_State *L, int idx, const char *k)
-{
-	if (!lua_istable(L, idx))
-		return 0;
-	lua_getfield(L, idx, k);
-	int v = lua_toboolean(L, -1);
-	lua_pop(L, 1);
-	return v;
-}
-
-static const char *opt_str(lua_State *L, int idx, const char *k)
-{
-	if (!lua_istable(L, idx))
-		return NULL;
-	lua_getfield(L, idx, k);
-	const char *v = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-	lua_pop(L, 1); /* still anchored by the options table */
-	return v;
-}
-
 /* core.attach_tracepoint(obj, prog, category, event) */
 static int l_attach_tracepoint(lua_State *L)
 {
@@ -140,12 +111,8 @@ static int l_attach_tracepoint(lua_State *L)
 		return lt_fail(L, "attach", desc, ENOENT, hint);
 	}
 	lt_log_reset();
-	struct bpf_link *l = bpf_program__attach_tracepoint(p, cat, ev);
-	int err = libbpf_get_error(l);
-	if (err)
-		return lt_fail(L, "attach", desc, err, NULL);
-	link_push_one(L, 1, l, desc);
-	return 1;
+	int err = link_result(L, bpf_program__attach_tracepoint(p, cat, ev), desc);
+	return err ? lt_fail(L, "attach", desc, err, NULL) : 1;
 }
 
 /* core.attach_raw_tracepoint(obj, prog, name) */
@@ -156,13 +123,9 @@ static int l_attach_raw_tracepoint(lua_State *L)
 	char desc[256];
 	snprintf(desc, sizeof(desc), "raw tracepoint %s", name);
 	lt_log_reset();
-	struct bpf_link *l = bpf_program__attach_raw_tracepoint(p, name);
-	int err = libbpf_get_error(l);
-	if (err)
-		return lt_fail(L, "attach", desc, err,
-			       -err == ENOENT ? "no such raw tracepoint" : NULL);
-	link_push_one(L, 1, l, desc);
-	return 1;
+	int err = link_result(L, bpf_program__attach_raw_tracepoint(p, name), desc);
+	return err ? lt_fail(L, "attach", desc, err,
+			     err == ENOENT ? "no such raw tracepoint" : NULL) : 1;
 }
 
 /* core.attach_trace(obj, prog): tp_btf, fentry, fexit (and fmod_ret): the
@@ -173,8 +136,7 @@ static int l_attach_trace(lua_State *L)
 	char desc[256];
 	snprintf(desc, sizeof(desc), "%s", bpf_program__section_name(p));
 	lt_log_reset();
-	struct bpf_link *l = bpf_program__attach_trace(p);
-	int err = libbpf_get_error(l);
+	int err = link_result(L, bpf_program__attach_trace(p), desc);
 	if (err) {
 		const char *hint = NULL;
 		if (!strncmp(desc, "fentry", 6) || !strncmp(desc, "fexit", 5))
@@ -183,7 +145,6 @@ static int l_attach_trace(lua_State *L)
 				"use a kprobe or a tracepoint";
 		return lt_fail(L, "attach", desc, err, hint);
 	}
-	link_push_one(L, 1, l, desc);
 	return 1;
 }
 
@@ -192,8 +153,8 @@ static int l_attach_kprobe(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
 	const char *func = luaL_checkstring(L, 3);
-	int ret = opt_bool(L, 4, "retprobe");
-	long long off = opt_ll(L, 4, "offset", 0);
+	int ret = lt_opt_bool(L, 4, "retprobe");
+	long long off = lt_opt_ll(L, 4, "offset", 0);
 	char desc[256];
 	snprintf(desc, sizeof(desc), "%s %s", ret ? "kretprobe" : "kprobe", func);
 	if (!lt_has_kprobes())
@@ -209,15 +170,11 @@ static int l_attach_kprobe(lua_State *L)
 	}
 	LIBBPF_OPTS(bpf_kprobe_opts, opts, .retprobe = ret, .offset = off);
 	lt_log_reset();
-	struct bpf_link *l = bpf_program__attach_kprobe_opts(p, func, &opts);
-	int err = libbpf_get_error(l);
-	if (err)
-		return lt_fail(L, "attach", desc, err,
-			       -err == ENOENT || -err == EINVAL ?
-				       "the function may be inlined or blacklisted "
-				       "for kprobes" : NULL);
-	link_push_one(L, 1, l, desc);
-	return 1;
+	int err = link_result(L, bpf_program__attach_kprobe_opts(p, func, &opts), desc);
+	return err ? lt_fail(L, "attach", desc, err,
+			     err == ENOENT || err == EINVAL ?
+				     "the function may be inlined or blacklisted "
+				     "for kprobes" : NULL) : 1;
 }
 
 /* Resolve a binary argument: a path, or a library short name ("c"). */
@@ -242,13 +199,13 @@ static int l_attach_uprobe(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
 	luaL_checktype(L, 4, LUA_TTABLE);
-	const char *sym = opt_str(L, 4, "sym");
-	long long off = opt_ll(L, 4, "offset", 0);
-	int pid = opt_int(L, 4, "pid", -1);
+	const char *sym = lt_opt_str(L, 4, "sym");
+	long long off = lt_opt_ll(L, 4, "offset", 0);
+	int pid = lt_opt_int(L, 4, "pid", -1);
 	char pathbuf[4096];
 	const char *path = binary_path(L, "uprobe", luaL_checkstring(L, 3), pid,
 				       pathbuf, sizeof(pathbuf));
-	int ret = opt_bool(L, 4, "retprobe");
+	int ret = lt_opt_bool(L, 4, "retprobe");
 	char desc[512];
 	if (sym)
 		snprintf(desc, sizeof(desc), "%s %s:%s", ret ? "uretprobe" : "uprobe",
@@ -258,17 +215,11 @@ static int l_attach_uprobe(lua_State *L)
 			 ret ? "uretprobe" : "uprobe", path, off);
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = sym);
 	lt_log_reset();
-	struct bpf_link *l =
-		bpf_program__attach_uprobe_opts(p, pid, path, off, &opts);
-	int err = libbpf_get_error(l);
-	if (err) {
-		if (sym && -err == ENOENT)
-			return lt_failf(L, "attach %s: no such function symbol %s "
-					"in %s", desc, sym, path);
-		return lt_fail(L, "attach", desc, err, NULL);
-	}
-	link_push_one(L, 1, l, desc);
-	return 1;
+	int err = link_result(L, bpf_program__attach_uprobe_opts(p, pid, path, off, &opts), desc);
+	if (err && sym && err == ENOENT)
+		return lt_failf(L, "attach %s: no such function symbol %s in %s",
+				desc, sym, path);
+	return err ? lt_fail(L, "attach", desc, err, NULL) : 1;
 }
 
 /* core.attach_usdt(obj, prog, binary, provider, name, {pid=, cookie=}) */
@@ -277,27 +228,20 @@ static int l_attach_usdt(lua_State *L)
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
 	const char *prov = luaL_checkstring(L, 4);
 	const char *name = luaL_checkstring(L, 5);
-	int pid = opt_int(L, 6, "pid", -1);
+	int pid = lt_opt_int(L, 6, "pid", -1);
 	char pathbuf[4096];
 	const char *path = binary_path(L, "usdt", luaL_checkstring(L, 3), pid,
 				       pathbuf, sizeof(pathbuf));
-	long long cookie = opt_ll(L, 6, "cookie", 0);
+	long long cookie = lt_opt_ll(L, 6, "cookie", 0);
 	char desc[512];
 	snprintf(desc, sizeof(desc), "usdt %s:%s:%s", path, prov, name);
 	LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = cookie);
 	lt_log_reset();
-	struct bpf_link *l =
-		bpf_program__attach_usdt(p, pid, path, prov, name, &opts);
-	int err = libbpf_get_error(l);
-	if (err) {
-		if (-err == ENOENT)
-			return lt_failf(L, "attach %s: no such USDT probe in %s (list "
-					"them with luatrace -l 'usdt:%s:*')", desc, path,
-					path);
-		return lt_fail(L, "attach", desc, err, NULL);
-	}
-	link_push_one(L, 1, l, desc);
-	return 1;
+	int err = link_result(L, bpf_program__attach_usdt(p, pid, path, prov, name, &opts), desc);
+	if (err == ENOENT)
+		return lt_failf(L, "attach %s: no such USDT probe in %s (list "
+				"them with luatrace -l 'usdt:%s:*')", desc, path, path);
+	return err ? lt_fail(L, "attach", desc, err, NULL) : 1;
 }
 
 static int perf_open(struct perf_event_attr *a, int pid, int cpu)
@@ -314,10 +258,10 @@ static int l_attach_perf_event(lua_State *L)
 	struct perf_event_attr a;
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
-	a.type = opt_int(L, 3, "type", PERF_TYPE_SOFTWARE);
-	a.config = opt_ll(L, 3, "config", PERF_COUNT_SW_CPU_CLOCK);
-	long long freq = opt_ll(L, 3, "freq", 0);
-	long long period = opt_ll(L, 3, "period", 0);
+	a.type = lt_opt_int(L, 3, "type", PERF_TYPE_SOFTWARE);
+	a.config = lt_opt_ll(L, 3, "config", PERF_COUNT_SW_CPU_CLOCK);
+	long long freq = lt_opt_ll(L, 3, "freq", 0);
+	long long period = lt_opt_ll(L, 3, "period", 0);
 	if (freq && period)
 		return luaL_argerror(L, 3, "give freq or period, not both");
 	if (freq) {
@@ -326,8 +270,8 @@ static int l_attach_perf_event(lua_State *L)
 	} else {
 		a.sample_period = period ? period : 1000000;
 	}
-	int pid = opt_int(L, 3, "pid", -1);
-	int cpu = opt_int(L, 3, "cpu", -1);
+	int pid = lt_opt_int(L, 3, "pid", -1);
+	int cpu = lt_opt_int(L, 3, "cpu", -1);
 	char desc[256];
 	snprintf(desc, sizeof(desc), "perf_event type %u config %llu%s", a.type,
 		 (unsigned long long)a.config,
@@ -379,6 +323,27 @@ static int l_attach_perf_event(lua_State *L)
 	return 1;
 }
 
+/* obj:set_program_type(prog, section): before load, give a program the
+ * type libbpf derives from a section name ("kprobe", "tracepoint", ...).
+ * A BCC-style `int f(void *ctx)` has no type of its own: it takes the one
+ * of the attach call that needs it (lua/luatrace/bpf/attach.lua). */
+static int l_set_program_type(lua_State *L)
+{
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	const char *sec = luaL_checkstring(L, 3);
+	enum bpf_prog_type type;
+	enum bpf_attach_type at;
+	int err = libbpf_prog_type_by_name(sec, &type, &at);
+	if (!err)
+		err = bpf_program__set_type(p, type);
+	if (!err)
+		err = bpf_program__set_expected_attach_type(p, at);
+	if (err)
+		return lt_fail(L, "set the program type of", bpf_program__name(p),
+			       err, sec);
+	return 0;
+}
+
 void lt_open_link(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -399,6 +364,13 @@ void lt_open_link(lua_State *L)
 		{"attach_perf_event", l_attach_perf_event},
 		{NULL, NULL},
 	};
+	static const luaL_Reg obj_methods[] = {
+		{"set_program_type", l_set_program_type},
+		{NULL, NULL},
+	};
 	lt_new_metatable(L, LT_LINK_MT, methods);
 	lt_setfuncs(L, fns);
+	luaL_getmetatable(L, LT_OBJ_MT);
+	lt_setfuncs(L, obj_methods);
+	lua_pop(L, 1);
 }

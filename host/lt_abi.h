@@ -17,4 +17,18 @@ struct lt_record {
 	unsigned int pad;
 };
 
+/* The header of each record in a BPF ring buffer's data area (kernel ABI:
+ * kernel/bpf/ringbuf.c, bits from uapi linux/bpf.h). Lua's in-place reader
+ * (luatrace.events) walks records by it. */
+struct lt_ringbuf_hdr {
+	unsigned int len;   /* data bytes, | busy bit while not committed,
+			       | discard bit for a discarded record */
+	int pg_off;
+};
+enum {
+	LT_RINGBUF_BUSY_BIT = 2147483648u, /* 1 << 31 */
+	LT_RINGBUF_DISCARD_BIT = 1073741824, /* 1 << 30 */
+	LT_RINGBUF_HDR_SZ = 8
+};
+
 #endif

@@ -13,6 +13,10 @@
 #include <bpf/libbpf.h>
 #include "lt.h"
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's internal "not supported" */
+#endif
+
 struct lt_map {
 	int fd;
 	enum bpf_map_type type;
@@ -68,7 +72,7 @@ static int l_obj_map(lua_State *L)
 	m->value_type_id = bpf_map__btf_value_type_id(bm);
 	m->vbytes = m->value_size;
 	if (is_percpu(m->type))
-		m->vbytes = ((m->value_size + 7) & ~7u) * libbpf_num_possible_cpus();
+		m->vbytes = lt_percpu_stride(m->value_size) * libbpf_num_possible_cpus();
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	luaL_getmetatable(L, LT_MAP_MT);
 	lua_setmetatable(L, -2);
@@ -141,6 +145,48 @@ static int l_update(lua_State *L)
 	if (bpf_map_update_elem(m->fd, k, v, flags))
 		return lt_fail(L, "update map", m->name, errno,
 			       errno == E2BIG ? "the map is full" : NULL);
+	return 0;
+}
+
+/* map:update_batch(keys, values, count[, flags]): count entries whose keys
+ * and values lie back to back in two strings, in one BPF_MAP_UPDATE_BATCH
+ * (one syscall instead of count); element by element where the kernel has
+ * no batch operation for the map type. */
+static int l_update_batch(lua_State *L)
+{
+	struct lt_map *m = map_check(L, 1);
+	size_t kn, vn;
+	const char *k = luaL_checklstring(L, 2, &kn);
+	const char *v = luaL_checklstring(L, 3, &vn);
+	lua_Integer count = luaL_checkinteger(L, 4);
+	__u64 flags = (__u64)luaL_optnumber(L, 5, BPF_ANY);
+	if (count < 0 || kn != (size_t)count * m->key_size ||
+	    vn != (size_t)count * m->vbytes)
+		return lt_failf(L, "update map %s in a batch: %lld entries need "
+				"%llu key and %llu value bytes, got %zu and %zu",
+				m->name, (long long)count,
+				(unsigned long long)count * m->key_size,
+				(unsigned long long)count * m->vbytes, kn, vn);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
+	__u32 done = (__u32)count;
+	int err = count ? bpf_map_update_batch(m->fd, k, v, &done, &opts) : 0;
+	if (err && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP) &&
+	    done == 0) {
+		for (lua_Integer i = 0; i < count; i++)
+			if (bpf_map_update_elem(m->fd, k + i * m->key_size,
+						v + i * m->vbytes, flags))
+				return lt_fail(L, "update map", m->name, errno,
+					       errno == E2BIG ? "the map is full" : NULL);
+		return 0;
+	}
+	if (err) {
+		const char *hint = NULL;
+		if (errno == E2BIG && is_array(m->type))
+			hint = "an index is out of range: the array has max_entries entries";
+		else if (errno == E2BIG || errno == ENOSPC)
+			hint = "the map is full";
+		return lt_fail(L, "update map in a batch", m->name, errno, hint);
+	}
 	return 0;
 }
 
@@ -258,12 +304,7 @@ static long batch_all(struct lt_map *m, char *keys, char *vals, bool del)
 static int read_all(lua_State *L, bool del)
 {
 	struct lt_map *m = map_check(L, 1);
-	bool iterate = false;
-	if (lua_istable(L, 2)) {
-		lua_getfield(L, 2, "iterate");
-		iterate = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-	}
+	bool iterate = lt_opt_bool(L, 2, "iterate");
 	char *keys = malloc((size_t)m->max_entries * m->key_size + 1);
 	char *vals = malloc((size_t)m->max_entries * m->vbytes + 1);
 	if (!keys || !vals) {
@@ -353,11 +394,31 @@ static int l_tostring(lua_State *L)
 	return 1;
 }
 
+/* obj:reuse_maps(from): before load, make every map of obj that `from`
+ * (a loaded object of the same file) also has use from's map, so a second
+ * instance of an object shares its maps (and globals) with the first. */
+static int l_obj_reuse_maps(lua_State *L)
+{
+	struct bpf_object *o = lt_check_obj(L, 1);
+	struct bpf_object *from = lt_check_obj(L, 2);
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, o) {
+		struct bpf_map *f = bpf_object__find_map_by_name(from, bpf_map__name(m));
+		if (!f || bpf_map__fd(f) < 0)
+			continue;
+		int err = bpf_map__reuse_fd(m, bpf_map__fd(f));
+		if (err)
+			return lt_fail(L, "share map", bpf_map__name(m), err, NULL);
+	}
+	return 0;
+}
+
 void lt_open_map(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{"lookup", l_lookup},
 		{"update", l_update},
+		{"update_batch", l_update_batch},
 		{"delete", l_delete},
 		{"next_key", l_next_key},
 		{"read_all", l_read_all},
@@ -369,6 +430,7 @@ void lt_open_map(lua_State *L)
 	static const luaL_Reg obj_methods[] = {
 		{"map", l_obj_map},
 		{"maps", l_obj_maps},
+		{"reuse_maps", l_obj_reuse_maps},
 		{NULL, NULL},
 	};
 	lt_new_metatable(L, LT_MAP_MT, methods);

@@ -147,6 +147,22 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close) {
     print("entries=%d read_ms=%.3f check=%d" % (n, dt / 1e6, check), flush=True)
     sys.exit(0)
 
+if mode == "mapfill":
+    b = BPF(text=r"""
+BPF_HASH(big, u32, u64, 131072);
+int unused(void *ctx) { return 0; }
+""")
+    ready()
+    t0 = time.monotonic_ns()
+    t = b["big"]
+    n = 100000
+    keys = (t.Key * n)(*[t.Key(i + 1) for i in range(n)])
+    values = (t.Leaf * n)(*[t.Leaf(3 * (i + 1)) for i in range(n)])
+    t.items_update_batch(keys, values)
+    dt = time.monotonic_ns() - t0
+    print("entries=%d fill_ms=%.3f" % (len(t), dt / 1e6), flush=True)
+    sys.exit(0)
+
 if mode == "uprobe":
     b = BPF(text=r"""
 BPF_PERCPU_ARRAY(counter, u64, 1);

@@ -2,7 +2,9 @@
  * same kernel programs as luatrace (bench/bpf/bench.bpf.o).
  *
  *   floor startup              count openat by comm; exit at the first event
- *   floor events-ring PID      consume PID's getppid events (ring buffer)
+ *   floor events-ring PID      consume PID's getppid events (ring buffer,
+ *                              batched wakeups; events-ring-default: flags 0)
+ *   floor mapfill              100k entries with one batch update
  *   floor events-perf PID      the same through a perf buffer
  *   floor count-percpu PID     per-CPU counter of PID's getppid calls
  *   floor count-comm PID       hash count by comm of PID's getppid calls
@@ -143,9 +145,11 @@ int main(int argc, char **argv)
 		bpf_object__close(o);
 		return 0;
 	}
-	if (!strcmp(mode, "events-ring") || !strcmp(mode, "events-perf")) {
-		int ring = !strcmp(mode, "events-ring");
-		const char *prog = ring ? "ev_ring" : "ev_perf";
+	if (!strcmp(mode, "events-ring") || !strcmp(mode, "events-perf") ||
+	    !strcmp(mode, "events-ring-default")) {
+		int ring = strcmp(mode, "events-perf") != 0;
+		const char *prog = !ring ? "ev_perf" :
+				   !strcmp(mode, "events-ring") ? "ev_ring" : "ev_ring_default";
 		struct bpf_object *o = open_only("bench.bpf.o", prog, pid);
 		struct bpf_link *l = attach(o, prog);
 		struct ring_buffer *rb = NULL;
@@ -212,6 +216,24 @@ int main(int argc, char **argv)
 		for (__u32 i = 0; i < total; i++)
 			check += vals[i];
 		printf("entries=%u read_ms=%.3f check=%llu\n", total, dt / 1e6, check);
+		return 0;
+	}
+	if (!strcmp(mode, "mapfill")) {
+		/* 100k entries into `big` with one BPF_MAP_UPDATE_BATCH */
+		struct bpf_object *o = open_only("bench.bpf.o", "fill_big", 0);
+		int fd = bpf_map__fd(bpf_object__find_map_by_name(o, "big"));
+		__u32 n = 100000, *keys = malloc(n * 4);
+		__u64 *vals = malloc(n * 8);
+		ready();
+		double t0 = now_ns();
+		for (__u32 i = 0; i < n; i++) {
+			keys[i] = i + 1;
+			vals[i] = 3ull * (i + 1);
+		}
+		__u32 count = n;
+		int err = bpf_map_update_batch(fd, keys, vals, &count, NULL);
+		double dt = now_ns() - t0;
+		printf("entries=%u fill_ms=%.3f err=%d\n", count, dt / 1e6, err);
 		return 0;
 	}
 	if (!strcmp(mode, "uprobe") && argc > 2) {

@@ -10,4 +10,8 @@ ffi.cdef(text)
 return {
   record_ptr = ffi.typeof("const struct lt_record *"),
   record_size = ffi.sizeof("struct lt_record"),
+  ringbuf_hdr_ptr = ffi.typeof("const struct lt_ringbuf_hdr *"),
+  ringbuf_busy = ffi.C.LT_RINGBUF_BUSY_BIT,
+  ringbuf_discard = ffi.C.LT_RINGBUF_DISCARD_BIT,
+  ringbuf_hdr_size = ffi.C.LT_RINGBUF_HDR_SZ,
 }

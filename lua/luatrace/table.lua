@@ -52,11 +52,13 @@ local function encode(ct, v, what, name)
   return ffi.string(box, size)
 end
 
-function Table.new(bpf, obj, name, map)
+-- chans: the BPF object's channels (luatrace.bpf.channels), for output
+-- maps' open_ring_buffer / open_perf_buffer / event_type.
+function Table.new(chans, obj, name, map)
   local t = newproxy(true)
   local mt = getmetatable(t)
   local info = map:info()
-  local s = { bpf = bpf, obj = obj, name = name, map = map, info = info }
+  local s = { chans = chans, obj = obj, name = name, map = map, info = info }
   if info.key_type_id ~= 0 then s.kt = types.ctype(obj, info.key_type_id) end
   if info.value_type_id ~= 0 then s.vt = types.ctype(obj, info.value_type_id) end
   state[t] = s
@@ -280,22 +282,87 @@ function Table.print_linear_hist(t, val_type, section_header, section_print_fn, 
     section_print_fn, opts or {})
 end
 
--- Event channels on output maps (the BPF object does the polling).
+-- JSON: t:json([opts]) and BCC's print_json_hist (see luatrace.tablejson).
+function Table.json(t, opts) return require("luatrace.tablejson").json(t, S(t).obj, opts) end
+function Table.print_json_hist(t, ...) return require("luatrace.tablejson").print_json_hist(t, Table.buckets, ...) end
+
+-- Folded stacks of a stack-keyed table ("a;b;c count" lines, see luatrace.folded).
+function Table.folded(t, opts) return require("luatrace.folded").of_table(t, S(t).obj, opts) end
+
+-- Event channels on output maps (the BPF object polls them).
 function Table.open_ring_buffer(t, cb, opts)
   local s = S(t)
-  return s.bpf:_open_channel(s.name, "ring", cb, opts or {})
+  return s.chans:open(s.name, "ring", cb, opts)
 end
 
 function Table.open_perf_buffer(t, cb, opts)
   local s = S(t)
-  return s.bpf:_open_channel(s.name, "perf", cb, opts or {})
+  return s.chans:open(s.name, "perf", cb, opts)
 end
 
 -- The record type the program submits to this output map, as a pointer
 -- ctype (BCC's b["events"].event(data) is ffi.cast(t:event_type(), data)).
 function Table.event_type(t)
   local s = S(t)
-  return s.bpf:_event_ptr(s.name)
+  return s.chans:event_ptr(s.name)
+end
+
+-- ---- bulk writes ----
+
+-- Whether ctype ct is a scalar number (its FFI array fills from Lua
+-- numbers in one compiled loop: no per-entry string).
+local scalar = setmetatable({}, { __mode = "k" })
+local function is_scalar(ct)
+  if scalar[ct] == nil then
+    scalar[ct] = pcall(function() return ffi.new(ct) + 0 end)
+  end
+  return scalar[ct]
+end
+
+-- The bytes of n Lua values as ctype ct, back to back.
+local function pack(ct, list, n, one)
+  if is_scalar(ct) then
+    local arr = ffi.new(ffi.typeof("$[?]", ct), n)
+    local ok = pcall(function() for i = 1, n do arr[i - 1] = list[i] end end)
+    if ok then return ffi.string(arr, n * ffi.sizeof(ct)) end
+  end
+  local parts = {}
+  for i = 1, n do parts[i] = one(list[i]) end
+  return table.concat(parts)
+end
+
+-- t:update_batch(keys, values[, flags]): keys[i] -> values[i] for every i,
+-- in one BPF_MAP_UPDATE_BATCH (BCC's items_update_batch). Per-CPU values
+-- take a number (every CPU) or an array of one per CPU.
+function Table.update_batch(t, keys, values, flags)
+  local s = S(t)
+  need_types(s)
+  if type(keys) ~= "table" or type(values) ~= "table" then
+    error(("update_batch %s: keys and values must be arrays"):format(s.name), 2)
+  end
+  local n = #keys
+  if #values ~= n then
+    error(("update_batch %s: %d keys but %d values"):format(s.name, n, #values), 2)
+  end
+  local kb = pack(s.kt, keys, n, function(k) return encode(s.kt, k, "key", s.name) end)
+  local vb
+  if s.info.percpu then
+    local parts = {}
+    for i = 1, n do parts[i] = encode_value(s, values[i]) end
+    vb = table.concat(parts)
+  else
+    vb = pack(s.vt, values, n, function(v) return encode(s.vt, v, "value", s.name) end)
+  end
+  s.map:update_batch(kb, vb, n, flags)
+  return n
+end
+
+-- t:set_many{[k] = v, ...}: every pair in one batch.
+function Table.set_many(t, kv)
+  if type(kv) ~= "table" then error("set_many: expected a table of key = value pairs", 2) end
+  local keys, values = {}, {}
+  for k, v in next, kv do keys[#keys + 1] = k; values[#values + 1] = v end
+  return Table.update_batch(t, keys, values)
 end
 
 return Table

@@ -1,0 +1,211 @@
+-- luatrace.bpf.attach: the probes of a BPF object. Links are registered
+-- as "kind:target:program", so several programs may attach to one event;
+-- detaching by target closes them all, or one program's with fn_name=.
+--
+-- Everything per kind comes from luatrace.probekinds: auto-attach maps a
+-- program's section to its kind and named arguments, and the
+-- attach_<kind>/detach_<kind> methods and num_open_* are generated from
+-- the same entries, so a kind is attached the same way by section or by
+-- method.
+--
+-- A BCC-style `int f(void *ctx)` has no type until an attach call gives
+-- it one (csource puts it in the lazy section): the object is opened once
+-- more with only that program, typed for the attach, sharing the first
+-- instance's maps, and loaded then.
+local core = require "luatrace.core"
+local probekinds = require "luatrace.probekinds"
+local csource = require "luatrace.csource"
+local args = require "luatrace.bpf.args"
+local suggest = require "luatrace.suggest"
+
+local M = {}
+local methods = {}
+M.methods = methods
+
+function M.init(self)
+  self._links, self._order, self._lazy = {}, {}, {}
+end
+
+local function programs(self)
+  if not self._programs then self._programs = self._obj:programs() end
+  return self._programs
+end
+
+local function program_names(self)
+  local names = {}
+  for _, p in ipairs(programs(self)) do names[#names + 1] = p.name end
+  table.sort(names)
+  return names
+end
+
+-- " (programs: a, b)" for messages about a missing or unknown fn_name.
+local function programs_hint(self)
+  return (" (programs: %s)"):format(table.concat(program_names(self), ", "))
+end
+
+local function find_program(self, fn, method)
+  for _, p in ipairs(programs(self)) do
+    if p.name == fn then return p end
+  end
+  args.raisef("%s: no program %s in %s%s%s", method, fn, self._name,
+    suggest.hint(fn, program_names(self)), programs_hint(self))
+end
+
+-- Programs in the lazy section: left out of the first load.
+function M.defer_lazy(self)
+  for _, p in ipairs(programs(self)) do
+    if p.section == csource.LAZY_SECTION then self._obj:set_autoload(p.name, false) end
+  end
+end
+
+-- The object whose program fn attaches as `kind`: the loaded object, after
+-- checking the program's type, or a lazily loaded instance for an untyped
+-- program.
+local function program_object(self, kind, fn, method)
+  local p = find_program(self, fn, method)
+  if p.section == csource.LAZY_SECTION then
+    local key = fn .. "/" .. kind.sec
+    local inst = self._lazy[key]
+    if inst then return inst end
+    if kind.from_program then
+      args.raisef("%s: program %s has no target; name it %s<function> or give it a SEC(\"%s/...\")",
+        method, fn, kind.bcc or "", kind.sec)
+    end
+    inst = core.open_file(self._path)
+    local ok, err = pcall(function()
+      for _, q in ipairs(inst:programs()) do
+        if q.name ~= fn then inst:set_autoload(q.name, false) end
+      end
+      inst:set_program_type(fn, kind.sec)
+      inst:reuse_maps(self._obj)
+      inst:load()
+    end)
+    if not ok then inst:close(); error(err, 0) end
+    self._lazy[key] = inst
+    return inst
+  end
+  if kind.prog_type and p.type ~= kind.prog_type then
+    args.raisef("%s: program %s is a %s program (section %s); %s needs a %s program",
+      method, fn, p.type, p.section, method, kind.prog_type)
+  end
+  return self._obj
+end
+
+local function key_of(kind, target, fn) return kind.name .. ":" .. target .. ":" .. fn end
+
+-- Register a link the caller made (usdt_contexts attach their own).
+function M.register(self, kind_name, target, fn, link)
+  local key = key_of(probekinds.by_name[kind_name], target, fn)
+  self._links[key] = { link = link, kind = kind_name, target = target, fn = fn }
+  self._order[#self._order + 1] = key
+  return link
+end
+
+-- Attach program fn as `kind` with named arguments o.
+local function attach(self, kind, o, fn, method)
+  local target = kind.target(o)
+  local key = key_of(kind, target, fn)
+  local have = self._links[key]
+  if have then
+    if kind.from_program then return have.link end -- fentry/fexit: one target per program
+    args.raisef("%s %s: program %s is already attached there (detach_%s first)",
+      method, target, fn, kind.method or kind.name)
+  end
+  local obj = program_object(self, kind, fn, method)
+  return M.register(self, kind.name, target, fn, kind.attach(obj, fn, o))
+end
+
+local function detach(self, kind, target, fn, method)
+  local n = 0
+  for _, key in ipairs(self._order) do
+    local l = self._links[key]
+    if l and l.kind == kind.name and l.target == target and (not fn or l.fn == fn) then
+      l.link:close()
+      self._links[key] = nil
+      n = n + 1
+    end
+  end
+  if n == 0 then args.raisef("%s: %s:%s is not attached", method, kind.name, target) end
+end
+
+-- Attach every program whose section names a kind and a target (BCC's
+-- auto-attach; csource wrote the sections from BCC names).
+function M.auto_attach(self)
+  for _, p in ipairs(programs(self)) do
+    if not self._only or self._only[p.name] then
+      local kind, o = probekinds.from_section(p.section)
+      if kind then attach(self, kind, o, p.name, "attach " .. p.section) end
+    end
+  end
+end
+
+-- Named arguments of a fentry/fexit-style kind: the target is in the
+-- program's section.
+local function section_args(self, kind, fn, method)
+  local p = find_program(self, fn, method)
+  local k, o = probekinds.from_section(p.section)
+  if k ~= kind then
+    args.raisef("%s: program %s is not a %s program (section %s)", method, fn, kind.name, p.section)
+  end
+  return o
+end
+
+local function generate(kind)
+  local attach_name, detach_name = "attach_" .. kind.method, "detach_" .. kind.method
+  local spec = { { "fn_name", "string", true } }
+  for _, a in ipairs(kind.args) do spec[#spec + 1] = a end
+  methods[attach_name] = function(self, o)
+    args.check(attach_name, o, spec, function(name)
+      return name == "fn_name" and programs_hint(self) or ""
+    end)
+    if kind.validate then
+      local err = kind.validate(o)
+      if err then args.raisef("%s: %s", attach_name, err) end
+    end
+    local fn = o.fn_name
+    if kind.from_program then o = section_args(self, kind, fn, attach_name) end
+    return attach(self, kind, o, fn, attach_name)
+  end
+  local dspec = {}
+  for _, a in ipairs(spec) do dspec[#dspec + 1] = { a[1], a[2], a[1] ~= "fn_name" and a[3] } end
+  if kind.from_program then dspec[1][3] = true end
+  methods[detach_name] = function(self, o)
+    args.check(detach_name, o, dspec)
+    local target
+    if kind.from_program then
+      target = kind.target(section_args(self, kind, o.fn_name, detach_name))
+    else
+      target = kind.target(o)
+    end
+    detach(self, kind, target, o.fn_name, detach_name)
+  end
+end
+
+for _, kind in ipairs(probekinds.list) do
+  if kind.method then generate(kind) end
+end
+
+-- num_open_kprobes(), num_open_uprobes(), num_open_tracepoints(): kernel
+-- attachments held by the links of the kinds in each class.
+for class, kinds in pairs(probekinds.count_classes()) do
+  methods["num_open_" .. class] = function(self)
+    local n = 0
+    for _, l in pairs(self._links) do
+      if kinds[l.kind] then n = n + l.link:count() end
+    end
+    return n
+  end
+end
+
+-- Detach everything and close the lazily loaded instances.
+function M.close(self)
+  for _, key in ipairs(self._order or {}) do
+    local l = self._links[key]
+    if l then l.link:close() end
+  end
+  self._links, self._order = {}, {}
+  for _, inst in pairs(self._lazy or {}) do inst:close() end
+  self._lazy = {}
+end
+
+return M

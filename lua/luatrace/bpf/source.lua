@@ -1,0 +1,81 @@
+-- luatrace.bpf.source: from what a script gives BPF{} (text= or
+-- src_file=) to an object file: where the text sits in the script (so
+-- clang's file:line point into it), the compiler flags, and the transform
+-- + compile through csource and the cache.
+local core = require "luatrace.core"
+local csource = require "luatrace.csource"
+local compile = require "luatrace.compile"
+
+local M = {}
+
+-- The nearest calling frame in a Lua file outside the library.
+local function caller_frame()
+  for level = 3, 40 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then return nil end
+    if info.source:sub(1, 1) == "@" and not info.source:find("lua/luatrace/", 1, true) then
+      return info
+    end
+    if info.source == "=(command line)" then return info end -- luatrace -e
+  end
+  return nil
+end
+
+-- Where a text= chunk starts in the caller's Lua file: the line of its
+-- first non-blank line nearest to the call.
+function M.text_origin(text)
+  local info = caller_frame()
+  if not info then return "<text>", 1 end
+  local file = info.source:sub(2)
+  local skip, first = 0, nil
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if line:match("%S") then first = line; break end
+    skip = skip + 1
+  end
+  local fh, lines = io.open(file), nil
+  if fh then lines = fh:lines()
+  elseif file == "(command line)" then -- a -e chunk: the CLI keeps its text
+    lines = ((require("luatrace.cli").code_text or "") .. "\n"):gmatch("([^\n]*)\n")
+  end
+  if not lines or not first then
+    if fh then fh:close() end
+    return file, 1
+  end
+  local best, bestd, n = nil, math.huge, 0
+  for line in lines do
+    n = n + 1
+    if line:find(first, 1, true) then
+      local d = math.abs(n - info.currentline)
+      if d < bestd then best, bestd = n, d end
+    end
+  end
+  if fh then fh:close() end
+  if not best then return file, 1 end
+  return file, best - skip
+end
+
+-- The compiler flags of a text: the user's cflags, and LT_HAVE_FENTRY for
+-- FUNC_PROBE when the (target) kernel takes fentry programs.
+function M.compile_flags(text, cflags, has_fentry)
+  local flags = {}
+  for _, f in ipairs(cflags or {}) do flags[#flags + 1] = f end
+  if text:find("FUNC_PROBE", 1, true) then
+    if has_fentry == nil then has_fentry = core.has_fentry() end
+    if has_fentry then flags[#flags + 1] = "-DLT_HAVE_FENTRY" end
+  end
+  return flags
+end
+
+-- Transform and compile a text; opts: file, line, usdt_fns, cflags, debug,
+-- target, has_fentry. Returns the object path, whether it was cached, the
+-- csource result and the object's bytes (load those: core.open_mem).
+function M.build(text, opts)
+  local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
+  if opts.debug then io.stderr:write(t.source) end
+  local path, cached, bytes = compile.compile(t.source, {
+    cflags = M.compile_flags(text, opts.cflags, opts.has_fentry),
+    debug = opts.debug, target = opts.target })
+  return path, cached, t, bytes
+end
+
+return M
