@@ -26,7 +26,7 @@ function G.format_specs(fmt)
       local flags, width, prec, len, conv, e = fmt:match(
         "^%%([-+ #0]*)(%d*)(%.?%d*)([hljzt]*)([%a])()", s)
       if not conv then return nil, s end
-      specs[#specs + 1] = { flags = flags, width = width, prec = prec, conv = conv, from = s, to = e }
+      specs[#specs + 1] = { flags = flags, width = width, prec = prec, len = len, conv = conv, from = s, to = e }
       i = e
     end
   end
@@ -232,6 +232,10 @@ for (int __i = 0; __i < 16; __i++) {
   -- value-returning functions
   if n == "str" then
     need(1, 2)
+    if args[1].k == "Param" then -- str($1): the argument as text
+      local a = (self.g.opts.args or {})[args[1].n] or ""
+      return const_str(a)
+    end
     local v = self:expr(args[1])
     local size, nc = T.STRLEN, nil
     if args[2] then
@@ -335,7 +339,10 @@ for (int __i = 0; __i < 16; __i++) {
     if args[1].k ~= "Str" then self:err(args[1], "kaddr() expects a string literal") end
     local a = core.ksym_addr(args[1].v)
     if not a then self:err(args[1], "kaddr(): unknown kernel symbol " .. args[1].v) end
-    return int(("%sULL"):format(tostring(a):gsub("ULL$", "")), false)
+    local ffi = require "ffi"
+    if type(a) ~= "number" then a = ffi.cast("uint64_t", ffi.cast("uintptr_t", a)) end
+    local txt = type(a) == "number" and ("%.0f"):format(a) or tostring(a):gsub("U?LL$", "")
+    return int(txt .. "ULL", false)
   end
   if n == "strncmp" then
     need(3)

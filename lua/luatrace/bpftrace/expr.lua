@@ -50,6 +50,15 @@ function F:truth(v, node)
   return v.c
 end
 
+-- A scalar C expression in a hoisted u64 local (so CO-RE reads never
+-- nest: clang refuses nested preserve_access_index).
+function F:hoist(c)
+  if c:match("^[%w_]+$") then return c end
+  local t = self:ctmp("u64 %s")
+  self:emit(("%s = (u64)(%s);"):format(t, c))
+  return t
+end
+
 -- Materialize an aggregate value into a hoisted local; returns its name.
 function F:mat(v)
   if v.c then return v.c end
@@ -207,7 +216,7 @@ function F:field(e)
         e.field, T.name(ty)))
     end
     local m = self:member_of(e, ty.btf, e.field)
-    local lv = ("((%s)(%s))->%s"):format(ty.cty, base.c, e.field)
+    local lv = ("((%s)(%s))->%s"):format(ty.cty, self:hoist(base.c), e.field)
     return self:member_value(e, lv, m.type, ty.user)
   elseif ty.t == "rec" then
     local m = self:member_of(e, ty.btf, e.field)
@@ -448,7 +457,7 @@ function F:expr(e, stmt_ctx)
     local a = (self.g.opts.args or {})[e.n]
     if a == nil then return int("0") end -- unset: zero, as in bpftrace
     if tonumber(a) and a:match("^%-?%d+$") then return int(lit_int(tonumber(a))) end
-    return const_str(a)
+    self:err(e, ('$%d used numerically but given "%s". Try using str($%d).'):format(e.n, a, e.n))
   end
   if k == "ParamCount" then return int(tostring(#(self.g.opts.args or {}))) end
   if k == "Var" then
