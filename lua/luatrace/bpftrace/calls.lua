@@ -94,7 +94,7 @@ end
 local unsupported = { reg = true, override = true, uaddr = true, cgroup_path = true, macaddr = true,
   skboutput = true, path = true, strftime = true, printk = true, debugf = true, percpu_kaddr = true,
   kptr = true, uptr = true, offsetof = true, pid_ns = true, strcontains = true, has_key = true,
-  len = true, nsecs = true, bswap = true, print_map = true, errorf = true, warnf = true,
+  len = true, nsecs = true, print_map = true, errorf = true, warnf = true,
   unwatch = true, socket_cookie = true, tseries = true }
 
 function F:call(e, stmt_ctx)
@@ -343,6 +343,14 @@ for (int __i = 0; __i < 16; __i++) {
     if type(a) ~= "number" then a = ffi.cast("uint64_t", ffi.cast("uintptr_t", a)) end
     local txt = type(a) == "number" and ("%.0f"):format(a) or tostring(a):gsub("U?LL$", "")
     return int(txt .. "ULL", false)
+  end
+  if n == "bswap" then
+    need(1)
+    local v = self:expr(args[1])
+    if v.ty.t ~= "int" then self:err(args[1], "bswap() expects an integer") end
+    local size = v.ty.size
+    if size == 1 then return v end
+    return { ty = T.int(size, false), c = ("__builtin_bswap%d((u%d)(%s))"):format(size * 8, size * 8, v.c) }
   end
   if n == "strncmp" then
     need(3)

@@ -77,6 +77,16 @@ end
 
 -- ---- builtins ----
 
+-- #define constants of kernel headers that bpftrace programs use by name
+-- (headers are not read: everything else comes from BTF).
+local defines = {
+  AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_PACKET = 17,
+  TASK_RUNNING = 0, TASK_INTERRUPTIBLE = 1, TASK_UNINTERRUPTIBLE = 2, TASK_STOPPED = 4,
+  TASK_TRACED = 8, EXIT_DEAD = 16, EXIT_ZOMBIE = 32, TASK_DEAD = 128,
+  O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 64, O_TRUNC = 512, O_APPEND = 1024,
+  SIGKILL = 9, SIGTERM = 15, SIGINT = 2,
+}
+
 local ctx_name = function(p) return p.kind == "tracepoint" and "args" or "ctx" end
 
 function F:builtin(e)
@@ -133,6 +143,12 @@ function F:builtin(e)
   if n == "args" then
     if k == "tracepoint" or k == "kfunc" or k == "kretfunc" then return { ty = { t = "args" } } end
     self:err(e, "The args builtin can only be used with tracepoint/kfunc/uprobe probes (" .. k .. " used here)")
+  end
+  -- a kernel enumerator (BTF), or one of the few #define constants the
+  -- shipped tools use (bpftrace gets those from the #included headers)
+  if n:match("^[%u_][%u%d_]+$") then
+    local v = defines[n] or require("luatrace.bpftrace.btf").enum_value(n)
+    if v then return int(lit_int(v)) end
   end
   if n == "username" or n == "numaid" or n == "jiffies" then
     self:err(e, ("the builtin %s is not supported by luatrace"):format(n))
