@@ -48,7 +48,7 @@ function M.run(o, src, name, args)
   end
   -- -p PID / -c CMD (luatrace.target): filter to the process, end with it
   local target = (o.pid or o.cmd_pid) and require("luatrace.target")
-  local opts = { name = name, args = args, unsafe = o.bt_unsafe, format = format,
+  local opts = { name = name, args = args, unsafe = o.bt_unsafe, format = format, cli = true,
     pid = o.pid and tonumber(o.pid), cmd_pid = o.cmd_pid, -- -c does not filter (bpftrace)
     until_fn = target and function() return target.status() ~= nil end }
   local ok, res = bt.try(function()

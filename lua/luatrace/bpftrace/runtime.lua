@@ -118,7 +118,7 @@ end
 
 -- One record from the ring buffer.
 function P:record(p)
-  if self.exiting then return end
+  if self.exiting or self.stopping then return end
   local id = tonumber(ffi.cast(u64p, p)[0])
   local ev = self.events[id]
   if not ev then return end
@@ -204,8 +204,9 @@ end
 -- keyed by the key (several keys: joined with ","); hist maps give
 -- { [bucket label] = count }.
 function P:map_view(name)
+  if self.snapshot then return self.snapshot[name] end
   local m = self.mapdesc[name]
-  if not m then return nil end
+  if not m or not self.bpf then return nil end
   local list = mapprint.entries(self, m)
   local function keyof(e)
     local parts = {}
@@ -280,8 +281,16 @@ function P:finish()
   pcall(self.attach_kind, self, function(k) return k == "END" end)
   self:trigger("END")
   self.exiting = was
-  if self.json then self.write("\n\n") else self.write("\n\n") end
-  self:print_maps()
+  if self.opts.print_maps ~= false then
+    self.write("\n\n")
+    self:print_maps()
+  end
+  -- Lua users read p.maps after the run: keep what the maps held
+  if not self.opts.cli then
+    local snap = {}
+    for name in pairs(self.mapdesc) do snap[name] = self:map_view(name) end
+    self.snapshot = snap
+  end
   self:close()
 end
 
