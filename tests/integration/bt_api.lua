@@ -51,5 +51,5 @@ test("examples/bt_openers.lua: alerts from printf and a table from the map", fun
   ph:close()
   ok(out:find("alert: cat %(%d+%) read the user database\n"), out)
   ok(out:find("\n%d+ opens in 2 s, %d+ alerts\n"), out)
-  ok(out:find("\ncat +%d+ +[%d.]+%%\n"), out)
+  ok(out:find("\n[^\n]- +%d+ +[%d.]+%%\n"), "a table row: " .. out)
 end)
