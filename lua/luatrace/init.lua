@@ -60,6 +60,8 @@ function M.bpftrace(src, opts)
   local bt = require "luatrace.bpftrace"
   local o = {}
   for k, v in pairs(opts or {}) do o[k] = v end
+  -- errors name the calling script (the program's lines count from 1)
+  o.name = o.name or debug.getinfo(2, "S").short_src
   if o.pid == nil and target.pid and not target.cmd then o.pid = target.pid end
   if o.cmd_pid == nil and target.cmd then o.cmd_pid = target.pid end
   if o.args then
