@@ -55,12 +55,17 @@
 #define LT_ARRAY3(t, n, v) LT_MAP(t, n, int, v, LT_DEFAULT_SIZE)
 #define LT_ARRAY4(t, n, v, s) LT_MAP(t, n, int, v, s)
 
-/* BPF_HISTOGRAM(name[, key_type[, size]]): an int-indexed array of 64
- * slots, or a hash when a key type is given (BCC's secondary keys). */
+/* BPF_HISTOGRAM(name[, key_type[, size]]), 64 slots by default: as in BCC
+ * an array when the key is int (the default; typedefs of int count), a
+ * hash for any other key (BCC's secondary keys), so `dist.lookup(&slot)`
+ * finds a zeroed slot of an int-keyed histogram. */
 #define BPF_HISTOGRAM(...) LT_OVERLOAD(LT_HIST, __VA_ARGS__)
+#define LT_HIST_TYPE(k)                                                       \
+	(__builtin_types_compatible_p(k, int) ? BPF_MAP_TYPE_ARRAY             \
+					       : BPF_MAP_TYPE_HASH)
 #define LT_HIST1(n) LT_MAP(BPF_MAP_TYPE_ARRAY, n, int, u64, 64)
-#define LT_HIST2(n, k) LT_MAP(BPF_MAP_TYPE_HASH, n, k, u64, LT_DEFAULT_SIZE)
-#define LT_HIST3(n, k, s) LT_MAP(BPF_MAP_TYPE_HASH, n, k, u64, s)
+#define LT_HIST2(n, k) LT_MAP(LT_HIST_TYPE(k), n, k, u64, 64)
+#define LT_HIST3(n, k, s) LT_MAP(LT_HIST_TYPE(k), n, k, u64, s)
 
 /* BPF_STACK_TRACE(name, size): stack ids from get_stackid(), frames read
  * by the Lua side's walk(). */
@@ -251,7 +256,17 @@ static __always_inline unsigned int bpf_log2l(unsigned long v)
 	return bpf_log2(v) + 1;
 }
 
-/* BCC's bpf_trace_printk(fmt, ...) with a literal format. */
+/* BCC's bpf_trace_printk(fmt, ...) with a literal format, and libbpf's
+ * bpf_printk() beside it. libbpf's __bpf_printk calls the helper by the
+ * name our macro takes; redefined here to call the helper through a
+ * parenthesized name (never macro-expanded), so neither spelling leaves an
+ * unresolved call behind. */
+#undef __bpf_printk
+#define __bpf_printk(fmt, ...)                                                \
+	({                                                                     \
+		BPF_PRINTK_FMT_MOD char ____fmt[] = fmt;                       \
+		(bpf_trace_printk)(____fmt, sizeof(____fmt), ##__VA_ARGS__);   \
+	})
 #undef bpf_trace_printk
 #define bpf_trace_printk(fmt, ...) bpf_printk(fmt, ##__VA_ARGS__)
 

@@ -7,10 +7,11 @@ local lt = require "luatrace"
 
 local pid = tonumber(arg[1]) or 0
 local b = lt.BPF{text = [[
+const volatile u32 target_pid = 0; /* set from Lua: globals = {...} */
 BPF_HISTOGRAM(dist);
 BPF_HASH(start, u32);
 TRACEPOINT_PROBE(syscalls, sys_enter_clock_nanosleep) {
-	if (PID && lt_pid() != PID) return 0;
+	if (target_pid && lt_pid() != target_pid) return 0;
 	u32 tid = lt_tid();
 	u64 ts = bpf_ktime_get_ns();
 	start.update(&tid, &ts);
@@ -24,7 +25,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_clock_nanosleep) {
 	start.delete(&tid);
 	return 0;
 }
-]], cflags = { "-DPID=" .. pid }}
+]], globals = { target_pid = pid }}
 print("Tracing clock_nanosleep... Ctrl-C to end.")
 io.stdout:flush()
 lt.sleep(-1) -- returns at Ctrl-C

@@ -109,12 +109,47 @@ const char *lt_verifier_log(void)
 	return copy;
 }
 
+/* The name of the extern libbpf could not resolve in the last open or
+ * load (an undefined function or variable the program refers to), copied
+ * into name; 0 when the captured log names none. */
+static int unresolved_extern(char *name, size_t n)
+{
+	static const char *const marks[] = {
+		"failed to find BTF for extern '", /* open: no declaration */
+		"extern (func ksym) '",            /* load: no such kfunc */
+		"extern (var ksym) '",             /* load: no such ksym */
+		"extern (kcfg) '",                 /* load: unknown kconfig */
+	};
+	const char *log = lt_log_text();
+	for (size_t i = 0; i < sizeof(marks) / sizeof(*marks); i++) {
+		const char *s = strstr(log, marks[i]);
+		if (!s)
+			continue;
+		s += strlen(marks[i]);
+		size_t len = strcspn(s, "'\n");
+		if (!len || s[len] != '\'')
+			continue;
+		snprintf(name, n, "%.*s", (int)(len < n ? len : n - 1), s);
+		return 1;
+	}
+	return 0;
+}
+
 int lt_fail(lua_State *L, const char *op, const char *target, int err,
 	    const char *hint)
 {
-	char text[128] = "failed";
+	char text[128] = "failed", sym[128];
 	if (err < 0)
 		err = -err;
+	/* libbpf reports an unresolved extern as a bare ENOENT/ESRCH from
+	 * open or load: name the symbol instead. */
+	if ((!strncmp(op, "open BPF object", 15) || !strncmp(op, "load", 4)) &&
+	    unresolved_extern(sym, sizeof(sym))) {
+		lua_pushfstring(L, "%s %s: unresolved symbol '%s' (neither defined "
+				"in the program nor a BPF helper, kfunc or "
+				"kernel symbol)", op, target ? target : "", sym);
+		return lua_error(L);
+	}
 	if (err == ENOTSUPP) /* kernel-internal, unknown to strerror */
 		snprintf(text, sizeof(text), "Not supported");
 	else if (err)

@@ -35,12 +35,17 @@ const char *lt_log_text(void);
 const char *lt_verifier_log(void);
 int lt_verbose(void);
 
+/* safefs.c: is a directory (and every one above it) safe to trust? */
+#include <stdbool.h>
+bool lt_safe_dir_ok(const char *path, char *why, size_t n);
+
 /* sig.c: SIGINT/SIGTERM as a mode of the host. */
 void lt_sig_install(lua_State *L);
 int lt_sig_pipe_fd(void);
 int lt_sig_pending(void);
 void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
+void lt_sig_set_console(int on);
 void lt_sig_request_stop(void);
 
 /* Registration of each area's functions into the core module table. */
@@ -54,9 +59,12 @@ void lt_open_ksym(lua_State *L);
 void lt_open_usym(lua_State *L);
 void lt_open_libpath(lua_State *L);
 void lt_open_sys(lua_State *L);
+void lt_open_safefs(lua_State *L);
 void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
+void lt_open_net(lua_State *L);
+void lt_open_lineedit(lua_State *L);
 void lt_open_btf_list(lua_State *L);
 void lt_open_probe_list(lua_State *L);
 void lt_open_proc(lua_State *L);

@@ -5,7 +5,7 @@
  *
  * Exit codes: 0 success (also when SIGINT/SIGTERM ended the run cleanly),
  * 1 script or kernel error, 2 usage error (returned by cli.main). Errors
- * print one line "luatrace: <message>" (with a traceback under -v).
+ * print one line "luatrace: <message>" (cli.lua adds a traceback under -v).
  * Everything the script attached is released by lua_close(), which runs
  * every __gc. */
 #define _GNU_SOURCE
@@ -45,12 +45,54 @@ static int embedded_searcher(lua_State *L)
 	return 1;
 }
 
+/* package.path/cpath without the templates root must not load from: a
+ * relative one (./?.lua: the working directory) and one whose directory,
+ * or any directory above it, someone other than root or us can write
+ * (host/safefs.c). The field on top of the stack at idx is rewritten. */
+static void drop_unsafe_templates(lua_State *L, int pkg, const char *field)
+{
+	lua_getfield(L, pkg, field);
+	const char *list = lua_tostring(L, -1);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	int n = 0;
+	for (const char *p = list ? list : ""; *p;) {
+		const char *e = strchr(p, ';');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		char tpl[4096], why[256];
+		if (len && len < sizeof(tpl)) {
+			memcpy(tpl, p, len);
+			tpl[len] = 0;
+			char *q = strchr(tpl, '?');
+			char dir[4096];
+			snprintf(dir, sizeof(dir), "%.*s", q ? (int)(q - tpl) : (int)len, tpl);
+			char *slash = strrchr(dir, '/');
+			if (slash)
+				*slash = 0;
+			if (tpl[0] == '/' && lt_safe_dir_ok(*dir ? dir : "/", why, sizeof(why))) {
+				if (n++)
+					luaL_addchar(&b, ';');
+				luaL_addstring(&b, tpl);
+			}
+		}
+		p += len + (e ? 1 : 0);
+	}
+	luaL_pushresult(&b);
+	lua_setfield(L, pkg, field);
+	lua_pop(L, 1);
+}
+
 /* Make require find the Lua library: from LUATRACE_PATH (development;
  * modules the tree lacks still come from the binary) or from the bytecode
- * built into the binary. */
+ * built into the binary. Lua's default ./?.lua and ./?.so are dropped:
+ * `luatrace -m typo` or a script's require of a missing module must not
+ * run a file from the working directory as root (a script's own
+ * directory is added back by cli.lua when it is safe). */
 static void setup_library(lua_State *L)
 {
 	lua_getglobal(L, "package");
+	drop_unsafe_templates(L, lua_gettop(L), "path");
+	drop_unsafe_templates(L, lua_gettop(L), "cpath");
 	lua_getfield(L, -1, "preload");
 	lua_pushcfunction(L, luaopen_luatrace_core);
 	lua_setfield(L, -2, "luatrace.core");
@@ -75,29 +117,14 @@ static void setup_library(lua_State *L)
 	lua_pop(L, 2);
 }
 
-static int traceback(lua_State *L)
-{
-	if (!lua_isstring(L, 1))
-		return 1; /* keep non-string error objects */
-	if (!lt_verbose())
-		return 1;
-	lua_getglobal(L, "debug");
-	lua_getfield(L, -1, "traceback");
-	lua_pushvalue(L, 1);
-	lua_pushinteger(L, 2);
-	lua_call(L, 2, 1);
-	return 1;
-}
-
 /* Run the function on top with nargs arguments below it; report errors.
  * The function's integer result (if any) is the exit status. */
 static int run(lua_State *L, int nargs)
 {
-	int base = lua_gettop(L) - nargs;
-	lua_pushcfunction(L, traceback);
-	lua_insert(L, base);
-	int status = lua_pcall(L, nargs, 1, base);
-	lua_remove(L, base);
+	/* No message handler here: one cannot run on a full stack, so a stack
+	 * overflow would only say "error in error handling". Tracebacks (-v)
+	 * are added by cli.lua, which knows whether -v was given. */
+	int status = lua_pcall(L, nargs, 1, 0);
 	if (!status) {
 		int rc = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 0;
 		lua_pop(L, 1);

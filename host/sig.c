@@ -1,4 +1,4 @@
-/* sig.c: SIGINT/SIGTERM stop tracing, not the process.
+/* sig.c: SIGINT/SIGTERM/SIGHUP stop tracing, not the process.
  *
  * A signal sets a flag and writes a byte to a self-pipe that every poller
  * watches, so a script blocked in poll() sees the wait end and goes on to
@@ -23,6 +23,7 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t sig_pending;
 static volatile sig_atomic_t sig_polling;
 static volatile sig_atomic_t sig_hook_armed;
+static volatile sig_atomic_t sig_console;
 
 #define STOP_GRACE_S 2
 
@@ -36,11 +37,20 @@ static void hard_stop(void)
 	_exit(130);
 }
 
+/* The console keeps its session: a loop that cannot be stopped gets a
+ * note, and the second Ctrl-C (sig_handler) ends the process. */
 static void alarm_handler(int signo)
 {
+	static const char note[] = "\nluatrace: the running code does not stop "
+				   "(a JIT-compiled loop?); Ctrl-C again ends "
+				   "luatrace\n";
 	(void)signo;
-	if (sig_hook_armed)
+	if (sig_hook_armed && sig_console) {
+		ssize_t r = write(2, note, sizeof(note) - 1);
+		(void)r;
+	} else if (sig_hook_armed) {
 		hard_stop();
+	}
 }
 
 static void sig_stop_hook(lua_State *L, lua_Debug *ar)
@@ -84,6 +94,7 @@ void lt_sig_install(lua_State *L)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal: stop, run the cleanup */
 	sa.sa_handler = alarm_handler;
 	sigaction(SIGALRM, &sa, NULL);
 }
@@ -105,6 +116,11 @@ void lt_sig_set_polling(int on)
 	if (on)
 		lt_proc_release_held();
 	sig_polling = on;
+}
+
+void lt_sig_set_console(int on)
+{
+	sig_console = on;
 }
 
 /* A stop that is no signal (the -c command exited): waits end as they do

@@ -6,7 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "lt.h"
-
-extern char **environ;
 
 /* FNV-1a, 64 bit: cache keys, not security (the cache's protection is its
  * ownership check, not the hash). */
@@ -152,14 +151,56 @@ static int l_geteuid(lua_State *L)
 	return 1;
 }
 
-/* core.exec(argv) -> exit code (or 128+signal), output (stdout and stderr
- * together) | nil, err when the program cannot be started. */
+/* The child side of core.exec: output to the pipe, stdin from /dev/null,
+ * the given directory fds at 3, 4, ... (so the child can name them as
+ * /proc/self/fd/3...), killed when luatrace dies (a SIGKILLed luatrace
+ * must not leave a compiler running). Only async-signal-safe calls. */
+static void exec_child(const char **argv, int out, int errfd, const int *fds,
+		       int nfds, pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int high[16];
+	for (int i = 0; i < nfds; i++) /* out of the way of 3.. first */
+		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) < 0)
+			_exit(127);
+	int in = open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(127);
+	for (int i = 0; i < nfds; i++)
+		if (dup2(high[i], 3 + i) < 0) /* dup2 clears FD_CLOEXEC */
+			_exit(127);
+	execvp(argv[0], (char *const *)argv);
+	int err = errno;
+	ssize_t r = write(errfd, &err, sizeof(err));
+	(void)r;
+	_exit(127);
+}
+
+/* core.exec(argv [, fds]) -> exit code (or 128+signal), output (stdout
+ * and stderr together) | nil, err when the program cannot be started.
+ * fds: up to 16 open fds the program gets as 3, 4, ... */
 static int l_exec(lua_State *L)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
 	int argc = (int)lua_objlen(L, 1);
 	if (argc < 1)
 		return luaL_argerror(L, 1, "empty argv");
+	int fds[16], nfds = 0;
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		nfds = (int)lua_objlen(L, 2);
+		if (nfds > 16)
+			return luaL_argerror(L, 2, "at most 16 fds");
+		for (int i = 0; i < nfds; i++) {
+			lua_rawgeti(L, 2, i + 1);
+			fds[i] = (int)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+	}
 	const char **argv = calloc(argc + 1, sizeof(*argv));
 	if (!argv)
 		return lt_fail(L, "run", "program", ENOMEM, NULL);
@@ -172,28 +213,35 @@ static int l_exec(lua_State *L)
 			return luaL_argerror(L, 1, "argv items must be strings");
 		}
 	}
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC)) {
+	/* an exec failure is reported through a second pipe, closed by exec */
+	int pfd[2], efd[2];
+	pfd[0] = -1;
+	if (pipe2(pfd, O_CLOEXEC) || pipe2(efd, O_CLOEXEC)) {
 		int err = errno;
+		if (pfd[0] >= 0) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		free(argv);
 		lua_rawgeti(L, 1, 1);
 		return lt_fail(L, "run", lua_tostring(L, -1), err, NULL);
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	pid_t pid;
-	int err = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv,
-			       environ);
-	posix_spawn_file_actions_destroy(&fa);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		close(efd[0]);
+		exec_child(argv, pfd[1], efd[1], fds, nfds, parent);
+	}
+	int err = pid < 0 ? errno : 0;
 	close(pfd[1]);
+	close(efd[1]);
 	if (err) {
 		close(pfd[0]);
+		close(efd[0]);
+		free(argv);
 		lua_pushnil(L);
 		lua_pushstring(L, strerror(err));
-		free(argv);
 		return 2;
 	}
 	luaL_Buffer b;
@@ -209,10 +257,20 @@ static int l_exec(lua_State *L)
 		luaL_addlstring(&b, buf, n);
 	}
 	close(pfd[0]);
+	int exec_err = 0;
+	if (read(efd[0], &exec_err, sizeof(exec_err)) != sizeof(exec_err))
+		exec_err = 0;
+	close(efd[0]);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	free(argv);
+	if (exec_err) {
+		luaL_pushresult(&b);
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(exec_err));
+		return 2;
+	}
 	lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) :
 					       128 + WTERMSIG(status));
 	luaL_pushresult(&b);
@@ -234,4 +292,5 @@ void lt_open_sys(lua_State *L)
 		{NULL, NULL},
 	};
 	lt_setfuncs(L, fns);
+	lt_open_safefs(L);
 }

@@ -16,25 +16,7 @@
 #include <unistd.h>
 #include "lt.h"
 #include "addr.h"
-
-struct sym {
-	uint64_t addr, size;
-	const char *name;
-};
-
-struct seg {
-	uint64_t vaddr, off, filesz;
-};
-
-struct elf_syms {
-	char *path;
-	struct sym *syms;
-	size_t n;
-	struct seg *segs;
-	size_t nsegs;
-	char *strs; /* owns the names */
-	struct elf_syms *next;
-};
+#include "usym.h"
 
 static struct elf_syms *elf_cache;
 
@@ -68,12 +50,13 @@ static void add_section_syms(Elf *e, Elf_Scn *scn, GElf_Shdr *sh,
 		}
 		es->syms[es->n].addr = s.st_value;
 		es->syms[es->n].size = s.st_size;
+		es->syms[es->n].type = (unsigned char)type;
 		es->syms[es->n].name = strdup(name);
 		es->n++;
 	}
 }
 
-static struct elf_syms *elf_syms_get(const char *path)
+const struct elf_syms *lt_elf_syms(const char *path)
 {
 	for (struct elf_syms *es = elf_cache; es; es = es->next)
 		if (!strcmp(es->path, path))
@@ -120,7 +103,7 @@ static struct elf_syms *elf_syms_get(const char *path)
 }
 
 /* The symbol at ELF virtual address v, or NULL. */
-static const struct sym *elf_syms_find(const struct elf_syms *es, uint64_t v)
+const struct sym *lt_elf_sym_at(const struct elf_syms *es, uint64_t v)
 {
 	size_t lo = 0, hi = es->n;
 	while (lo < hi) {
@@ -266,7 +249,7 @@ static int usyms_resolve(lua_State *L, struct lt_usyms *u, uint64_t a)
 			continue;
 		if (m->path[0] != '/')
 			break; /* anonymous: maybe JIT code */
-		const struct elf_syms *es = elf_syms_get(m->path);
+		const struct elf_syms *es = lt_elf_syms(m->path);
 		if (!es)
 			return 0;
 		uint64_t foff = a - m->start + m->pgoff, v = foff;
@@ -276,7 +259,7 @@ static int usyms_resolve(lua_State *L, struct lt_usyms *u, uint64_t a)
 				v = foff - es->segs[s].off + es->segs[s].vaddr;
 				break;
 			}
-		const struct sym *sym = elf_syms_find(es, v);
+		const struct sym *sym = lt_elf_sym_at(es, v);
 		lua_pushstring(L, sym ? sym->name : NULL);
 		lua_pushinteger(L, sym ? (lua_Integer)(v - sym->addr) :
 					 (lua_Integer)v);
@@ -288,7 +271,8 @@ static int usyms_resolve(lua_State *L, struct lt_usyms *u, uint64_t a)
 		if (a >= p->addr && a < p->addr + p->size) {
 			lua_pushstring(L, p->name);
 			lua_pushinteger(L, (lua_Integer)(a - p->addr));
-			lua_pushstring(L, "[perf-map]");
+			/* the map file is the module, as BCC shows it */
+			lua_pushfstring(L, "/tmp/perf-%d.map", u->pid);
 			return 1;
 		}
 	}
@@ -353,7 +337,7 @@ static int l_elf_symbol(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	const char *name = luaL_checkstring(L, 2);
-	const struct elf_syms *es = elf_syms_get(path);
+	const struct elf_syms *es = lt_elf_syms(path);
 	for (size_t i = 0; es && i < es->n; i++)
 		if (!strcmp(es->syms[i].name, name)) {
 			lt_push_addr(L, es->syms[i].addr);
@@ -375,6 +359,7 @@ void lt_open_usym(lua_State *L)
 	static const luaL_Reg fns[] = {
 		{"usyms", l_usyms},
 		{"elf_symbol", l_elf_symbol},
+		{"uprobe_ifunc", lt_l_uprobe_ifunc},
 		{NULL, NULL},
 	};
 	lt_new_metatable(L, LT_USYMS_MT, methods);
@@ -390,7 +375,7 @@ int lt_elf_function_names(const char *path, void (*fn)(void *, const char *),
 	if (fd < 0)
 		return errno;
 	close(fd);
-	const struct elf_syms *es = elf_syms_get(path);
+	const struct elf_syms *es = lt_elf_syms(path);
 	for (size_t i = 0; es && i < es->n; i++)
 		fn(ctx, es->syms[i].name);
 	return 0;

@@ -101,4 +101,19 @@ function H.array_value(obj, mapname, idx)
   return maps.decode(vt, v, #v)
 end
 
+-- trace_pipe takes one reader at a time (the kernel answers EBUSY to the
+-- others, e.g. a test run of another worktree): open b's, waiting for our
+-- turn. Reads (and drops) at most one pending line.
+function H.open_trace_pipe(b)
+  local deadline = core.monotonic_ns() + 30e9
+  while true do
+    local opened, err = pcall(b.trace_fields, b, { nonblocking = true })
+    if opened then return end
+    if not tostring(err):find("busy", 1, true) or core.monotonic_ns() > deadline then
+      error(err, 0)
+    end
+    core.sleep(50)
+  end
+end
+
 return H

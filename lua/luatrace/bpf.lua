@@ -75,17 +75,20 @@ local function object_file(self, opts, usdt_fns)
     fh:close()
     file, line = opts.src_file, 1
   end
-  local path, cached, t = source.build(text, { file = file, line = line, usdt_fns = usdt_fns,
+  local path, cached, t, bytes = source.build(text, { file = file, line = line, usdt_fns = usdt_fns,
     cflags = opts.cflags, debug = opts.debug })
   self._event_types = t.event_types
   self._cached = cached
+  -- a compiled object: the bytes read through the cache's checked fd
+  self._bytes = bytes
   return path, file
 end
 
 -- Open, set globals, load, attach. Everything it opened is in self, so
 -- one cleanup() undoes a failure at any step.
 local function start(self, opts, usdt_fns)
-  local obj = core.open_file(self._path)
+  local obj = self._bytes and core.open_mem(self._bytes, self._name) or core.open_file(self._path)
+  self._bytes = nil
   self._obj = obj
   if opts.programs then
     -- load (and so attach) only these programs of the object
@@ -126,6 +129,7 @@ function BPF.new(opts)
     self:cleanup()
     error(err, 0)
   end
+  if BPF.on_new then BPF.on_new(self, opts) end -- the console's session list
   return self
 end
 
@@ -145,6 +149,16 @@ methods.perf_buffer_poll = poller("perf", "perf_buffer_poll")
 methods.poll = poller(nil, "poll")
 function methods:ring_buffer_consume() return self._chans:drain("ring") end
 function methods:perf_buffer_consume() return self._chans:drain("perf") end
+-- For a shared loop (luatrace.loop): the open channels (core objects it
+-- adds to its epoll), and the longest it may sleep before draining them
+-- (batched wakeups; math.huge when nothing is open).
+function methods:open_channels()
+  local t = {}
+  if self._chans then
+    for _, c in pairs(self._chans.list) do t[#t + 1] = c.chan end
+  end
+  return t, self._chans and self._chans:latency() or math.huge
+end
 
 -- ---- lifetime ----
 
@@ -193,6 +207,8 @@ function BPF.get_syscall_fnname(name)
   end
   return "sys_" .. name
 end
+
+require("luatrace.perfconst").install(BPF) -- BPF.PerfType, PerfSWConfig, ...
 
 return setmetatable(BPF, {
   __call = function(_, opts) return BPF.new(opts) end,

@@ -16,7 +16,8 @@ local M = {}
 
 M.options = {
   { "-e", value = "CODE", key = "code", help = "run CODE (a Lua chunk); args go to arg[1..]" },
-  { "-m", value = "TOOL", key = "tool", stop = true, help = "run the tool module TOOL with args" },
+  { "-m", value = "TOOL", key = "tool", stop = true, optional = true,
+    help = "run the tool module TOOL with args (alone: list the tools)" },
   { "-v", key = "verbose", help = "verbose: tracebacks and libbpf's debug log" },
   { "-h", "--help", key = "help", help = "this help" },
   { "--version", key = "version", help = "print the version" },
@@ -31,8 +32,8 @@ local function usage_text()
     lines[#lines + 1] = ("  %-14s%s"):format(left, opt.help)
   end
   lines[#lines + 1] = "  compile ...   build objects for another kernel (luatrace compile -h)"
-  lines[#lines + 1] = "With no script, a script is read from standard input when it is not"
-  lines[#lines + 1] = "a terminal."
+  lines[#lines + 1] = "With no script: the console on a terminal, else a script read from"
+  lines[#lines + 1] = "standard input (-i reads console chunks from it instead)."
   lines[#lines + 1] = "Environment: LUATRACE_PATH=DIR loads the Lua library from DIR (a"
   lines[#lines + 1] = "source tree's lua/) instead of the copy built into the binary."
   return table.concat(lines, "\n") .. "\n"
@@ -65,6 +66,7 @@ function M.parse(argv)
     local opt = by_flag[a]
     if not opt then return nil, "unknown option " .. a end
     if opt.value then
+      if i + 1 > #argv and opt.optional then o[opt.key] = true; i = i + 1; break end
       if i + 1 > #argv then return nil, "option " .. a .. " needs an argument" end
       if opt.many then
         o[opt.key] = o[opt.key] or {}
@@ -105,12 +107,25 @@ local function load_text(path)
   return chunk
 end
 
+-- A script may require its neighbours: its directory goes first on
+-- package.path, when it passes the checks host/main.c applies to the rest
+-- of the path (root or our own, nobody else can write it or any directory
+-- above it). The working directory as such is never on the path.
+local function add_script_dir(script)
+  local dir = script:match("^(.*)/[^/]*$") or "."
+  local real = core.realpath(dir == "" and "/" or dir)
+  if real and core.safe_path_ok(real) then
+    package.path = real:gsub("%%", "%%%%"):gsub(";", "") .. "/?.lua;" .. package.path
+  end
+end
+
 -- Handlers for what the command line asks, in order of precedence; each
 -- returns the exit status. Front ends (bpftrace, console) add theirs.
 M.modes = {}
 
 function M.modes.code(o, argv, i)
   local args = set_arg(argv, i - 1)
+  M.code_text = o.code -- error messages quote its lines (no file to read)
   local chunk, err = load(o.code, "=(command line)", "t")
   if not chunk then error(err, 0) end
   chunk(unpack(args))
@@ -119,19 +134,34 @@ end
 
 function M.modes.tool(o, argv, i)
   local args = set_arg(argv, i - 1)
+  if o.tool == true then return require("luatrace.tool").list_main() end
   local status = require("luatrace.tool").run(o.tool, unpack(args))
   return type(status) == "number" and status or 0
 end
 
 function M.modes.script(o, argv, i)
   local script = argv[i]
-  if not script and core.isatty(0) then
-    return M.usage_error("no script given (the interactive console is not built yet)")
-  end
+  if not script and core.isatty(0) then return M.modes.interactive(o, argv, i) end
   local args = set_arg(argv, script and i or i - 1)
   local chunk = load_text(script)
+  if script then add_script_dir(script) end
   chunk(unpack(args))
   return 0
+end
+
+-- Under -v: errors carry a traceback. A stack overflow leaves no room to
+-- build one (Lua then reports "error in error handling"): say what it was.
+function M.traced(fn, ...)
+  local args, n = { ... }, select("#", ...)
+  local ok, res = xpcall(function() return fn(unpack(args, 1, n)) end, function(e)
+    if type(e) ~= "string" then return e end
+    return debug.traceback(e, 2)
+  end)
+  if ok then return res end
+  if res == "error in error handling" then
+    res = "stack overflow (too deep to show a traceback; run without -v to see where)"
+  end
+  error(res, 0)
 end
 
 function M.main(exe, ...)
@@ -156,16 +186,23 @@ function M.main(exe, ...)
   end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
-      local status = M.modes[mode](o, argv, i)
-      return status or 0
+      if not o.verbose then return M.modes[mode](o, argv, i) or 0 end
+      return M.traced(M.modes[mode], o, argv, i) or 0
     end
   end
   return 0
 end
 
+-- The console (luatrace.console): -i [script [args]], and no script on a
+-- terminal.
+M.set_arg, M.load_text = set_arg, load_text
+table.insert(M.options, 3, { "-i", key = "interactive",
+  help = "interactive console (after the script or -e CODE, if given)" })
+function M.modes.interactive(o, argv, i) return require("luatrace.console").cli(M, o, argv, i) end
+
 -- Which mode runs: the first in this list whose option was given;
 -- "script" (a file, or stdin) is the fallback.
-M.mode_order = { "code", "tool", "script" }
+M.mode_order = { "interactive", "code", "tool", "script" }
 
 -- Run before the mode, with the parsed options (a number ends the run with
 -- that status): options that shape every mode, such as -p/-c.
@@ -174,6 +211,7 @@ M.setup = {}
 -- Front ends register their options and modes.
 require("luatrace.listing").register(M)
 require("luatrace.target").register(M)
+
 -- bpftrace programs: `luatrace prog.bt`, `-e 'BEGIN {...}'`, -d, -f, --unsafe
 require("luatrace.bpftrace.cli").register(M)
 

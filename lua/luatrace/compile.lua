@@ -1,12 +1,19 @@
 -- luatrace.compile: C text -> BPF object, through clang, cached.
 --
--- The cache lives in one per-user directory ($LUATRACE_CACHE_DIR, else
--- $XDG_CACHE_HOME/luatrace, else ~/.cache/luatrace), created 0700 and
--- checked to be ours and closed to others before anything in it is used:
--- a cache that someone else can write would let them load BPF as root.
+-- The cache (luatrace.cache: where it is, how it is checked, its size
+-- cap) is reached only through checked directory fds: files are read and
+-- written with openat, and clang gets the directories as inherited fds
+-- (/proc/self/fd/3 kernel-<id>, 4 prelude-<h>, 5 obj), so no path is
+-- resolved again between the check and the use. Objects reach libbpf as
+-- bytes read through the fd (core.open_mem), never by path.
 --
---   kernel-<id>/vmlinux.h        from the kernel's BTF, in process
---   kernel-<id>/prelude-<h>.pch  the prelude precompiled for this clang
+--   kernel-<id>/vmlinux.h, .sum  from the kernel's BTF, in process
+--   kernel-<id>/prelude-<k>.pch  the prelude precompiled: k is the clang,
+--                                its flags without -D/-U, and only those
+--                                -D/-U whose macro the prelude's headers
+--                                test (a PCH accepts other -D on use)
+--   kernel-<id>/prelude-<b>.macros  those tested macro names
+--                                (from the headers the PCH build read)
 --   prelude-<h>/                 the prelude headers (embedded in luatrace)
 --   obj/<key>.o, .sum            objects by hash of everything that shapes
 --                                them; .sum guards against corruption
@@ -19,6 +26,8 @@
 -- a build host can fill a cache for a target kernel (opts.target) that the
 -- target then uses without clang: `luatrace compile --btf vmlinux ...`.
 local core = require "luatrace.core"
+local cache = require "luatrace.cache"
+local pch = require "luatrace.pch"
 
 local M = {}
 
@@ -32,59 +41,10 @@ local function read_file(p)
   return s
 end
 
--- Write atomically (temp file + rename) so a crash leaves no torn file.
-local function write_file(p, data)
-  local tmp = ("%s.tmp.%d"):format(p, core.getpid())
-  local fh, err = io.open(tmp, "wb")
-  if not fh then fail("write %s: %s", tmp, err) end
-  fh:write(data)
-  fh:close()
-  local ok, rerr = os.rename(tmp, p)
-  if not ok then os.remove(tmp); fail("write %s: %s", p, rerr) end
-end
-
--- The directory, made 0700 if absent, and refused unless it is a real
--- directory owned by us and closed to group and others.
-local function private_dir(p)
-  local st = core.stat(p)
-  if not st then
-    local ok, err = core.mkdir(p, tonumber("700", 8))
-    if not ok then fail("create compile cache %s: %s", p, err) end
-    st = core.stat(p)
-  end
-  local uid = core.geteuid()
-  if st.link or not st.dir then
-    fail("use compile cache %s: not a directory (a symlink or file is refused)", p)
-  end
-  if st.uid ~= uid then
-    fail("use compile cache %s: owned by uid %d, not by you (uid %d); remove it or "
-      .. "set LUATRACE_CACHE_DIR", p, st.uid, uid)
-  end
-  if st.mode % 64 ~= 0 then -- any group/other permission bit
-    fail("use compile cache %s: mode %o lets others in; chmod 700 it", p, st.mode)
-  end
-  return p
-end
-
-function M.cache_root()
-  local dir = os.getenv("LUATRACE_CACHE_DIR")
-  if not dir or dir == "" then
-    local base = os.getenv("XDG_CACHE_HOME")
-    if not base or base == "" then
-      local home = os.getenv("HOME")
-      if (not home or home == "") and core.geteuid() == 0 then home = "/root" end
-      if not home or home == "" then fail("find compile cache: HOME is not set (set LUATRACE_CACHE_DIR)") end
-      base = home .. "/.cache"
-      if not core.stat(base) then core.mkdir(base, tonumber("700", 8)) end
-    end
-    dir = base .. "/luatrace"
-  end
-  return private_dir(dir)
-end
-
-local function subdir(name)
-  return private_dir(M.cache_root() .. "/" .. name)
-end
+-- Child fds of clang: each cache directory at a fixed number, so paths
+-- recorded in a PCH (/proc/self/fd/4/luatrace.bpf.h) mean the same thing
+-- in every run.
+local KFD, PFD, OFD = "/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5"
 
 -- A kernel build, cheaply: its GNU build id; failing that, its release,
 -- version string (build time included) and BTF size. For a target, the
@@ -108,11 +68,6 @@ function M.kernel_id(target)
   kernel_id = core.kernel_build_id() or core.hash(read_file("/proc/sys/kernel/osrelease") or "",
     read_file("/proc/version") or "", tostring(st.size))
   return kernel_id
-end
-
-local function machine()
-  local m = (read_file("/proc/sys/kernel/arch") or "x86_64"):gsub("%s+", "")
-  return m
 end
 
 -- clang: $LUATRACE_CLANG or "clang" found in PATH; its identity.
@@ -156,151 +111,204 @@ function M.base_flags()
   return flags
 end
 
--- prelude-<h>/ with the embedded headers; returns dir and hash.
-local prelude_cache
+-- The cache directories this compile opened (closed when it ends).
+local opened = {}
+
+-- prelude-<h>/ with the embedded headers; returns its dir and hash.
+local prelude_hash
 local function prelude_dir()
-  if prelude_cache then return prelude_cache.dir, prelude_cache.hash end
-  local names = {}
-  for name in pairs(core.prelude) do names[#names + 1] = name end
-  table.sort(names)
-  local parts = {}
-  for _, n in ipairs(names) do parts[#parts + 1] = n; parts[#parts + 1] = core.prelude[n] end
-  local h = core.hash(unpack(parts))
-  local dir = subdir("prelude-" .. h)
-  for _, n in ipairs(names) do
-    if read_file(dir .. "/" .. n) ~= core.prelude[n] then write_file(dir .. "/" .. n, core.prelude[n]) end
+  if not prelude_hash then
+    local names = {}
+    for name in pairs(core.prelude) do names[#names + 1] = name end
+    table.sort(names)
+    local parts = {}
+    for _, n in ipairs(names) do parts[#parts + 1] = n; parts[#parts + 1] = core.prelude[n] end
+    prelude_hash = core.hash(unpack(parts))
   end
-  prelude_cache = { dir = dir, hash = h }
-  return dir, h
+  local dir = cache.sub("prelude-" .. prelude_hash)
+  opened[#opened + 1] = dir
+  for n, text in pairs(core.prelude) do
+    if dir:read(n) ~= text then dir:write(n, text) end
+  end
+  return dir, prelude_hash
 end
 
--- kernel-<id>/ with vmlinux.h (of the target's BTF when given).
+-- kernel-<id>/ with an intact vmlinux.h (of the target's BTF when given):
+-- a damaged one (its .sum differs: a crash, a full disk) is rebuilt.
 local function kernel_dir(target)
   if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end
-  local dir = subdir("kernel-" .. M.kernel_id(target))
-  local vh = dir .. "/vmlinux.h"
-  if not core.stat(vh) then
-    local tmp = vh .. ".tmp." .. core.getpid()
-    core.write_vmlinux_h(tmp, target and target.btf)
-    os.rename(tmp, vh)
+  local name = "kernel-" .. M.kernel_id(target)
+  local dir = cache.sub(name)
+  opened[#opened + 1] = dir
+  local text, sum = dir:read("vmlinux.h"), dir:read("vmlinux.h.sum")
+  if not text or not sum or core.hash(text) ~= sum then
+    local tmp = "vmlinux.h.tmp." .. core.getpid()
+    dir:unlink(tmp)
+    core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf)
+    text = dir:read(tmp)
+    if not text then fail("write vmlinux.h in the compile cache: cannot read it back") end
+    dir:write("vmlinux.h.sum", core.hash(text))
+    dir:rename(tmp, "vmlinux.h")
   end
-  return dir
+  return dir, name
 end
 
-local function run_clang(args)
-  local code, out = core.exec(args)
+-- Run clang with the cache directories as fds 3, 4, 5.
+local function run_clang(args, kdir, pdir, odir)
+  local code, out = core.exec(args, { kdir:fd(), pdir:fd(), odir:fd() })
   if not code then fail("compile BPF program: cannot run %s: %s", args[1], out) end
   return code, out
 end
 
--- The first error line of clang's output, for a one-line message. The
--- column is dropped: it counts in the rewritten text (map method calls
--- change lengths), while the line number is the user's own.
-local function first_error(out)
-  for line in out:gmatch("[^\n]+") do
-    if line:find(": error: ", 1, true) or line:find(": fatal error: ", 1, true) then
-      line = line:gsub("^(.-:%d+):%d+: ", "%1: ", 1)
-      local hint = ""
-      if line:find("bpf/bpf_helpers.h' file not found", 1, true) then
-        hint = " (install libbpf-dev)"
-      elseif line:find("asm/", 1, true) and line:find("file not found", 1, true) then
-        hint = " (install linux-libc-dev)"
-      end
-      return line .. hint
+-- Where the user's text came from (for messages that quote its line):
+-- a `-e` chunk has no file to look in, the CLI keeps its text.
+local function source_line(file, line)
+  local text
+  if file == "(command line)" then
+    local ok, cli = pcall(require, "luatrace.cli")
+    text = ok and cli.code_text
+  end
+  if not text or not line then return nil end
+  local n = 0
+  for l in (text .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    if n == line then
+      l = l:gsub("^%s+", ""):gsub("%s+$", "")
+      if #l > 100 then l = l:sub(1, 97) .. "..." end
+      return l
     end
   end
-  return (out:match("([^\n]+)\n*$") or "clang failed")
 end
 
--- The precompiled prelude for these flags, building it once. nil when
--- clang cannot build it (the prelude is then included as text).
-local function pch(clang, clang_id, flags, kdir, pdir, phash, debug)
-  local key = core.hash(clang_id, table.concat(flags, " "), phash)
-  local path = ("%s/prelude-%s.pch"):format(kdir, key)
-  if core.stat(path) then return path end
-  local tmp = path .. ".tmp." .. core.getpid()
-  local args = { clang }
-  for _, f in ipairs(flags) do args[#args + 1] = f end
-  for _, f in ipairs({ "-I" .. kdir, "-I" .. pdir, "-x", "c-header",
-                       pdir .. "/luatrace.bpf.h", "-o", tmp }) do
-    args[#args + 1] = f
+-- clang's first error as one line, "file:line: compile BPF program: what"
+-- (the user's file first). The column is dropped: it counts in the
+-- rewritten text (map method calls change lengths), while the line number
+-- is the user's own. An error without a location is shown as clang said
+-- it (never only "1 error generated").
+function M.first_error(out)
+  for line in out:gmatch("[^\n]+") do
+    local file, ln, what = line:match("^(.-):(%d+):%d+: (.*)$")
+    if not file then file, ln, what = line:match("^(.-):(%d+): (.*)$") end
+    local err = what and (what:match("^fatal error: (.*)") or what:match("^error: (.*)"))
+    if not err and (line:match("^error: ") or line:match("^fatal error: ")) then
+      file, ln, err = nil, nil, line:match("^%a* ?error: (.*)")
+    end
+    if err then
+      local hint = ""
+      if err:find("bpf/bpf_helpers.h' file not found", 1, true) then
+        hint = " (install libbpf-dev)"
+      elseif err:find("asm/", 1, true) and err:find("file not found", 1, true) then
+        hint = " (install linux-libc-dev)"
+      end
+      local quote = file and source_line(file, tonumber(ln))
+      if quote then hint = (" (in: %s)"):format(quote) .. hint end
+      if file then
+        return ("%s:%s: compile BPF program: %s%s"):format(file, ln, err, hint)
+      end
+      return ("compile BPF program: %s%s"):format(err, hint)
+    end
   end
-  local code, out = run_clang(args)
-  if code ~= 0 then
-    os.remove(tmp)
-    if debug then io.stderr:write("luatrace: precompiling the prelude failed:\n", out) end
-    return nil
-  end
-  os.rename(tmp, path)
-  return path
+  return "compile BPF program: " .. (out:match("([^\n]+)\n*$") or "clang failed")
 end
 
--- An intact cache entry: ours, not a link, content matching its .sum.
--- A damaged one is removed (and rebuilt by the caller).
-local function cached(obj, sum)
-  local st = core.stat(obj)
-  if not st then return false end
-  if st.uid == core.geteuid() and not st.link then
-    local want = read_file(sum)
-    if want and want == core.hash_file(obj) then return true end
+-- An intact object: ours (checked on the open fd), its hash matching its
+-- .sum. A damaged one is removed (and rebuilt by the caller).
+local function cached(odir, name, sum)
+  local bytes = odir:read(name)
+  if not bytes then return nil end
+  if odir:read(sum) == core.hash(bytes) then
+    odir:touch(name); odir:touch(sum) -- used: last to be evicted
+    return bytes
   end
-  os.remove(obj); os.remove(sum)
-  return false
+  odir:unlink(name); odir:unlink(sum)
+  return nil
 end
 
--- Compile C text (already transformed by csource) to an object file.
--- opts: cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
--- compile for another kernel). Returns the object path and whether it came
--- from the cache.
+-- The path a message shows for an object (it is never opened by path).
+local odir_path
+local function shown(name) return odir_path .. "/" .. name end
+
+-- Compile C text (already transformed by csource) to an object. opts:
+-- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
+-- compile for another kernel). Returns the object's path (for messages),
+-- whether it came from the cache, and its bytes (load them with
+-- core.open_mem: they were read through the checked directory fd).
+local compile
 function M.compile(source, opts)
-  opts = opts or {}
+  opened = {}
+  local ok, path, was_cached, bytes = pcall(compile, source, opts or {})
+  for _, d in ipairs(opened) do d:close() end
+  opened = {}
+  if not ok then error(path, 0) end
+  return path, was_cached, bytes
+end
+
+function compile(source, opts)
   local flags = M.base_flags()
+  local nbase = #flags
   for _, f in ipairs(opts.cflags or {}) do flags[#flags + 1] = f end
   local pdir, phash = prelude_dir()
   local kid = M.kernel_id(opts.target)
-  local odir = subdir("obj")
+  local odir
+  odir, odir_path = cache.sub("obj")
+  opened[#opened + 1] = odir
   local pkey = core.hash(source, table.concat(flags, "\1"), kid, phash)
-  local pobj, psum = ("%s/p-%s.o"):format(odir, pkey), ("%s/p-%s.sum"):format(odir, pkey)
   local ok_clang, clang, clang_id = pcall(M.clang)
   if not ok_clang then
     -- no compiler here: an object built elsewhere for this kernel will do
-    if cached(pobj, psum) then
-      return pobj, true
-    end
+    local bytes = cached(odir, "p-" .. pkey .. ".o", "p-" .. pkey .. ".sum")
+    if bytes then return shown("p-" .. pkey .. ".o"), true, bytes end
     error(clang, 0)
   end
   local key = core.hash(source, table.concat(flags, "\1"), clang_id, kid, phash)
-  local obj, sum = ("%s/%s.o"):format(odir, key), ("%s/%s.sum"):format(odir, key)
-  if cached(obj, sum) then
-    return obj, true
+  local oname, sname = key .. ".o", key .. ".sum"
+  local bytes = cached(odir, oname, sname)
+  if bytes then return shown(oname), true, bytes end
+
+  local kdir, kname = kernel_dir(opts.target)
+  odir:write(key .. ".c", source)
+  local tmp = oname .. ".tmp." .. core.getpid()
+  local function attempt(pch_name)
+    local args = { clang }
+    for _, f in ipairs(flags) do args[#args + 1] = f end
+    for _, f in ipairs({ "-I" .. KFD, "-I" .. PFD }) do args[#args + 1] = f end
+    if pch_name then
+      args[#args + 1] = "-include-pch"; args[#args + 1] = KFD .. "/" .. pch_name
+    else
+      args[#args + 1] = "-include"; args[#args + 1] = "luatrace.bpf.h"
+    end
+    for _, f in ipairs({ "-c", OFD .. "/" .. key .. ".c", "-o", OFD .. "/" .. tmp }) do
+      args[#args + 1] = f
+    end
+    return run_clang(args, kdir, pdir, odir)
   end
-  local kdir = kernel_dir(opts.target)
-  local src = ("%s/%s.c"):format(odir, key)
-  write_file(src, source)
-  local args = { clang }
-  for _, f in ipairs(flags) do args[#args + 1] = f end
-  args[#args + 1] = "-I" .. kdir
-  args[#args + 1] = "-I" .. pdir
-  local p = pch(clang, clang_id, flags, kdir, pdir, phash, opts.debug)
-  if p then
-    args[#args + 1] = "-include-pch"; args[#args + 1] = p
-  else
-    args[#args + 1] = "-include"; args[#args + 1] = "luatrace.bpf.h"
+  local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
+    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang }
+  local pch_name = pch.get(pch_args)
+  local code, out = attempt(pch_name)
+  if code ~= 0 and pch_name and pch.damaged(out, pch_name) then
+    -- a truncated or stale PCH: rebuild it once instead of failing forever
+    kdir:unlink(pch_name)
+    pch_name = pch.get(pch_args)
+    code, out = attempt(pch_name)
   end
-  local tmp = obj .. ".tmp." .. core.getpid()
-  for _, f in ipairs({ "-c", src, "-o", tmp }) do args[#args + 1] = f end
-  local code, out = run_clang(args)
   if opts.debug and out ~= "" then io.stderr:write(out) end
   if code ~= 0 then
-    os.remove(tmp)
-    fail("compile BPF program: %s", first_error(out))
+    odir:unlink(tmp)
+    error(M.first_error(out), 0)
   end
-  os.rename(tmp, obj)
-  local h = core.hash_file(obj)
-  write_file(sum, h)
-  write_file(pobj, read_file(obj))
-  write_file(psum, h)
-  return obj, false
+  odir:rename(tmp, oname)
+  bytes = odir:read(oname)
+  if not bytes then fail("compile BPF program: cannot read back %s", shown(oname)) end
+  local h = core.hash(bytes)
+  odir:write(sname, h)
+  odir:write("p-" .. pkey .. ".o", bytes)
+  odir:write("p-" .. pkey .. ".sum", h)
+  local keep = { ["obj/" .. oname] = true, ["obj/" .. sname] = true,
+    [kname .. "/vmlinux.h"] = true, [kname .. "/vmlinux.h.sum"] = true }
+  if pch_name then keep[kname .. "/" .. pch_name] = true end
+  cache.prune(keep)
+  return shown(oname), false, bytes
 end
 
 return M

@@ -18,6 +18,7 @@
 local M = {}
 
 local tpformat = require "luatrace.tpformat"
+local kheaders = require "luatrace.kheaders"
 local probekinds = require "luatrace.probekinds"
 
 -- Blank out comments and string/char literals (newlines kept), so pattern
@@ -167,8 +168,11 @@ local function plan(fn, usdt_fns)
 end
 
 -- Names of maps the text declares (BCC macros or libbpf .maps structs),
--- with the macro used: { name = macro }.
-function M.maps(code)
+-- with the macro used: { name = macro }. code is the text's code mask,
+-- where string literals are blank: the ".maps" of a SEC() is read from
+-- the text at the same position.
+function M.maps(code, text)
+  text = text or code
   local maps = {}
   for macro, name in code:gmatch("(BPF_[%u_]+)%s*%(%s*([%a_][%w_]*)") do
     if macro ~= "BPF_KPROBE" and macro ~= "BPF_KRETPROBE" and macro ~= "BPF_PROG"
@@ -176,8 +180,10 @@ function M.maps(code)
       maps[name] = macro
     end
   end
-  for name in code:gmatch("}%s*([%a_][%w_]*)%s+SEC%s*%(%s*\"%.maps\"") do
-    maps[name] = maps[name] or "libbpf"
+  for name, quote in code:gmatch("}%s*([%a_][%w_]*)%s+SEC%s*%(%s*()\"") do
+    if text:sub(quote, quote + 6) == '".maps"' then
+      maps[name] = maps[name] or "libbpf"
+    end
   end
   return maps
 end
@@ -262,15 +268,32 @@ function M.event_types(code, maps)
 end
 
 -- Tracepoints whose BCC args struct the text needs.
+-- Each is { cat, ev, pos } with pos where the text first needs it.
 local function needed_tracepoints(code)
   local tps, seen = {}, {}
-  local function add(cat, ev)
+  local function add(pos, cat, ev)
     local k = cat .. ":" .. ev
-    if not seen[k] then seen[k] = true; tps[#tps + 1] = { cat, ev } end
+    if not seen[k] then seen[k] = true; tps[#tps + 1] = { cat, ev, pos } end
   end
-  for cat, ev in code:gmatch("TRACEPOINT_PROBE%s*%(%s*([%w_]+)%s*,%s*([%w_]+)%s*%)") do add(cat, ev) end
-  for cat, ev in code:gmatch("struct%s+tracepoint__([%w_]-)__([%w_]+)") do add(cat, ev) end
+  for pos, cat, ev in code:gmatch("()TRACEPOINT_PROBE%s*%(%s*([%w_]+)%s*,%s*([%w_]+)%s*%)") do add(pos, cat, ev) end
+  for pos, cat, ev in code:gmatch("()struct%s+tracepoint__([%w_]-)__([%w_]+)") do add(pos, cat, ev) end
+  table.sort(tps, function(a, b) return a[3] < b[3] end)
   return tps
+end
+
+-- The args struct of a tracepoint the text needs at pos, as one line
+-- under a #line of the user's line there: clang's errors in it (and a
+-- missing format) point at the TRACEPOINT_PROBE that asked for it.
+local function line_at(text, pos, first)
+  local _, nl = text:sub(1, (pos or 1) - 1):gsub("\n", "")
+  return first + nl
+end
+
+local function tracepoint_struct(tp, text, file, first)
+  local line = line_at(text, tp[3], first)
+  local ok, s = pcall(tpformat.args_struct, tp[1], tp[2])
+  if not ok then error(("%s:%d: %s"):format(file, line, tostring(s):gsub("^[^:]*:%d+: ", "")), 0) end
+  return ('#line %d "%s"\n%s\n'):format(line, file, (s:gsub("\n", " ")))
 end
 
 -- Transform: returns { source = C text, event_types = {map = type},
@@ -279,8 +302,10 @@ end
 function M.transform(text, opts)
   opts = opts or {}
   local usdt_fns = opts.usdt_fns or {}
+  local kdefs
+  text, kdefs = kheaders.rewrite(text)
   local code = M.code_mask(text)
-  local maps = M.maps(code)
+  local maps = M.maps(code, text)
   local events = M.event_types(code, maps)
   -- Sections: splice from the end so earlier positions stay valid.
   local fns = M.functions(text, code)
@@ -303,27 +328,34 @@ function M.transform(text, opts)
         local k = p.tp[1] .. ":" .. p.tp[2]
         local have = false
         for _, t in ipairs(tps) do if t[1] .. ":" .. t[2] == k then have = true end end
-        if not have then tps[#tps + 1] = p.tp end
+        if not have then tps[#tps + 1] = { p.tp[1], p.tp[2], fn.head_start } end
       end
     end
   end
   out = rewrite_methods(out, M.code_mask(out), maps)
   local pre = {}
-  for _, tp in ipairs(tps) do pre[#pre + 1] = tpformat.args_struct(tp[1], tp[2]) end
+  local file = (opts.file or "text"):gsub('[\\"]', "_")
+  for _, tp in ipairs(tps) do pre[#pre + 1] = tracepoint_struct(tp, text, file, opts.line or 1) end
   local post = {}
   -- BCC's default: programs are GPL (most tracing helpers require it)
   if not code:find('SEC%s*%(%s*"license"') and not text:find('SEC%s*%(%s*"license"') then
     post[#post + 1] = 'char _license[] SEC("license") = "GPL";'
   end
   for map, ty in pairs(events) do
-    post[#post + 1] = ("LT_EXPORT_TYPE(%s, %s);"):format(ty, map)
+    -- under the line that submits to the map: clang's error names it
+    local at = code:find("%f[%w_]" .. map .. "%s*%.%s*[%w_]+%s*%(") or code:find("&%s*" .. map .. "%f[^%w_]")
+    post[#post + 1] = ('#line %d "%s"\nLT_EXPORT_TYPE(%s, %s);'):format(
+      line_at(text, at, opts.line or 1), file, ty, map)
   end
   table.sort(post)
   -- USDT support (not in the precompiled prelude: see luatrace.bpf.h)
   if next(usdt_fns) or code:find("bpf_usdt_") or code:find("BPF_USDT") then
     table.insert(pre, 1, "#include <bpf/usdt.bpf.h>\n")
   end
-  local file = (opts.file or "text"):gsub('[\\"]', "_")
+  if kdefs ~= "" then table.insert(pre, 1, kdefs) end
+  -- A call of an undeclared function would compile to an extern that
+  -- libbpf cannot resolve: make it clang's error, at the user's line.
+  table.insert(pre, 1, '#pragma clang diagnostic error "-Wimplicit-function-declaration"\n')
   local src = table.concat(pre) ..
     ('#line %d "%s"\n'):format(opts.line or 1, file) .. out ..
     (#post > 0 and ("\n" .. table.concat(post, "\n") .. "\n") or "\n")

@@ -1,5 +1,7 @@
 -- luatrace.hist: histograms in BCC's output format (print_log2_hist,
 -- print_linear_hist), as text lines so callers can print or collect them.
+local ffi = require "ffi"
+
 local M = {}
 
 local STARS_MAX = 40
@@ -34,18 +36,17 @@ function M.log2_lines(vals, val_type, strip_leading_zero)
   local header, body, stars
   if idx_max <= 32 then
     header = ("     %-19s : count     distribution"):format(val_type)
-    body = "%10d -> %-10d : %-8d |%s|"
+    body = "%10s -> %-10s : %-8d |%s|"
     stars = STARS_MAX
   else
     header = ("               %-29s : count     distribution"):format(val_type)
-    body = "%20d -> %-20d : %-8d |%s|"
+    body = "%20s -> %-20s : %-8d |%s|"
     stars = STARS_MAX / 2
   end
   local out = {}
   if idx_max > 0 then out[#out + 1] = header end
   for i = 1, idx_max do
-    local low, high = 2 ^ i / 2, 2 ^ i - 1
-    if low == high then low = low - 1 end
+    local low, high = M.log2_bounds(i)
     local val = vals[i] or 0
     if not strip_leading_zero or val > 0 then
       strip_leading_zero = false
@@ -53,6 +54,17 @@ function M.log2_lines(vals, val_type, strip_leading_zero)
     end
   end
   return out
+end
+
+-- Bounds of log2 slot i (1..64) as decimal text: [2^(i-1), 2^i - 1], slot
+-- 1 being [0, 1]. Computed in 64-bit integers: doubles lose the low bits
+-- above 2^53 (and 2^63 overflows a signed %d).
+local u64 = ffi.typeof("uint64_t")
+local function dec(v) return (tostring(v):gsub("ULL$", "")) end
+function M.log2_bounds(i)
+  local high = (u64(1) * 2 ^ (i - 1)) * 2 - 1 -- 2^i - 1, wrapping at i = 64
+  local low = i == 1 and u64(0) or u64(1) * 2 ^ (i - 1)
+  return dec(low), dec(high)
 end
 
 -- Lines of a linear histogram: vals[i] = count for value i (0-based).

@@ -39,6 +39,7 @@
 -- The order matters for lookups: the first entry whose section prefix or
 -- BCC prefix matches wins (kretprobe before kprobe, etc. where needed).
 local core = require "luatrace.core"
+local syms = require "luatrace.sym"
 
 local M = {}
 
@@ -63,8 +64,10 @@ end
 
 local function uprobe_attach(ret)
   return function(obj, fn, o)
-    return core.attach_uprobe(obj, fn, o.name, { sym = o.sym,
-      offset = o.addr or o.sym_off or 0, pid = o.pid or -1, retprobe = ret })
+    -- a GNU IFUNC (glibc's strlen...): the implementation it resolves to
+    local at = o.sym and not o.sym_off and syms.ifunc_offset(o.name, o.sym, o.pid)
+    return core.attach_uprobe(obj, fn, o.name, { sym = not at and o.sym or nil,
+      offset = at or o.addr or o.sym_off or 0, pid = o.pid or -1, retprobe = ret })
   end
 end
 

@@ -10,6 +10,21 @@ local core = require "luatrace.core"
 
 local M = {}
 
+-- Kernel annotations that formats may print and that mean nothing (or
+-- cannot be compiled) for BPF: address spaces (x86's __seg_gs of per-CPU
+-- pointers) and sparse markers. The field keeps its size either way.
+local ANNOTATIONS = { "__seg_gs", "__seg_fs", "__percpu", "__user", "__iomem",
+  "__rcu", "__force", "__kernel", "__bitwise" }
+
+-- A field's declaration without kernel annotations, and a flexible array
+-- (`char buf[]`, size 0) as a zero-length one, which a union can hold.
+function M.plain_decl(decl)
+  for _, a in ipairs(ANNOTATIONS) do
+    decl = decl:gsub("%f[%w_]" .. a .. "%f[^%w_]%s*", "")
+  end
+  return (decl:gsub("%[%s*%]$", "[0]"):gsub("%s+$", ""))
+end
+
 -- Parse a format file's text into { {decl=, name=, offset=, size=, signed=} }.
 function M.parse(text)
   local fields = {}
@@ -24,7 +39,7 @@ function M.parse(text)
       f.decl = "u32 " .. f.name
     else
       f.name = decl:match("([%w_]+)%s*%[[^%]]*%]$") or decl:match("([%w_]+)$")
-      f.decl = decl
+      f.decl = M.plain_decl(decl)
     end
     fields[#fields + 1] = f
   end

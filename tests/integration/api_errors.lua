@@ -18,7 +18,7 @@ int kprobe__vfs_read(struct pt_regs *ctx)
 ]]}
   end, "compile BPF program: ")
   local file = debug.getinfo(1, "S").source:sub(2)
-  eq(err, ("compile BPF program: %s:%d: error: use of undeclared identifier 'no_such_variable'")
+  eq(err, ("%s:%d: compile BPF program: use of undeclared identifier 'no_such_variable'")
     :format(file, line + 6))
 end)
 
@@ -28,7 +28,7 @@ test("src_file= compiles a file, errors point into it", function()
   fh:write("BPF_ARRAY(a, u64, 1);\n\nint oops(struct pt_regs *ctx) { return nope; }\n")
   fh:close()
   raises(function() BPF{src_file = f} end,
-    ("compile BPF program: %s:3: error: use of undeclared identifier 'nope'"):format(f))
+    ("%s:3: compile BPF program: use of undeclared identifier 'nope'"):format(f))
   fh = io.open(f, "w")
   fh:write("BPF_ARRAY(a, u64, 1);\nTRACEPOINT_PROBE(syscalls, sys_enter_getppid) { a.increment(0); return 0; }\n")
   fh:close()
@@ -130,7 +130,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
 	return buf[5];
 }
 ]]}
-  end, "error: Looks like the BPF stack limit of 512 bytes is exceeded")
+  end, "compile BPF program: Looks like the BPF stack limit of 512 bytes is exceeded")
 end)
 
 test("debug = true shows the generated source and clang's output", function()

@@ -65,7 +65,9 @@ test("perf-PID.map names JIT code in anonymous mappings", function()
   local name, off, mod = sym.usym(tonumber(start, 16) + 0x10, pid)
   sym.forget(pid)
   os.remove(f)
-  eq(name, "jitted_fn"); eq(off, 0x10); eq(mod, "[perf-map]")
+  eq(name, "jitted_fn"); eq(off, 0x10); eq(mod, f)
+  eq(sym.format(name, off, mod, { show_offset = true, show_module = true }),
+    ("jitted_fn+0x10 [perf-%d.map]"):format(pid))
 end)
 
 test("an exited process is a clear error", function()

@@ -129,3 +129,42 @@ test("tracepoint format parsing, __data_loc included", function()
   eq(f[2].name, "comm"); eq(f[2].decl, "char comm[16]"); eq(f[2].offset, 8)
   eq(f[3].name, "__data_loc_name"); eq(f[3].decl, "u32 __data_loc_name")
 end)
+
+test("libbpf-style SEC(\".maps\") maps are found although strings are masked", function()
+  local text = [[
+struct { __uint(type, BPF_MAP_TYPE_HASH); } counts SEC(".maps");
+struct { int x; } notmap SEC(".data");
+int kprobe__f(struct pt_regs *ctx) { counts.increment(1); notmap.increment(1); return 0; }
+]]
+  local maps = csource.maps(csource.code_mask(text), text)
+  eq(maps.counts, "libbpf")
+  eq(maps.notmap, nil, "a .data section is no map")
+  local b = lines(body(csource.transform(text).source))
+  eq(b[3], 'SEC("kprobe/f") ' .. "int kprobe__f(struct pt_regs *ctx) { lt_m_increment(&counts, 1); notmap.increment(1); return 0; }")
+end)
+
+test("kernel includes are dropped on their line; their constants come first", function()
+  local r = csource.transform([[
+#include <uapi/linux/ptrace.h>
+#include <linux/sched.h>
+#include "local.h"
+#include <stdint.h>
+int kprobe__f(struct pt_regs *ctx) { return TASK_RUNNING; }
+/*
+#include <net/sock.h>
+*/
+#include <linux/fs.h> /* for S_ISREG */
+]])
+  local b = lines(body(r.source))
+  eq(b[1], "// #include <uapi/linux/ptrace.h>: types from vmlinux.h")
+  eq(b[2], "// #include <linux/sched.h>: types from vmlinux.h")
+  eq(b[3], '#include "local.h"', "not a kernel header")
+  eq(b[4], "#include <stdint.h>", "not a kernel header")
+  eq(b[5], 'SEC("kprobe/f") int kprobe__f(struct pt_regs *ctx) { return TASK_RUNNING; }')
+  eq(b[6], "/*", "an include in a block comment")
+  eq(b[7], "// #include <net/sock.h>: types from vmlinux.h")
+  eq(b[8], "*/")
+  eq(b[9], "// #include <linux/fs.h>: types from vmlinux.h", "with a trailing comment")
+  local head = r.source:match("^(.-)#line")
+  ok(head:find("#define TASK_RUNNING 0x00000000\n", 1, true), "sched.h's constants")
+end)

@@ -16,6 +16,7 @@ local function caller_frame()
     if info.source:sub(1, 1) == "@" and not info.source:find("lua/luatrace/", 1, true) then
       return info
     end
+    if info.source == "=(command line)" then return info end -- luatrace -e
   end
   return nil
 end
@@ -31,20 +32,24 @@ function M.text_origin(text)
     if line:match("%S") then first = line; break end
     skip = skip + 1
   end
-  local fh = io.open(file)
-  if not fh or not first then
+  local fh, lines = io.open(file), nil
+  if fh then lines = fh:lines()
+  elseif file == "(command line)" then -- a -e chunk: the CLI keeps its text
+    lines = ((require("luatrace.cli").code_text or "") .. "\n"):gmatch("([^\n]*)\n")
+  end
+  if not lines or not first then
     if fh then fh:close() end
     return file, 1
   end
   local best, bestd, n = nil, math.huge, 0
-  for line in fh:lines() do
+  for line in lines do
     n = n + 1
     if line:find(first, 1, true) then
       local d = math.abs(n - info.currentline)
       if d < bestd then best, bestd = n, d end
     end
   end
-  fh:close()
+  if fh then fh:close() end
   if not best then return file, 1 end
   return file, best - skip
 end
@@ -62,15 +67,15 @@ function M.compile_flags(text, cflags, has_fentry)
 end
 
 -- Transform and compile a text; opts: file, line, usdt_fns, cflags, debug,
--- target, has_fentry. Returns the object path, whether it was cached, and
--- the csource result.
+-- target, has_fentry. Returns the object path, whether it was cached, the
+-- csource result and the object's bytes (load those: core.open_mem).
 function M.build(text, opts)
   local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end
-  local path, cached = compile.compile(t.source, {
+  local path, cached, bytes = compile.compile(t.source, {
     cflags = M.compile_flags(text, opts.cflags, opts.has_fentry),
     debug = opts.debug, target = opts.target })
-  return path, cached, t
+  return path, cached, t, bytes
 end
 
 return M

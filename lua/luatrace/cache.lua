@@ -1,0 +1,138 @@
+-- luatrace.cache: the compile cache's directories, reached safely, and
+-- kept small.
+--
+-- Where: $LUATRACE_CACHE_DIR, else $XDG_CACHE_HOME/luatrace, else
+-- $HOME/.cache/luatrace. Every directory from / down to it must be owned
+-- by root or by us and closed to others (core.safe_dir walks it with
+-- openat, one checked directory fd at a time; a root-owned sticky
+-- directory such as /tmp may be on the way); the cache directory itself
+-- and everything in it is ours, mode 0700. A HOME or XDG_CACHE_HOME that
+-- fails this (sudo keeping a user's HOME) is not used: the cache then
+-- lives in the home of our own uid from the password database
+-- (/root/.cache/luatrace for root), so root never creates files in
+-- another user's home. An explicit LUATRACE_CACHE_DIR that fails is an
+-- error.
+--
+-- Files are read and written through the directory objects (openat,
+-- O_NOFOLLOW, checked with fstat), never by re-resolving a path; clang
+-- reaches them as /proc/self/fd/N (see compile.lua).
+--
+-- Size: after each compile the cache is cut down to its cap
+-- ($LUATRACE_CACHE_MAX_MB, default 256 MB), least recently used first
+-- (a hit marks its object used); temp files of dead processes go too.
+local core = require "luatrace.core"
+
+local M = {}
+
+M.DEFAULT_MAX_MB = 256
+
+local function fail(fmt, ...) error(fmt:format(...), 0) end
+
+local function env(name)
+  local v = os.getenv(name)
+  if v == "" then return nil end
+  return v
+end
+
+-- The candidate directories, in order, each with where it came from.
+local function candidates()
+  local explicit = env("LUATRACE_CACHE_DIR")
+  if explicit then return { { explicit, "LUATRACE_CACHE_DIR" } }, true end
+  local list = {}
+  local xdg, home = env("XDG_CACHE_HOME"), env("HOME")
+  if xdg then list[#list + 1] = { xdg .. "/luatrace", "XDG_CACHE_HOME" }
+  elseif home then list[#list + 1] = { home .. "/.cache/luatrace", "HOME" } end
+  local own = core.user_home()
+  if own then list[#list + 1] = { own .. "/.cache/luatrace", "the password database" } end
+  return list, false
+end
+
+-- The cache's root directory, opened and checked anew (the caller closes
+-- it: no fd stays open between compiles), and its path for messages.
+function M.root()
+  local list, explicit = candidates()
+  if #list == 0 then fail("find compile cache: no home directory (set LUATRACE_CACHE_DIR)") end
+  local reasons = {}
+  for _, c in ipairs(list) do
+    local path = c[1]
+    local d, why = core.safe_dir(path)
+    if d then return d, path end
+    if explicit then
+      if why:find("owned by uid", 1, true) and not why:find(" is ", 1, true) then
+        why = why .. "; remove it or set LUATRACE_CACHE_DIR"
+      end
+      fail("use compile cache %s: %s", path, why)
+    end
+    reasons[#reasons + 1] = ("%s (from %s): %s"):format(path, c[2], why)
+  end
+  fail("use compile cache %s (set LUATRACE_CACHE_DIR to a directory of yours)",
+    table.concat(reasons, "; "))
+end
+
+-- A private subdirectory of the root (made 0700 when missing), and its
+-- path for messages; the caller closes it.
+function M.sub(name)
+  local root, rpath = M.root()
+  local d, why = root:sub(name)
+  root:close()
+  if not d then fail("use compile cache %s: %s", rpath, why) end
+  return d, rpath .. "/" .. name
+end
+
+function M.max_bytes()
+  local mb = tonumber(env("LUATRACE_CACHE_MAX_MB") or "")
+  return math.floor((mb or M.DEFAULT_MAX_MB) * 1024 * 1024)
+end
+
+-- A temp file (name.tmp.PID, also clang's name.tmp.PID-xxxx) whose
+-- writer is gone.
+local function stale_tmp(name)
+  local pid = tonumber(name:match("%.tmp%.(%d+)"))
+  return pid and pid ~= core.getpid() and not core.pid_alive(pid)
+end
+
+-- Remove stale temp files, then the least recently used files until the
+-- cache fits its cap. keep: set of "subdir/name" in use by this run.
+function M.prune(keep, max)
+  max = max or M.max_bytes()
+  local root = M.root()
+  local ok, total = pcall(M.prune_in, root, keep, max)
+  root:close()
+  if not ok then error(total, 0) end
+  return total
+end
+
+function M.prune_in(root, keep, max)
+  local files, total = {}, 0
+  for _, sname in ipairs(root:list()) do
+    local st = root:stat(sname)
+    if st and st.dir then
+      local d = root:sub(sname)
+      if d then
+        for _, name in ipairs(d:list()) do
+          local fst = d:stat(name)
+          if fst and stale_tmp(name) then
+            d:unlink(name)
+          elseif fst and fst.reg then
+            total = total + fst.size
+            files[#files + 1] = { dir = sname, name = name, st = fst }
+          end
+        end
+        d:close()
+      end
+    end
+  end
+  if total <= max then return total end
+  table.sort(files, function(a, b) return a.st.mtime < b.st.mtime end)
+  for _, f in ipairs(files) do
+    if total <= max then break end
+    if not (keep and keep[f.dir .. "/" .. f.name]) and not f.name:find("%.tmp%.") then
+      local d = root:sub(f.dir)
+      if d and d:unlink(f.name) then total = total - f.st.size end
+      if d then d:close() end
+    end
+  end
+  return total
+end
+
+return M
