@@ -20,6 +20,7 @@
 -- (probe_list.c, btf_list.c): the whole list takes tens of milliseconds.
 local core = require "luatrace.core"
 local perf_events = require "luatrace.perf_events"
+local probekinds = require "luatrace.probekinds"
 local target = require "luatrace.target"
 
 local M = {}
@@ -57,15 +58,14 @@ local kernel = {
 }
 local kernel_order = { "hardware", "kfunc", "kprobe", "rawtracepoint", "software", "tracepoint" }
 
--- bpftrace's short and alternative provider names; return probes list as
--- their entry probes, under their own name (as bpftrace does).
-local aliases = {
-  t = "tracepoint", rt = "rawtracepoint", k = "kprobe", kr = "kretprobe",
-  f = "kfunc", fentry = "kfunc", fr = "kretfunc", fexit = "kretfunc",
-  s = "software", h = "hardware", u = "uprobe", ur = "uretprobe", U = "usdt",
-}
+-- bpftrace's provider spellings (t, k, fentry, ...) to its long name
+-- (luatrace.probekinds holds them); return probes list as their entry
+-- probes, under their own name (as bpftrace does).
+local function provider(word)
+  local k = probekinds.by_bpftrace[word]
+  return k and k.bpftrace[1] or word
+end
 local source_of = { kretprobe = "kprobe", kretfunc = "kfunc", uretprobe = "uprobe" }
-M.aliases = aliases
 
 -- A binary of a uprobe/usdt pattern: a path, a library short name (libc),
 -- or a program in PATH.
@@ -128,7 +128,7 @@ local function plan(pattern)
     for _, p in ipairs(kernel_order) do steps[#steps + 1] = { p, kernel[p], pattern, true } end
     return steps
   end
-  local name = aliases[prov] or prov
+  local name = provider(prov)
   if kernel[name] or source_of[name] or name == "uprobe" or name == "usdt" then
     local src = source_of[name] or name
     if src == "uprobe" or src == "usdt" then
@@ -203,7 +203,7 @@ end
 function M.describe(probe)
   local lines = { probe }
   local prov, rest = probe:match("^([^:]+):(.*)$")
-  prov = aliases[prov] or prov
+  prov = provider(prov)
   if probe:match("^struct ") or probe:match("^union ") or probe:match("^enum ") then
     local def = core.btf_type_def(probe)
     if not def then return {} end
@@ -241,7 +241,7 @@ function M.complete(prefix)
     end
     for _, ev in ipairs(kernel.tracepoint(prefix .. "*")) do add(ev:match("^[^:]+") .. ":") end
   else
-    local name = aliases[prov] or prov
+    local name = provider(prov)
     local glob = prefix:gsub("[%*%?%[]", "\\%0") .. "*"
     if kernel[name] or source_of[name] or name == "uprobe" or name == "usdt" then
       local ok, names = pcall(M.names, name .. ":" .. glob:sub(#prov + 2))
