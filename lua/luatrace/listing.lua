@@ -215,6 +215,14 @@ function M.describe(probe)
     if cat then
       for _, l in ipairs(tracepoint_fields(cat, event)) do lines[#lines + 1] = l end
     end
+  elseif prov == "rawtracepoint" then
+    -- the kernel's __bpf_trace_NAME has the arguments with their names,
+    -- after the context pointer (__data)
+    local fn = core.btf_func(nil, "__bpf_trace_" .. (rest:match("([^:]+)$") or rest))
+    if fn then
+      table.remove(fn.types, 1); table.remove(fn.names, 1); fn.ret = nil
+      for _, l in ipairs(kfunc_params(fn)) do lines[#lines + 1] = l end
+    end
   elseif prov == "kfunc" or prov == "kretfunc" then
     local mod, fname = rest:match("^([^:]+):(.+)$")
     local fn = core.btf_func(mod, fname or rest)

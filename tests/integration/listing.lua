@@ -78,6 +78,12 @@ test("-lv prints tracepoint fields and kfunc arguments", function()
     "    loff_t * pos", "    ssize_t retval"))
 end)
 
+test("-lv of a raw tracepoint: its typed arguments", function()
+  eq(run("-lv 'rawtracepoint:sched_switch'"), lines("rawtracepoint:sched_switch",
+    "    bool preempt", "    struct task_struct * prev", "    struct task_struct * next",
+    "    unsigned int prev_state"))
+end)
+
 test("-l / -lv of BTF types", function()
   eq(run("-l 'struct path'"), "struct path\n")
   eq(run("-lv 'struct path'"), lines("struct path {", "\tstruct vfsmount *mnt;",
