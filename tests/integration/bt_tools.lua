@@ -144,3 +144,21 @@ test("bashreadline.bt: lines an interactive bash reads", function()
   local lines = grep(out, "^%d%d:%d%d:%d%d  %d+%s+echo " .. u .. "$")
   eq(#lines, 1, out)
 end)
+
+test("naptime.bt: a nanosleep(2) of 50 ms, with the parent", function()
+  local out = tool("naptime", LT .. " -e 'local ffi = require [[ffi]]; "
+    .. "ffi.cdef [[struct lt_ts { long s, ns; }; long syscall(long, ...);]]; "
+    .. "ffi.C.syscall(35, ffi.new([[struct lt_ts]], {0, 50000000}), nil)'")
+  local lines = grep(out, "^%d%d:%d%d:%d%d %d+%s+luatrace%s+%d+%s+luatrace%s+0%.050$")
+  eq(#lines, 1, out)
+  local ppid, pid = lines[1]:match("^%S+ (%d+)%s+luatrace%s+(%d+)")
+  ok(tonumber(ppid) ~= tonumber(pid), lines[1])
+end)
+
+test("runqlat.bt: run queue latency of 20 wakeups", function()
+  local out = tool("runqlat", "/bin/sh -c 'for i in $(seq 20); do sleep 0.01; done'")
+  ok(out:find("\n@usecs: \n", 1, true), out)
+  local total = 0
+  for n in out:gmatch("\n%[[^%]]+[%]%)]%s+(%d+) |") do total = total + tonumber(n) end
+  ok(total >= 20, out)
+end)
