@@ -287,6 +287,19 @@ static int l_btf_func(lua_State *L)
 	return 1;
 }
 
+/* The length of the definition block at s (through its closing line,
+ * "};" or "} __attribute__((packed));" at the line start), or 0. */
+static size_t block_len(const char *s)
+{
+	for (const char *p = strchr(s, '\n'); p; p = strchr(p + 1, '\n')) {
+		if (p[1] == '}') {
+			const char *e = strchr(p + 1, '\n');
+			return e ? (size_t)(e - s + 1) : 0;
+		}
+	}
+	return 0;
+}
+
 /* core.btf_type_def("struct path") -> its C definition (btf_dump's text,
  * "struct path {\n\t...\n};") | nil when BTF has no such type. */
 static int l_btf_type_def(lua_State *L)
@@ -326,9 +339,9 @@ static int l_btf_type_def(lua_State *L)
 			s = strchr(s, '\n');
 			s = s ? s + 1 : NULL;
 		}
-		const char *end = s ? strstr(s, "\n};\n") : NULL;
-		if (end)
-			lua_pushlstring(L, s, end - s + 4);
+		size_t n = s ? block_len(s) : 0;
+		if (n)
+			lua_pushlstring(L, s, n);
 		else
 			lua_pushnil(L);
 		free(t.s);
@@ -338,12 +351,72 @@ static int l_btf_type_def(lua_State *L)
 	return 1;
 }
 
+/* core.btf_type_defs(glob) -> { "struct x {...};\n", ... } sorted by name:
+ * the definitions of every struct/union/enum whose "kind name" matches,
+ * from one dump of all types (as bpftrace's -lv 'struct *' does). */
+static int l_btf_type_defs(lua_State *L)
+{
+	const char *glob = luaL_checkstring(L, 1);
+	check_mods(L);
+	struct lt_names defs = {0};
+	for (size_t m = 0; m < nmods; m++) {
+		struct text t = {0};
+		struct btf_dump *d = btf_dump__new(mods[m].btf, to_text, &t, NULL);
+		if (libbpf_get_error(d))
+			return lt_fail(L, "dump BTF of", mods[m].name, (int)libbpf_get_error(d), NULL);
+		int n = (int)btf__type_cnt(mods[m].btf);
+		for (int id = first_id(m); id < n; id++)
+			btf_dump__dump_type(d, id);
+		btf_dump__free(d);
+		char name[512];
+		for (const char *s = t.s; s && *s;) {
+			const char *eol = strchr(s, '\n');
+			size_t ll = eol ? (size_t)(eol - s) : strlen(s);
+			size_t bl;
+			if (ll > 2 && ll < sizeof(name) && !strncmp(s + ll - 2, " {", 2) &&
+			    (!strncmp(s, "struct ", 7) || !strncmp(s, "union ", 6) ||
+			     !strncmp(s, "enum ", 5)) && (bl = block_len(s))) {
+				memcpy(name, s, ll - 2);
+				name[ll - 2] = 0;
+				/* the sort key is the name: "name\1definition" */
+				if (lt_glob_match(glob, name, 0)) {
+					char *e = malloc(ll - 2 + 1 + bl + 1);
+					if (e) {
+						memcpy(e, name, ll - 2);
+						e[ll - 2] = 1;
+						memcpy(e + ll - 1, s, bl);
+						e[ll - 1 + bl] = 0;
+						lt_names_add(&defs, e);
+						free(e);
+					}
+				}
+				s += bl;
+				continue;
+			}
+			s = eol ? eol + 1 : NULL;
+		}
+		free(t.s);
+	}
+	lt_names_push(L, &defs);
+	/* drop the sort keys */
+	int k = (int)lua_objlen(L, -1);
+	for (int i = 1; i <= k; i++) {
+		lua_rawgeti(L, -1, i);
+		const char *e = lua_tostring(L, -1);
+		lua_pushstring(L, strchr(e, 1) + 1);
+		lua_rawseti(L, -3, i);
+		lua_pop(L, 1);
+	}
+	return 1;
+}
+
 void lt_open_btf_list(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{"btf_names", l_btf_names},
 		{"btf_func", l_btf_func},
 		{"btf_type_def", l_btf_type_def},
+		{"btf_type_defs", l_btf_type_defs},
 		{NULL, NULL},
 	};
 	lt_setfuncs(L, fns);

@@ -265,6 +265,12 @@ end
 -- `luatrace -l [pattern]` / `-lv`: the listing mode of the command line.
 function M.main(pattern, verbose)
   local out = io.stdout
+  local steps = plan(pattern)
+  if verbose and steps.types then
+    -- every definition from one dump of the BTF (one per name is slow)
+    for _, def in ipairs(core.btf_type_defs(steps.types)) do out:write(def, "\n") end
+    return 0
+  end
   if verbose then
     for _, name in ipairs(M.names(pattern)) do
       out:write(table.concat(M.describe(name), "\n"), "\n")

@@ -165,7 +165,7 @@ test("same output as Debian's bpftrace -l/-lv (tracepoints, types, USDT)", funct
   for _, args in ipairs({ "-l 'tracepoint:sched:*'", "-l 'tracepoint:*'",
     "-lv 'tracepoint:syscalls:sys_enter_openat'", "-lv 'tracepoint:sched:sched_switch'",
     "-lv 'struct path'", "-lv 'struct dentry'", "-lv 'struct task_struct'",
-    "-lv 'union bpf_attr'", "-lv 'enum bpf_map_type'", "-l 'struct path'",
+    "-lv 'union bpf_attr'", "-lv 'enum bpf_map_type'", "-l 'struct path'", "-lv 'struct dma_*'",
     "-l 'usdt:" .. test_prog("lt_target") .. ":*'" }) do
     local want = sh("bpftrace " .. args)
     eq(run(args), want, args)
