@@ -156,7 +156,16 @@ local function groups(pattern)
   local steps = plan(pattern)
   if steps.types then return { { nil, types(steps.types) } } end
   local out = {}
-  for _, s in ipairs(steps) do out[#out + 1] = { s[1], s[2](s[3], s[4]) } end
+  for _, s in ipairs(steps) do
+    if #steps == 1 then
+      out[#out + 1] = { s[1], s[2](s[3], s[4]) }
+    else
+      -- listing several providers: one this kernel lacks (no BTF, ...)
+      -- lists nothing rather than failing the rest
+      local ok, names = pcall(s[2], s[3], s[4])
+      out[#out + 1] = { s[1], ok and names or {} }
+    end
+  end
   return out
 end
 
