@@ -265,10 +265,21 @@ test("Tab completes Lua names and probe names", function()
     t:wait("lt> b:detach_tracepoint")
     t:key("C-u")
     t:line("b:close()")
-    local ok_listing = pcall(require, "luatrace.listing")
-    if not ok_listing then skip("probe names need luatrace.listing (not in this build)") end
     t:type([[x = "syscalls:sys_enter_getpp]]); t:key("Tab")
     t:wait([[lt> x = "syscalls:sys_enter_getppid"]])
+    t:key("C-u")
+    t:type("t:syscalls:sys_enter_getpp"); t:key("Tab")
+    t:wait("lt> t:syscalls:sys_enter_getppid ")
+    t:key("C-u")
+    -- a library's short name becomes its path
+    t:type("u:libc:malloc_st"); t:key("Tab")
+    t:wait("/libc.so.6:malloc_stats ")
+    t:key("C-u")
+    -- several candidates and nothing to add: they are listed
+    t:type("t:sched:sched_wak"); t:key("Tab")
+    t:wait("lt> t:sched:sched_wak")
+    t:key("Tab")
+    t:wait("t:sched:sched_wakeup_new")
   end)
 end)
 
