@@ -347,7 +347,7 @@ static int l_poller(lua_State *L)
 	return 1;
 }
 
-/* poller:add(chan) */
+/* poller:add(chan) -> index (what wait() reports when it is ready) */
 static int l_poller_add(lua_State *L)
 {
 	struct lt_poller *p = poller_check(L, 1);
@@ -360,6 +360,34 @@ static int l_poller_add(lua_State *L)
 	lua_getfenv(L, 1);
 	lua_pushvalue(L, 2);
 	lua_rawseti(L, -2, ++p->n);
+	lua_pushinteger(L, p->n);
+	return 1;
+}
+
+/* poller:add_fd(fd) -> index: any readable fd (a socket, a timerfd, a
+ * pipe) joins the same epoll; wait() reports it by this index. The caller
+ * owns the fd and removes it before closing it. */
+static int l_poller_add_fd(lua_State *L)
+{
+	struct lt_poller *p = poller_check(L, 1);
+	int fd = (int)luaL_checkinteger(L, 2);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ++p->n};
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		p->n--;
+		return lt_failf(L, "add fd %d to poller: %s", fd, strerror(errno));
+	}
+	lua_pushinteger(L, p->n);
+	return 1;
+}
+
+/* poller:remove_fd(fd): stop watching fd (also a channel's epoll_fd()). */
+static int l_poller_remove_fd(lua_State *L)
+{
+	struct lt_poller *p = poller_check(L, 1);
+	int fd = (int)luaL_checkinteger(L, 2);
+	if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL) && errno != ENOENT &&
+	    errno != EBADF)
+		return lt_failf(L, "remove fd %d from poller: %s", fd, strerror(errno));
 	return 0;
 }
 
@@ -458,6 +486,8 @@ void lt_open_chan(lua_State *L)
 	};
 	static const luaL_Reg poller_methods[] = {
 		{"add", l_poller_add},
+		{"add_fd", l_poller_add_fd},
+		{"remove_fd", l_poller_remove_fd},
 		{"wait", l_poller_wait},
 		{"close", l_poller_close},
 		{"__gc", l_poller_close},

@@ -63,6 +63,7 @@ void lt_open_safefs(lua_State *L);
 void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
+void lt_open_net(lua_State *L);
 void lt_open_lineedit(lua_State *L);
 void lt_open_btf_list(lua_State *L);
 void lt_open_probe_list(lua_State *L);

@@ -5,7 +5,7 @@
  *
  * Exit codes: 0 success (also when SIGINT/SIGTERM ended the run cleanly),
  * 1 script or kernel error, 2 usage error (returned by cli.main). Errors
- * print one line "luatrace: <message>" (with a traceback under -v).
+ * print one line "luatrace: <message>" (cli.lua adds a traceback under -v).
  * Everything the script attached is released by lua_close(), which runs
  * every __gc. */
 #define _GNU_SOURCE
@@ -117,29 +117,14 @@ static void setup_library(lua_State *L)
 	lua_pop(L, 2);
 }
 
-static int traceback(lua_State *L)
-{
-	if (!lua_isstring(L, 1))
-		return 1; /* keep non-string error objects */
-	if (!lt_verbose())
-		return 1;
-	lua_getglobal(L, "debug");
-	lua_getfield(L, -1, "traceback");
-	lua_pushvalue(L, 1);
-	lua_pushinteger(L, 2);
-	lua_call(L, 2, 1);
-	return 1;
-}
-
 /* Run the function on top with nargs arguments below it; report errors.
  * The function's integer result (if any) is the exit status. */
 static int run(lua_State *L, int nargs)
 {
-	int base = lua_gettop(L) - nargs;
-	lua_pushcfunction(L, traceback);
-	lua_insert(L, base);
-	int status = lua_pcall(L, nargs, 1, base);
-	lua_remove(L, base);
+	/* No message handler here: one cannot run on a full stack, so a stack
+	 * overflow would only say "error in error handling". Tracebacks (-v)
+	 * are added by cli.lua, which knows whether -v was given. */
+	int status = lua_pcall(L, nargs, 1, 0);
 	if (!status) {
 		int rc = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 0;
 		lua_pop(L, 1);

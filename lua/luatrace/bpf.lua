@@ -149,6 +149,16 @@ methods.perf_buffer_poll = poller("perf", "perf_buffer_poll")
 methods.poll = poller(nil, "poll")
 function methods:ring_buffer_consume() return self._chans:drain("ring") end
 function methods:perf_buffer_consume() return self._chans:drain("perf") end
+-- For a shared loop (luatrace.loop): the open channels (core objects it
+-- adds to its epoll), and the longest it may sleep before draining them
+-- (batched wakeups; math.huge when nothing is open).
+function methods:open_channels()
+  local t = {}
+  if self._chans then
+    for _, c in pairs(self._chans.list) do t[#t + 1] = c.chan end
+  end
+  return t, self._chans and self._chans:latency() or math.huge
+end
 
 -- ---- lifetime ----
 

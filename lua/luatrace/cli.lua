@@ -16,7 +16,8 @@ local M = {}
 
 M.options = {
   { "-e", value = "CODE", key = "code", help = "run CODE (a Lua chunk); args go to arg[1..]" },
-  { "-m", value = "TOOL", key = "tool", stop = true, help = "run the tool module TOOL with args" },
+  { "-m", value = "TOOL", key = "tool", stop = true, optional = true,
+    help = "run the tool module TOOL with args (alone: list the tools)" },
   { "-v", key = "verbose", help = "verbose: tracebacks and libbpf's debug log" },
   { "-h", "--help", key = "help", help = "this help" },
   { "--version", key = "version", help = "print the version" },
@@ -65,6 +66,7 @@ function M.parse(argv)
     local opt = by_flag[a]
     if not opt then return nil, "unknown option " .. a end
     if opt.value then
+      if i + 1 > #argv and opt.optional then o[opt.key] = true; i = i + 1; break end
       if i + 1 > #argv then return nil, "option " .. a .. " needs an argument" end
       if opt.many then
         o[opt.key] = o[opt.key] or {}
@@ -132,6 +134,7 @@ end
 
 function M.modes.tool(o, argv, i)
   local args = set_arg(argv, i - 1)
+  if o.tool == true then return require("luatrace.tool").list_main() end
   local status = require("luatrace.tool").run(o.tool, unpack(args))
   return type(status) == "number" and status or 0
 end
@@ -144,6 +147,21 @@ function M.modes.script(o, argv, i)
   if script then add_script_dir(script) end
   chunk(unpack(args))
   return 0
+end
+
+-- Under -v: errors carry a traceback. A stack overflow leaves no room to
+-- build one (Lua then reports "error in error handling"): say what it was.
+function M.traced(fn, ...)
+  local args, n = { ... }, select("#", ...)
+  local ok, res = xpcall(function() return fn(unpack(args, 1, n)) end, function(e)
+    if type(e) ~= "string" then return e end
+    return debug.traceback(e, 2)
+  end)
+  if ok then return res end
+  if res == "error in error handling" then
+    res = "stack overflow (too deep to show a traceback; run without -v to see where)"
+  end
+  error(res, 0)
 end
 
 function M.main(exe, ...)
@@ -168,8 +186,8 @@ function M.main(exe, ...)
   end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
-      local status = M.modes[mode](o, argv, i)
-      return status or 0
+      if not o.verbose then return M.modes[mode](o, argv, i) or 0 end
+      return M.traced(M.modes[mode], o, argv, i) or 0
     end
   end
   return 0

@@ -284,9 +284,13 @@ end
 -- The args struct of a tracepoint the text needs at pos, as one line
 -- under a #line of the user's line there: clang's errors in it (and a
 -- missing format) point at the TRACEPOINT_PROBE that asked for it.
+local function line_at(text, pos, first)
+  local _, nl = text:sub(1, (pos or 1) - 1):gsub("\n", "")
+  return first + nl
+end
+
 local function tracepoint_struct(tp, text, file, first)
-  local _, nl = text:sub(1, (tp[3] or 1) - 1):gsub("\n", "")
-  local line = first + nl
+  local line = line_at(text, tp[3], first)
   local ok, s = pcall(tpformat.args_struct, tp[1], tp[2])
   if not ok then error(("%s:%d: %s"):format(file, line, tostring(s):gsub("^[^:]*:%d+: ", "")), 0) end
   return ('#line %d "%s"\n%s\n'):format(line, file, (s:gsub("\n", " ")))
@@ -338,7 +342,10 @@ function M.transform(text, opts)
     post[#post + 1] = 'char _license[] SEC("license") = "GPL";'
   end
   for map, ty in pairs(events) do
-    post[#post + 1] = ("LT_EXPORT_TYPE(%s, %s);"):format(ty, map)
+    -- under the line that submits to the map: clang's error names it
+    local at = code:find("%f[%w_]" .. map .. "%s*%.%s*[%w_]+%s*%(") or code:find("&%s*" .. map .. "%f[^%w_]")
+    post[#post + 1] = ('#line %d "%s"\nLT_EXPORT_TYPE(%s, %s);'):format(
+      line_at(text, at, opts.line or 1), file, ty, map)
   end
   table.sort(post)
   -- USDT support (not in the precompiled prelude: see luatrace.bpf.h)

@@ -31,6 +31,7 @@ local M = {
   objects = require "luatrace.objects",
   BPF = require "luatrace.bpf",
   USDT = require "luatrace.usdt",
+  metrics = require "luatrace.metrics",
 }
 
 -- Feature probes.

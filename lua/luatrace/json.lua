@@ -14,7 +14,8 @@
 -- byte becomes \u00XX (so the output is always valid JSON and UTF-8);
 -- integers print without exponent; int64/uint64 cdata print exactly; NaN
 -- and infinities become null. Object keys are sorted (stable output),
--- except that the keys listed in `order` come first, in that order.
+-- except that the keys listed in `order` come first, in that order (in
+-- nested objects too).
 local ffi = require "ffi"
 
 local M = {}
@@ -45,6 +46,8 @@ local function utf8_len(s, i)
   if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return nil end
   return n
 end
+
+M.utf8_len = utf8_len
 
 local function quote(s)
   if not s:find('[%c"\\\128-\255]') then return '"' .. s .. '"' end
@@ -120,7 +123,7 @@ local function object(t, order, seen)
   for _, k in ipairs(rest) do keys[#keys + 1] = k end
   local out = {}
   for i, k in ipairs(keys) do
-    out[i] = quote(tostring(k)) .. ":" .. encode(t[k], nil, seen)
+    out[i] = quote(tostring(k)) .. ":" .. encode(t[k], order, seen)
   end
   return "{" .. table.concat(out, ",") .. "}"
 end
@@ -140,7 +143,7 @@ encode = function(v, order, seen)
     local arr, n = is_array(v)
     if arr then
       local out = {}
-      for i = 1, n do out[i] = encode(v[i], nil, seen) end
+      for i = 1, n do out[i] = encode(v[i], order, seen) end
       s = "[" .. table.concat(out, ",") .. "]"
     else
       s = object(v, order, seen)

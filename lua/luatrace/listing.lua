@@ -84,7 +84,7 @@ end
 local function user_probes(provider, rest)
   local bin, glob = rest:match("^([^:]*):(.*)$")
   bin, glob = bin or rest, glob or "*"
-  if bin == "" then
+  if bin == "" or (bin == "*" and target.pid) then
     if not target.pid then
       error(("list %s probes: name a binary ('%s:/path/or/lib:*') or a process (-p PID)")
         :format(provider, provider), 0)

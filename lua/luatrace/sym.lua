@@ -37,7 +37,7 @@ local resolvers = {}
 -- without a symbol gives nil, the offset in the module, the module.
 function M.usym(addr, pid)
   check_addr(addr, "sym")
-  if pid < 0 then return core.ksym(addr) end
+  if type(pid) == "number" and pid < 0 then return core.ksym(addr) end
   local r = resolvers[pid]
   if not r then
     r = core.usyms(pid)

@@ -282,6 +282,13 @@ function Table.print_linear_hist(t, val_type, section_header, section_print_fn, 
     section_print_fn, opts or {})
 end
 
+-- JSON: t:json([opts]) and BCC's print_json_hist (see luatrace.tablejson).
+function Table.json(t, opts) return require("luatrace.tablejson").json(t, S(t).obj, opts) end
+function Table.print_json_hist(t, ...) return require("luatrace.tablejson").print_json_hist(t, Table.buckets, ...) end
+
+-- Folded stacks of a stack-keyed table ("a;b;c count" lines, see luatrace.folded).
+function Table.folded(t, opts) return require("luatrace.folded").of_table(t, S(t).obj, opts) end
+
 -- Event channels on output maps (the BPF object polls them).
 function Table.open_ring_buffer(t, cb, opts)
   local s = S(t)

@@ -108,7 +108,7 @@ function M.register(cli)
       local _, err = M.set_pid(o.pid)
       if err then return cli.usage_error(err) end
     elseif o.cmd then
-      M.start(o.cmd)
+      o.cmd_pid = M.start(o.cmd) -- bpftrace's cpid
     end
   end
 end

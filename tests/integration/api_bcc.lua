@@ -199,18 +199,29 @@ test("tracepoint formats with address-space qualifiers and flexible arrays compi
   ok(path, "compiled")
 end)
 
-test("errors in generated tracepoint code point at the user's line", function()
+test("errors in generated code (tracepoint structs, exported record types) point at the user's line", function()
   local line = debug.getinfo(1, "l").currentline
   local err = raises(function() BPF{text = [[
 BPF_ARRAY(a, u64, 1);
 
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }
-]], cflags = { "-D__lt_size___syscall_nr=1" } } end, "error:")
-  ok(err:find(("api_bcc.lua:%d: error:"):format(line + 4), 1, true), err)
+]], cflags = { "-D__lt_size___syscall_nr=1" } } end, "compile BPF program:")
+  ok(err:find(("api_bcc.lua:%d: compile BPF program: "):format(line + 4), 1, true), err)
   err = raises(function() BPF{text = [[
 int f(struct tracepoint__nocat__noev *args) { return 0; }
 ]]} end, "read tracepoint format nocat:noev: no such tracepoint")
   ok(err:find(("api_bcc.lua:%d: "):format(line + 8), 1, true), err)
+  -- the record type exported for a perf buffer: a local typedef cannot be
+  err = raises(function() BPF{text = [[
+BPF_PERF_OUTPUT(events);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	typedef struct { int x; } rec_t;
+	rec_t r = {};
+	events.perf_submit(args, &r, sizeof(r));
+	return 0;
+}
+]]} end, "unknown type name 'rec_t'")
+  ok(err:find(("api_bcc.lua:%d: "):format(line + 17), 1, true), err)
 end)
 
 test("attach_uprobe on libc's strlen (a GNU IFUNC) counts a program's calls", function()
@@ -220,14 +231,27 @@ test("attach_uprobe on libc's strlen (a GNU IFUNC) counts a program's calls", fu
   local w = io.open(fifo, "w")
   local pid = tonumber(p:read("*l"))
   local b = BPF{text = [[
-BPF_ARRAY(calls, u64, 1);
+BPF_ARRAY(calls, u64, 3);
 int count(struct pt_regs *ctx) {
 	if (lt_pid() != TARGET) return 0;
 	calls.increment(0);
 	return 0;
 }
+int count_ret(struct pt_regs *ctx) {
+	if (lt_pid() != TARGET) return 0;
+	calls.increment(1);
+	return 0;
+}
+SEC("uprobe/libc.so.6:strlen") int count_sec(struct pt_regs *ctx) {
+	if (lt_pid() != TARGET) return 0;
+	calls.increment(2);
+	return 0;
+}
 ]], cflags = { "-DTARGET=" .. pid } }
-  local ok1, err = pcall(b.attach_uprobe, b, { name = "c", sym = "strlen", fn_name = "count", pid = pid })
+  local ok1, err = pcall(function()
+    b:attach_uprobe{ name = "c", sym = "strlen", fn_name = "count", pid = pid }
+    b:attach_uretprobe{ name = "c", sym = "strlen", fn_name = "count_ret" }
+  end)
   if ok1 then
     w:write("go\n"); w:flush()
     eq(p:read("*l"), "done")
@@ -235,6 +259,8 @@ int count(struct pt_regs *ctx) {
   w:close(); p:close(); os.remove(fifo)
   ok(ok1, tostring(err))
   eq(b.calls[0], 13, "strlen calls of lt_strlen")
+  eq(b.calls[1], 13, "strlen returns (uretprobe)")
+  eq(b.calls[2], 13, "SEC(\"uprobe/libc.so.6:strlen\"), attached by section")
   b:cleanup()
 end)
 

@@ -124,3 +124,49 @@ test("-p: the script sees the pid, counts its events only, ends at its exit", fu
   eq(slurp(out), "false\texit\t7\n")
   for _, f in ipairs({ pa, pb, ready, out, script }) do os.remove(f) end
 end)
+
+test("-p with -l: uprobes and USDT probes of the process's executable", function()
+  local prog = test_prog("lt_target")
+  local out_file = unique_path("wait")
+  local p = io.popen(("exec %s wait 5 > %s"):format(q(prog), q(out_file)), "r")
+  local pid = tonumber(wait_file(out_file):match("^(%d+)"))
+  local real = core.realpath(prog)
+  eq(run(("-p %d -l 'uprobe::lt_target_*'"):format(pid)), ("uprobe:%s:lt_target_add\nuprobe:%s:lt_target_touch\n"):format(real, real))
+  eq(run(("-p %d -l 'usdt:*'"):format(pid)), ("usdt:%s:luatrace_test:tick\n"):format(real))
+  local _, err, code = run("-l 'uprobe::*'")
+  eq(code, 1)
+  eq(err, "luatrace: list uprobe probes: name a binary ('uprobe:/path/or/lib:*') or a process (-p PID)\n")
+  sh("kill " .. pid)
+  p:close(); os.remove(out_file)
+end)
+
+test("-c with a bpftrace program: cpid, exact counts, the exit ends it as in bpftrace", function()
+  local prog = test_prog("lt_target")
+  local src = ("uprobe:%s:lt_target_add /pid == cpid/ { @n = count(); @s = sum(arg0); }"):format(prog)
+  local out, err, code = run(("-c %s -e %s"):format(q(prog .. " calls 7"), q(src)))
+  eq(code, 0, err)
+  local pid = out:match("^Attaching 1 probe%.%.%.\n(%d+)\n")
+  ok(pid, out)
+  eq(out, ("Attaching 1 probe...\n%s\n728\n\n\n@n: 7\n@s: 28\n"):format(pid))
+end)
+
+test("-p with a bpftrace program: only the process's events, ends at its exit", function()
+  local pa, pb, out = unique_path("a"), unique_path("b"), unique_path("out")
+  local a = io.popen(("%s -e %s %s 7"):format(q(LT), q(HELPER), q(pa)), "w")
+  local b = io.popen(("%s -e %s %s 5"):format(q(LT), q(HELPER), q(pb)), "w")
+  local pid_a = tonumber(wait_file(pa))
+  wait_file(pb)
+  -- printf output comes once every probe is attached: "ready" says so
+  local src = "t:syscalls:sys_enter_getppid { @[pid] = count(); }\n"
+    .. "i:ms:20 { if (@ready == 0) { printf(\"ready\\n\"); } @ready = 1; }"
+  local tracer = io.popen(("%s -p %d -e %s > %s 2>&1"):format(q(LT), pid_a, q(src), q(out)), "w")
+  for _ = 1, 400 do
+    if (slurp(out) or ""):find("ready\n", 1, true) then break end
+    core.sleep(25)
+  end
+  b:write("go\n"); b:flush(); b:close()
+  a:write("go\n"); a:flush(); a:close()
+  tracer:close()
+  eq(slurp(out), ("Attaching 2 probes...\nready\n\n\n@[%d]: 7\n@ready: 1\n"):format(pid_a))
+  for _, f in ipairs({ pa, pb, out }) do os.remove(f) end
+end)

@@ -94,8 +94,8 @@ end)
 
 test("-m runs a tool module, and an unknown one is a clear error", function()
   local _, err, code = run("-m no_such_tool")
-  eq(code, 1, "exit code")
-  eq(err, "luatrace: run tool no_such_tool: no such tool\n")
+  eq(code, 2, "exit code")
+  eq(err:match("^[^\n]*\n"), "luatrace: run tool no_such_tool: no such tool\n")
 end)
 
 local READY = 'io.stdout:write("ready\\n"); io.stdout:flush(); '

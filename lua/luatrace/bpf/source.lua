@@ -67,8 +67,8 @@ function M.compile_flags(text, cflags, has_fentry)
 end
 
 -- Transform and compile a text; opts: file, line, usdt_fns, cflags, debug,
--- target, has_fentry. Returns the object path, whether it was cached, and
--- the csource result.
+-- target, has_fentry. Returns the object path, whether it was cached, the
+-- csource result and the object's bytes (load those: core.open_mem).
 function M.build(text, opts)
   local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end

@@ -139,7 +139,10 @@ function F:call(e, stmt_ctx)
   if n == "print" then
     void()
     need(1, 3)
-    if args[1].k == "Map" and not args[1].keys then
+    if args[1].k == "Map" and args[1].keys then
+      self:err(args[1], "The map passed to print() should not be indexed by a key")
+    end
+    if args[1].k == "Map" then
       local a = map_arg(self, e, "print")
       local top = args[2] and self:const_int(args[2]) or 0
       local div = args[3] and self:const_int(args[3]) or 0

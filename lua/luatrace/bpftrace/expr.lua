@@ -446,8 +446,9 @@ function F:expr(e, stmt_ctx)
   if k == "Builtin" then return self:builtin(e) end
   if k == "Param" then
     local a = (self.g.opts.args or {})[e.n]
-    if a and tonumber(a) and a:match("^%-?%d+$") then return int(lit_int(tonumber(a))) end
-    return const_str(a or "")
+    if a == nil then return int("0") end -- unset: zero, as in bpftrace
+    if tonumber(a) and a:match("^%-?%d+$") then return int(lit_int(tonumber(a))) end
+    return const_str(a)
   end
   if k == "ParamCount" then return int(tostring(#(self.g.opts.args or {}))) end
   if k == "Var" then

@@ -79,14 +79,25 @@ function M.buf(v)
   return table.concat(out)
 end
 
+-- Symbol lookups never fail the output: an exited process or an unknown
+-- address prints as hex, as bpftrace prints it.
+local function usym(addr, pid)
+  local ok, name, off = pcall(sym.usym, addr, pid)
+  if ok then return name, off end
+end
+local function ksym(addr)
+  local ok, name, off = pcall(sym.ksym, addr)
+  if ok then return name, off end
+end
+
 function M.ksym(addr)
-  local name = sym.ksym(addr)
+  local name = ksym(addr)
   if name then return name end
   return ("0x%x"):format(tonumber(addr) or 0)
 end
 
 function M.usym(addr, pid)
-  local name = sym.usym(addr, pid)
+  local name = usym(addr, pid)
   if name then return name end
   return ("0x%x"):format(tonumber(addr) or 0)
 end
@@ -103,7 +114,7 @@ function M.stack_frames(rt, T, v)
   for i = 1, math.min(depth, #addrs) do
     local a = addrs[i]
     local name, off
-    if pid then name, off = sym.usym(a, pid) else name, off = sym.ksym(a) end
+    if pid then name, off = usym(a, pid) else name, off = ksym(a) end
     if T.mode == "perf" then
       frames[i] = ("\t%x %s"):format(tonumber(a), name and (name .. "+" .. (off or 0)) or "[unknown]")
     elseif name then
