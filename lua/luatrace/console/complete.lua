@@ -125,6 +125,9 @@ local function lua_candidates(line)
     local v = resolve(base)
     if v == nil then return {}, word end
     fields(v, names)
+    if v == rawget(_G, "tools") then -- tool names, without loading them
+      for _, n in ipairs(require("luatrace.console.tools").names()) do names[n] = "function" end
+    end
     if sep == ":" then
       for k, t in pairs(names) do if t ~= "function" then names[k] = nil end end
     end
