@@ -416,6 +416,13 @@ static int l_history_write(lua_State *L)
 	return 1;
 }
 
+/* lineedit.pending_signal() -> the signal that asked to stop, or 0 */
+static int l_pending_signal(lua_State *L)
+{
+	lua_pushinteger(L, lt_sig_pending());
+	return 1;
+}
+
 /* lineedit.console_mode(on): the signal handling of the console (sig.c). */
 static int l_console_mode(lua_State *L)
 {
@@ -436,6 +443,7 @@ void lt_open_lineedit(lua_State *L)
 		{"history_load", l_history_load},
 		{"history_write", l_history_write},
 		{"console_mode", l_console_mode},
+		{"pending_signal", l_pending_signal},
 		{NULL, NULL},
 	};
 	lua_newtable(L);

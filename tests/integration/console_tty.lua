@@ -86,11 +86,9 @@ end
 
 -- The console's pid, and its kernel attachments (bpf links, perf events).
 local function attachments(pid)
+  local out = sh("for f in /proc/" .. pid .. "/fd/*; do readlink $f; done")
   local n = 0
-  for fd in io.popen("ls /proc/" .. pid .. "/fd"):lines() do
-    local p = io.popen("readlink /proc/" .. pid .. "/fd/" .. fd)
-    local t = p:read("*l") or ""
-    p:close()
+  for t in out:gmatch("[^\n]+") do
     if t:find("bpf-link", 1, true) or t:find("perf_event", 1, true) or t:find("bpf-prog", 1, true) then
       n = n + 1
     end
@@ -331,10 +329,17 @@ test("history survives a restart, in a private file", function()
   end)
 end)
 
-test("SIGTERM at the prompt detaches and exits 0", function()
+test("SIGTERM at the prompt, or while a chunk runs, detaches and exits 0", function()
   with_console(hist_env(), function(t)
     local pid = console_pid(t)
     t:line(COUNTER)
+    os.execute("kill -TERM " .. pid)
+    t:wait("EXIT=0")
+  end)
+  with_console(hist_env(), function(t)
+    local pid = console_pid(t)
+    t:type("lt.sleep(600000)"); t:key("Enter")
+    core.sleep(300)
     os.execute("kill -TERM " .. pid)
     t:wait("EXIT=0")
   end)

@@ -119,6 +119,7 @@ function M.call(fn, ...)
   local res = { pack(xpcall(function() return fn(unpack(args, 1, nargs)) end, handler)) }
   local interrupted = core.interrupted()
   M.interrupted = interrupted -- also when fn returned (a wait ended by Ctrl-C)
+  M.signal = core.lineedit.pending_signal() -- SIGTERM/SIGHUP: the console ends
   core.reset_interrupt()
   if res[1] then return unpack(res, 1, res[2] + 2) end
   local err = res[3]

@@ -209,6 +209,7 @@ function M.run(opts)
           local src = buf
           buf = nil
           if not run_chunk(src) then failed = true end
+          if eval.signal and eval.signal ~= 0 and eval.signal ~= SIGINT then break end
         end
       end
     end
