@@ -217,6 +217,28 @@ test("events of an open ring buffer print while the prompt waits", function()
     t:key("C-u")
     eq(last_output(t:line("n")), "3")
     ok(t:line(".probes"):find("1 attached, events from events", 1, true), ".probes shows the buffer")
+    -- BCC's idiom: the first Ctrl-C ends a poll, the next poll raises
+    t:type("while true do b:ring_buffer_poll(1000) end"); t:key("Enter")
+    core.sleep(300)
+    t:key("C-c")
+    t:wait("interrupted")
+    -- the object and its buffer are still there
+    t:type("for i = 1, 2 do ffi.C.getppid() end"); t:key("Enter")
+    t:wait("event 5")
+  end)
+end)
+
+test("a JIT-compiled loop that cannot stop: a note, not an exit; a second Ctrl-C ends luatrace", function()
+  with_console(hist_env(), function(t)
+    -- jit.on undoes what the console does for prompt chunks
+    t:type("f = function() local x = 0; while true do x = x + 1 end end; jit.on(f, true); f()")
+    t:key("Enter")
+    core.sleep(1000)
+    t:key("C-c")
+    t:wait("luatrace: the running code does not stop (a JIT-compiled loop?); Ctrl-C again ends luatrace")
+    core.sleep(500)
+    t:key("C-c")
+    t:wait("EXIT=130")
   end)
 end)
 
