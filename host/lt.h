@@ -47,6 +47,12 @@ void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
 void lt_sig_set_console(int on);
 void lt_sig_request_stop(void);
+/* A wait primitive exists (poller, trace_pipe): the first signal is left
+ * for the next wait to report. */
+void lt_sig_will_wait(void);
+/* A wait saw the signal: returns the first time (the wait returns false),
+ * raises "interrupted" after that. */
+int lt_sig_report(lua_State *L);
 
 /* Registration of each area's functions into the core module table. */
 void lt_open_obj(lua_State *L);
