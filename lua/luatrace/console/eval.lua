@@ -83,7 +83,7 @@ function M.parse(src, final)
   end
   if bt_cli.is_program(src) then return bpftrace() end
   local expr = src:match("^%s*=(.*)$")
-  if expr then src = "return " .. expr end
+  if expr then src = expr end
   -- Not `return <src>`: a call there is a tail call and its error would
   -- lose the "stdin:1:" position.
   local fn, err = load("local __lt_id = ...; return __lt_id(" .. src .. "\n)", M.chunkname, "t")
