@@ -1,0 +1,56 @@
+-- User-space tools on uprobes: gethostlatency (our getaddrinfo and
+-- gethostbyname calls, beside Debian's libbpf-tools gethostlatency).
+local core = require "luatrace.core"
+local T = require "tool_helpers"
+local ffi = require "ffi"
+pcall(ffi.cdef, [[
+int getaddrinfo(const char *node, const char *service, const void *hints, void **res);
+void freeaddrinfo(void *res);
+void *gethostbyname(const char *name);
+]])
+local me = core.getpid()
+
+local function lookups(names)
+  for _, n in ipairs(names) do
+    local res = ffi.new("void *[1]")
+    if ffi.C.getaddrinfo(n, nil, nil, res) == 0 then ffi.C.freeaddrinfo(res[0]) end
+  end
+  ffi.C.gethostbyname("localhost")
+end
+
+test("gethostlatency -p PID: our lookups, one line each", function()
+  local r = T.tool(("gethostlatency -p %d"):format(me), function() lookups({ "localhost", "127.0.0.1" }) end)
+  eq(r.out:match("^[^\n]*"), ("%-8s %-7s %-16s %-10s %-s"):format("TIME", "PID", "COMM", "LATms", "HOST"))
+  local hosts = {}
+  for line in r.out:gmatch("\n([^\n]+)") do
+    local t, pid, comm, lat, host = line:match("^(%d%d:%d%d:%d%d) (%d+) +(%S+) +([%d%.]+) +(%S+)$")
+    ok(t, line)
+    eq(tonumber(pid), me); eq(comm, "luatrace")
+    eq(line, ("%-8s %-7d %-16s %-10.3f %-s"):format(t, me, "luatrace", tonumber(lat), host))
+    hosts[#hosts + 1] = host
+  end
+  eq(table.concat(hosts, ","), "localhost,127.0.0.1,localhost")
+end)
+
+test("gethostlatency --json, and Debian's libbpf-tools gethostlatency sees the same calls", function()
+  local r = T.tool(("gethostlatency --json -p %d"):format(me), function() lookups({ "localhost" }) end)
+  local n = 0
+  for line in r.out:gmatch("[^\n]+") do
+    n = n + 1
+    ok(line:match('^{"time":"[%d:]+","pid":' .. me .. ',"comm":"luatrace","lat_ms":[%d%.e%-]+,"host":"localhost"}$'), line)
+  end
+  eq(n, 2)
+  local peer = T.peer("gethostlatency")
+  if not peer then return skip("libbpf-tools is not installed (tools/deps.sh installs it)") end
+  local res = T.around({ ("exec %s -m gethostlatency -p %d"):format(q(luatrace()), me),
+    ("exec %s -p %d"):format(peer, me) }, function() lookups({ "localhost", "127.0.0.1", "localhost" }) end, 500)
+  local function cut(text)
+    local t = {}
+    for _, l in ipairs(T.lines_with(text, " luatrace ")) do
+      t[#t + 1] = l:sub(10):gsub(" [%d%.]+ +", " LAT ")
+    end
+    return table.concat(t, "\n")
+  end
+  eq(#T.lines_with(res[1].out, " luatrace "), 4, res[1].out)
+  eq(cut(res[1].out), cut(res[2].out))
+end)
