@@ -1,5 +1,6 @@
--- User-space tools on uprobes: gethostlatency (our getaddrinfo and
--- gethostbyname calls, beside Debian's libbpf-tools gethostlatency).
+-- Tools on uprobes (and tracepoints): gethostlatency (our getaddrinfo and
+-- gethostbyname calls, beside Debian's libbpf-tools gethostlatency),
+-- funccount and funclatency on tests/progs/lt_target's functions.
 local core = require "luatrace.core"
 local T = require "tool_helpers"
 local ffi = require "ffi"
@@ -53,4 +54,39 @@ test("gethostlatency --json, and Debian's libbpf-tools gethostlatency sees the s
   end
   eq(#T.lines_with(res[1].out, " luatrace "), 4, res[1].out)
   eq(cut(res[1].out), cut(res[2].out))
+end)
+
+-- lt_target calls N: N calls of lt_target_add (tests/progs/lt_target.c).
+local function target_calls(n)
+  local code = core.exec({ test_prog("lt_target"), "calls", tostring(n) })
+  eq(code, 0, "lt_target ran")
+end
+
+test("funccount LIB:PATTERN: exact counts of a binary's functions", function()
+  local path = test_prog("lt_target")
+  local r = T.tool(("funccount %s"):format(q(path .. ":lt_target_*")), function() target_calls(17) end)
+  eq(r.out, table.concat({ ('Tracing 2 functions for "%s:lt_target_*"... Hit Ctrl-C to end.'):format(path), "",
+    ("%-36s %8s"):format("FUNC", "COUNT"), ("%-36s %8d"):format("lt_target_add", 17), "Detaching...", "" }, "\n"))
+end)
+
+test("funccount t:CAT:EVENT -p PID --json: our getppid calls", function()
+  local r = T.tool(("funccount --json -p %d t:syscalls:sys_enter_getppid"):format(me), function() getppid_calls(37) end)
+  eq(r.out, '{"time":"' .. r.out:match('"time":"([%d:]+)"') .. '","counts":[{"func":"syscalls:sys_enter_getppid","count":37}]}\n')
+end)
+
+test("funclatency LIB:FUNC: one histogram with every call", function()
+  local path = test_prog("lt_target")
+  local r = T.tool(("funclatency -u --json %s"):format(q(path .. ":lt_target_add")), function() target_calls(23) end)
+  local line = r.out:match("^([^\n]+)\n$")
+  ok(line and line:match('^{"time":"[%d:]+","func":"[^"]+:lt_target_add","unit":"usecs","total":23,"buckets":%[{"low":0,"high":1,"count":%d+}'), r.out)
+end)
+
+test("kernel functions without kprobes: one clear line, exit 1", function()
+  if require("luatrace").has_kprobes() then return skip("this kernel has kprobes (tests/vm/cases/tools.lua runs them)") end
+  local _, err, code = sh(q(luatrace()) .. " -m funccount 'vfs_rea*'")
+  eq(code, 1); eq(err, "luatrace: funccount: kernel functions need kprobes, which this kernel lacks; count tracepoints "
+    .. "(t:CAT:EVENT) or user functions (LIB:FUNC) instead\n")
+  _, err, code = sh(q(luatrace()) .. " -m funclatency vfs_read")
+  eq(code, 1); eq(err, "luatrace: funclatency: timing kernel function vfs_read needs kprobes, which this kernel lacks; "
+    .. "time a user function (LIB:FUNC) or use a tracepoint pair with bpftrace (luatrace -e)\n")
 end)
