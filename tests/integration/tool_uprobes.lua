@@ -90,3 +90,14 @@ test("kernel functions without kprobes: one clear line, exit 1", function()
   eq(code, 1); eq(err, "luatrace: funclatency: timing kernel function vfs_read needs kprobes, which this kernel lacks; "
     .. "time a user function (LIB:FUNC) or use a tracepoint pair with bpftrace (luatrace -e)\n")
 end)
+
+test("vfsstat and capable without fentry or kprobes: one clear line, exit 1", function()
+  local lt = require "luatrace"
+  if lt.has_kprobes() or lt.has_fentry() then return skip("this kernel has kprobes or fentry (tests/vm/cases/tools.lua runs them)") end
+  local _, err, code = sh(q(luatrace()) .. " -m vfsstat 1 1")
+  eq(code, 1); eq(err, "luatrace: vfsstat: needs fentry or kprobes on vfs_* functions, which this kernel lacks; "
+    .. "count the VFS syscalls with `luatrace -m syscount -i 1` instead\n")
+  _, err, code = sh(q(luatrace()) .. " -m capable")
+  eq(code, 1); eq(err, "luatrace: capable: needs fentry or kprobes on cap_capable, which this kernel lacks "
+    .. "(no tracepoint reports capability checks; run it on a kernel with kprobes)\n")
+end)
