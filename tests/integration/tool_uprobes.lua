@@ -131,3 +131,11 @@ test("bashreadline: the lines an interactive bash reads, beside Debian's libbpf-
   if not peer then return skip("libbpf-tools is not installed (tools/deps.sh installs it)") end
   eq(ours(res[1].out), ours(res[2].out), "same lines as libbpf-tools")
 end)
+
+test("tcpaccept without fexit or kprobes: one clear line, exit 1", function()
+  local lt = require "luatrace"
+  if lt.has_kprobes() or lt.has_fentry() then return skip("this kernel has kprobes or fentry (tests/vm/cases/tools.lua runs it)") end
+  local _, err, code = sh(q(luatrace()) .. " -m tcpaccept")
+  eq(code, 1); eq(err, "luatrace: tcpaccept: needs fexit or a kretprobe on inet_csk_accept, which this kernel lacks "
+    .. "(no tracepoint reports accepts; `luatrace -m tcpstates` shows SYN_RECV -> ESTABLISHED)\n")
+end)

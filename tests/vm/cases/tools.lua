@@ -59,3 +59,46 @@ test("capable -p PID: our setuid(0) checks CAP_SETUID and is allowed", function(
   ok(found, "a CAP_SETUID check among " .. #got)
   eq(found.pid, me); eq(found.cap, 7); eq(found.verdict, "allow"); eq(found.comm, "luatrace")
 end)
+
+pcall(ffi.cdef, [[
+struct lt_vmtools_sin { uint16_t family; uint16_t port; uint32_t addr; uint8_t zero[8]; };
+int socket(int domain, int type, int protocol);
+int bind(int fd, const void *addr, unsigned len);
+int listen(int fd, int backlog);
+int accept(int fd, void *addr, unsigned *len);
+int connect(int fd, const void *addr, unsigned len);
+int getsockname(int fd, void *addr, unsigned *len);
+int close(int fd);
+]])
+
+test("tcpaccept -p PID: our accept of a loopback connection, both ends", function()
+  if not core.has_kprobes() and not core.has_fentry() then skip("no kprobes or fentry in this kernel") end
+  local ta = tool.load("tcpaccept")
+  local got = {}
+  local running = ta.start(ta.parse{ "-p", tostring(me) }, function(r) got[#got + 1] = r end)
+  local function port_of(fd)
+    local sa = ffi.new("struct lt_vmtools_sin")
+    local len = ffi.new("unsigned[1]", ffi.sizeof(sa))
+    ffi.C.getsockname(fd, sa, len)
+    return bit.rshift(bit.bswap(sa.port), 16)
+  end
+  local sa = ffi.new("struct lt_vmtools_sin", { family = 2, addr = 0x0100007f })
+  local l = ffi.C.socket(2, 1, 0)
+  assert(ffi.C.bind(l, sa, ffi.sizeof(sa)) == 0 and ffi.C.listen(l, 4) == 0)
+  local port = port_of(l)
+  sa.port = bit.rshift(bit.bswap(port), 16)
+  local c = ffi.C.socket(2, 1, 0)
+  assert(ffi.C.connect(c, sa, ffi.sizeof(sa)) == 0)
+  local s = ffi.C.accept(l, nil, nil)
+  assert(s >= 0)
+  local cport = port_of(c)
+  local L = require("luatrace.loop").new()
+  L:add(running):run{ duration_ms = 300 }
+  L:close()
+  running:stop()
+  ffi.C.close(s); ffi.C.close(c); ffi.C.close(l)
+  eq(#got, 1, "one accept")
+  local r = got[1]
+  eq(r.pid, me); eq(r.comm, "luatrace"); eq(r.family, 4)
+  eq(r.laddr, "127.0.0.1"); eq(r.lport, port); eq(r.raddr, "127.0.0.1"); eq(r.rport, cport)
+end)
