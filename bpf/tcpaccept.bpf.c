@@ -45,12 +45,15 @@ static __always_inline int accepted(struct sock *sk)
 	e->addr.family = family;
 	e->addr.sport = lport;
 	e->addr.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* BPF_CORE_READ_INTO copies sizeof(*dst): give it whole objects */
 	if (family == LT_AF_INET) {
-		BPF_CORE_READ_INTO(e->addr.saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(e->addr.daddr, sk, __sk_common.skc_daddr);
+		__u32 s4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->addr.saddr, &s4, 4);
+		__builtin_memcpy(e->addr.daddr, &d4, 4);
 	} else {
-		BPF_CORE_READ_INTO(e->addr.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->addr.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->addr.saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->addr.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
