@@ -96,6 +96,24 @@ local function attachments(pid)
   return n
 end
 
+-- The BPF program and link ids a process holds (from its fds' fdinfo).
+local function kernel_ids(pid)
+  local out = sh("cat /proc/" .. pid .. "/fdinfo/* 2>/dev/null")
+  local ids = {}
+  for kind, id in out:gmatch("(%a+)_id:%s*(%d+)") do
+    if kind == "prog" or kind == "link" then ids[#ids + 1] = { kind, id } end
+  end
+  return ids
+end
+
+-- None of these ids exists in the kernel any more (bpftool's view).
+local function gone(ids)
+  for _, e in ipairs(ids) do
+    local _, _, code = sh(("bpftool %s show id %s"):format(e[1], e[2]))
+    if code == 0 then error(("bpftool still shows %s %s"):format(e[1], e[2]), 2) end
+  end
+end
+
 local function console_pid(t)
   local s = t:line("=lt.core.getpid()")
   return tonumber(last_output(s))
@@ -116,6 +134,8 @@ test("probes, counts, Ctrl-C back to the prompt, detach, close: nothing stays", 
     t:line([[ffi = require "ffi"; ffi.cdef "int getppid(void);"]])
     t:line(COUNTER)
     ok(attachments(pid) > base, "the probe holds kernel attachments")
+    local ids = kernel_ids(pid)
+    ok(#ids >= 2, "a program and a link")
     t:line("for i = 1, 5 do ffi.C.getppid() end")
     eq(last_output(t:line("b.counts[lt.core.getpid()]")), "5")
     -- a wait and a busy Lua loop both end on Ctrl-C; the session stays
@@ -146,6 +166,7 @@ test("probes, counts, Ctrl-C back to the prompt, detach, close: nothing stays", 
     t:line(".close 1")
     ok(t:line(".probes"):find("nothing attached", 1, true), "closed")
     eq(attachments(pid), base, "kernel attachments after .close")
+    gone(ids)
     t:type("exit()"); t:key("Enter")
     t:wait("EXIT=0")
   end)
