@@ -112,9 +112,14 @@ static int getc_fn(EditLine *e, wchar_t *wc)
 		}
 		if (p[1].revents)
 			continue; /* lt_sig_pending() says which */
-		int ready = 0;
-		for (int i = 0; i < nw; i++)
+		int ready = 0, kept = 0;
+		for (int i = 0; i < nw; i++) {
 			ready |= p[2 + i].revents != 0;
+			/* a buffer closed meanwhile (its object was closed) */
+			if (!(p[2 + i].revents & POLLNVAL))
+				el_watch_fds[kept++] = el_watch_fds[i];
+		}
+		el_nwatch = kept;
 		if (ready) {
 			run_watch();
 			continue;

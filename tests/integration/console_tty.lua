@@ -226,6 +226,7 @@ end)
 
 test("events of an open ring buffer print while the prompt waits", function()
   with_console(hist_env(), function(t)
+    local pid = console_pid(t)
     t:line([[ffi = require "ffi"; ffi.cdef "int getppid(void);"; me = lt.core.getpid(); n = 0]])
     t:line([[b = BPF{text = "BPF_RINGBUF_OUTPUT(events, 8); struct ev { u32 pid; }; ]]
       .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { struct ev *e = events.ringbuf_reserve(sizeof(*e)); ]]
@@ -246,6 +247,28 @@ test("events of an open ring buffer print while the prompt waits", function()
     -- the object and its buffer are still there
     t:type("for i = 1, 2 do ffi.C.getppid() end"); t:key("Enter")
     t:wait("event 5")
+    -- a callback that fails at the prompt: one line, its object closes,
+    -- and the prompt does not spin on the closed buffer
+    t:line([[b:close(); b = nil]])
+    t:line([[c = BPF{text = "BPF_RINGBUF_OUTPUT(events, 8); struct ev { u32 pid; }; ]]
+      .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { struct ev *e = events.ringbuf_reserve(sizeof(*e)); ]]
+      .. [[if (!e) return 0; e->pid = bpf_get_current_pid_tgid() >> 32; events.ringbuf_submit(e, 0); return 0; }"}]])
+    t:line([[c.events:open_ring_buffer(function(e) if e.pid == me then error("cb failed") end end)]])
+    t:type("ffi.C.getppid()"); t:key("Enter")
+    t:wait("cb failed")
+    core.sleep(300)
+    local function cpu_ticks()
+      local f = io.open("/proc/" .. pid .. "/stat")
+      local st = f:read("*a")
+      f:close()
+      local fields = {}
+      for x in st:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = x end
+      return tonumber(fields[12]) + tonumber(fields[13]) -- utime + stime
+    end
+    local before = cpu_ticks()
+    core.sleep(1000)
+    ok(cpu_ticks() - before < 30, "the prompt waits without spinning")
+    ok(t:line(".probes"):find("nothing attached", 1, true), "the failed callback's object is closed")
   end)
 end)
 

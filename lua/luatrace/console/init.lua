@@ -150,12 +150,18 @@ local function tty_reader()
   le.set_completer(complete.line)
   local hist = history.open()
   return function(prompt)
-    local fds, tick = session.event_fds()
-    if #fds > 0 then
-      le.watch(fds, function() session.drain_events(le.begin_output) end, tick)
-    else
-      le.watch(nil)
+    local function watch()
+      local fds, tick = session.event_fds()
+      if #fds > 0 then
+        le.watch(fds, function()
+          session.drain_events(le.begin_output)
+          watch() -- a callback may have closed an object
+        end, tick)
+      else
+        le.watch(nil)
+      end
     end
+    watch()
     local line, sig = le.read(prompt)
     if line == false then return false, sig end
     if line and line:match("%S") then
