@@ -2,8 +2,8 @@
  * docs/ARCHITECTURE.md for why not GNU readline).
  *
  * libedit reads characters through our own function (EL_GETCFN), which
- * polls the terminal together with the signal pipe of sig.c (and one
- * optional "background" fd the console watches for events). So Ctrl-C at
+ * polls the terminal together with the signal pipe of sig.c (and the fds
+ * of the event buffers the console drains while it waits). So Ctrl-C at
  * the prompt is the ordinary SIGINT of the host: the handler writes the
  * pipe, the read function sees it and the line is dropped. While a read is
  * under way the host counts as "polling", so the handler never arms the
@@ -110,8 +110,15 @@ static int getc_fn(EditLine *e, wchar_t *wc)
 			run_watch(); /* a latency tick: records below the wakeup size */
 			continue;
 		}
-		if (p[1].revents)
-			continue; /* lt_sig_pending() says which */
+		if (p[1].revents) {
+			/* lt_sig_pending() says which; a byte left by a signal
+			 * that lt_sig_reset() raced with is only a wakeup */
+			char junk[64];
+			if (!lt_sig_pending())
+				while (read(p[1].fd, junk, sizeof(junk)) > 0)
+					;
+			continue;
+		}
 		int ready = 0, kept = 0;
 		for (int i = 0; i < nw; i++) {
 			ready |= p[2 + i].revents != 0;
