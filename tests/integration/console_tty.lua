@@ -127,7 +127,7 @@ local COUNTER = [[b = BPF{text = "BPF_HASH(counts, u32, u64); ]]
   .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { u32 pid = bpf_get_current_pid_tgid() >> 32; ]]
   .. [[counts.increment(pid); return 0; }"}]]
 
-test("probes, counts, Ctrl-C back to the prompt, detach, close: nothing stays", function()
+test("probes, counts, Ctrl-C back to the prompt, detach, attach again, close: nothing stays", function()
   with_console(hist_env(), function(t)
     local pid = console_pid(t)
     local base = attachments(pid)
@@ -163,6 +163,11 @@ test("probes, counts, Ctrl-C back to the prompt, detach, close: nothing stays", 
     t:line("for i = 1, 3 do ffi.C.getppid() end")
     eq(last_output(t:line("b.counts[lt.core.getpid()]")), "7")
     ok(t:line(".probes"):find("[1] BPF BPF{text}: 0 attached", 1, true), "detached")
+    -- and attached again, live
+    t:line([[b:attach_tracepoint{tp = "syscalls:sys_enter_getppid", fn_name = "tracepoint__syscalls__sys_enter_getppid"}]])
+    t:line("ffi.C.getppid()")
+    eq(last_output(t:line("b.counts[lt.core.getpid()]")), "8")
+    t:line([[b:detach_tracepoint{tp = "syscalls:sys_enter_getppid"}]])
     t:line(".close 1")
     ok(t:line(".probes"):find("nothing attached", 1, true), "closed")
     eq(attachments(pid), base, "kernel attachments after .close")
