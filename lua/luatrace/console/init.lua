@@ -76,6 +76,15 @@ local function run_bpftrace(src, name, args)
   local ok, p = bt.try(bt.load, src, { name = name or "stdin", args = args })
   if not ok then error(p, 0) end
   p.close = keep_maps
+  -- a hist()/lhist() map prints as bpftrace draws it
+  local views, mapprint = p.maps, require "luatrace.bpftrace.mapprint"
+  p.maps = setmetatable({}, { __index = function(_, name)
+    local v, m = views[name], p.mapdesc[name]
+    if type(v) == "table" and m and (m.kind == "hist" or m.kind == "lhist") then
+      setmetatable(v, { __show = function() return (mapprint.text(p, m):gsub("%s+$", "")) end })
+    end
+    return v
+  end })
   session.track("bpftrace", (src:match("^%s*(.-)%s*{") or "program"), p.bpf, p)
   _G._bt = p
   p:run()
