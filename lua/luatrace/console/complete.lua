@@ -143,6 +143,8 @@ local function fields(v, out, seen)
   return out
 end
 
+-- The value of a dotted path from the globals (nil when any step fails;
+-- an __index that raises is no value).
 function resolve(path)
   local v = _G
   for part in path:gmatch("[^%.:]+") do
@@ -158,9 +160,10 @@ local keywords = {}
 for k in ([[and break do else elseif end false for function goto if in local
   nil not or repeat return then true until while]]):gmatch("%S+") do keywords[k] = true end
 
+-- A name at the end of the line: a global, or fields/methods of a dotted
+-- path (lt.B, b:att, string.fo).
 local function lua_candidates(line)
-  local expr = line:match("([%a_][%w_%.:]*)$") or line:match("()$") and ""
-  if type(expr) ~= "string" then expr = "" end
+  local expr = line:match("([%a_][%w_%.:]*)$") or ""
   local base, sep, word = expr:match("^(.*)([%.:])([%w_]*)$")
   local names = {}
   if base then
