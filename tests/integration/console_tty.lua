@@ -63,6 +63,18 @@ function Term:line(text)
   return self:wait("lt> ", before + 1)
 end
 
+-- Start a chunk that runs until Ctrl-C: it first prints a marker, so the
+-- Ctrl-C that follows lands in the chunk, not at the prompt. An
+-- expression stays one (its value prints).
+function Term:start(chunk, expression)
+  self.runs = (self.runs or 0) + 1
+  local fmt = expression and 'select(2, io.write("GO", "%d\\n"), %s)' or 'io.write("GO", "%d\\n"); %s'
+  self:type(fmt:format(self.runs, chunk))
+  self:key("Enter")
+  self:wait("GO" .. self.runs .. "\n")
+  core.sleep(200)
+end
+
 function Term:close()
   sh(("tmux -L %s kill-server"):format(self.sock))
 end
@@ -139,17 +151,14 @@ test("probes, counts, Ctrl-C back to the prompt, detach, attach again, close: no
     t:line("for i = 1, 5 do ffi.C.getppid() end")
     eq(last_output(t:line("b.counts[lt.core.getpid()]")), "5")
     -- a wait and a busy Lua loop both end on Ctrl-C; the session stays
-    t:type("lt.sleep(600000)"); t:key("Enter")
-    core.sleep(300)
+    t:start("lt.sleep(600000)", true)
     t:key("C-c")
     t:wait("false")
-    t:type("while true do end"); t:key("Enter")
-    core.sleep(500)
+    t:start("while true do end")
     t:key("C-c")
     t:wait("interrupted")
     t:wait("lt> ", 8)
-    t:type("(function() local x = 0; while true do x = x + 1 end end)()"); t:key("Enter")
-    core.sleep(500)
+    t:start("(function() local x = 0; while true do x = x + 1 end end)()")
     t:key("C-c")
     t:wait("interrupted", 2)
     t:wait("lt> ", 9)
@@ -245,8 +254,7 @@ test("events of an open ring buffer print while the prompt waits", function()
     eq(last_output(t:line("n")), "3")
     ok(t:line(".probes"):find("1 attached, events from events", 1, true), ".probes shows the buffer")
     -- BCC's idiom: the first Ctrl-C ends a poll, the next poll raises
-    t:type("while true do b:ring_buffer_poll(1000) end"); t:key("Enter")
-    core.sleep(300)
+    t:start("while true do b:ring_buffer_poll(1000) end")
     t:key("C-c")
     t:wait("interrupted")
     -- the object and its buffer are still there
@@ -280,9 +288,8 @@ end)
 test("a JIT-compiled loop that cannot stop: a note, not an exit; a second Ctrl-C ends luatrace", function()
   with_console(hist_env(), function(t)
     -- jit.on undoes what the console does for prompt chunks
-    t:type("f = function() local x = 0; while true do x = x + 1 end end; jit.on(f, true); f()")
-    t:key("Enter")
-    core.sleep(1000)
+    t:start("f = function() local x = 0; while true do x = x + 1 end end; jit.on(f, true); f()")
+    core.sleep(500) -- compiled by now
     t:key("C-c")
     t:wait("luatrace: the running code does not stop (a JIT-compiled loop?); Ctrl-C again ends luatrace")
     core.sleep(500)
@@ -419,8 +426,7 @@ test("SIGTERM at the prompt, or while a chunk runs, detaches and exits 0", funct
   end)
   with_console(hist_env(), function(t)
     local pid = console_pid(t)
-    t:type("lt.sleep(600000)"); t:key("Enter")
-    core.sleep(300)
+    t:start("lt.sleep(600000)")
     os.execute("kill -TERM " .. pid)
     t:wait("EXIT=0")
   end)
