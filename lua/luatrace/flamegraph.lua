@@ -305,4 +305,18 @@ function M.svg(text, opts)
   return table.concat(out), info
 end
 
+-- For tools with stacks (profile, offcputime): their `--svg FILE` option
+-- and the writer it calls with the tool's folded text when it ends.
+M.option = { "--svg", type = "string", metavar = "FILE",
+  help = "write an interactive flame graph SVG to FILE" }
+
+function M.save(path, folded_text, opts)
+  local svg, info = M.svg(folded_text, opts)
+  local f, err = io.open(path, "w")
+  if not f then error(("write flame graph %s: %s"):format(path, err), 0) end
+  f:write(svg)
+  f:close()
+  return info
+end
+
 return M

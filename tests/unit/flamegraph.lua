@@ -151,3 +151,14 @@ test("luatrace -m flamegraph: stdin or files to an SVG, flamegraph.pl's options"
   eq(code, 2); ok(err:find("^luatrace: flamegraph: %-%-colors nope: not a palette\n"), err)
   os.remove(input)
 end)
+
+test("flamegraph.save writes the SVG a tool's --svg names; errors name the file", function()
+  local path = unique_path("save.svg")
+  local info = fg.save(path, "a;b 2\na 1\n", { title = "profile" })
+  eq(info.total, 3)
+  local f = io.open(path); local s = f:read("*a"); f:close(); os.remove(path)
+  ok(s:find(">profile</text>", 1, true), "title")
+  raises(function() fg.save("/nonexistent/dir/x.svg", "a 1\n") end,
+    "write flame graph /nonexistent/dir/x.svg: ")
+  eq(fg.option[1], "--svg")
+end)
