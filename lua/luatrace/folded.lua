@@ -120,7 +120,11 @@ local function stack_frames(stacks, id, pid, kernel, opts, out)
   for i = #addrs, 1, -1 do
     local n, off, mod
     if kernel then n, off, mod = sym.ksym(addrs[i])
-    else n, off, mod = sym.usym(addrs[i], pid) end
+    elseif pid and pid > 0 then
+      -- a process that has exited since has no maps left: [unknown], as BCC
+      local ok, a, b, c = pcall(sym.usym, addrs[i], pid)
+      if ok then n, off, mod = a, b, c end
+    end
     local s = sym.format(n, off, mod, opts)
     if kernel and opts.annotate ~= false then s = s .. "_[k]" end
     out[#out + 1] = s
