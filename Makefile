@@ -10,7 +10,8 @@ BUILD    := build
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -dumpmachine)
 
-PKGS     := luajit libbpf libelf
+# libedit: the console's line editor (BSD; docs/ARCHITECTURE.md says why).
+PKGS     := luajit libbpf libelf libedit
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -I$(BUILD)/gen

@@ -109,6 +109,10 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_usdt_notes(L);
 	lt_open_tracepipe(L);
 	lt_open_net(L);
+	lt_open_lineedit(L);
+	lt_open_btf_list(L);
+	lt_open_probe_list(L);
+	lt_open_proc(L);
 	lua_pushstring(L, lt_abi_text);
 	lua_setfield(L, -2, "abi_cdef");
 	lua_createtable(L, 0, 2);

@@ -45,6 +45,8 @@ int lt_sig_pipe_fd(void);
 int lt_sig_pending(void);
 void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
+void lt_sig_set_console(int on);
+void lt_sig_request_stop(void);
 
 /* Registration of each area's functions into the core module table. */
 void lt_open_obj(lua_State *L);
@@ -62,6 +64,18 @@ void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
 void lt_open_net(lua_State *L);
+void lt_open_lineedit(lua_State *L);
+void lt_open_btf_list(lua_State *L);
+void lt_open_probe_list(lua_State *L);
+void lt_open_proc(lua_State *L);
+
+/* usym.c: every function symbol of an ELF file, through fn(ctx, name). */
+int lt_elf_function_names(const char *path, void (*fn)(void *, const char *),
+			  void *ctx);
+
+/* proc.c: the -c command, held until every probe is attached; the first
+ * wait releases it (sig.c's lt_sig_set_polling). */
+void lt_proc_release_held(void);
 
 /* obj.c: access to an object from another area. */
 struct bpf_object;

@@ -23,6 +23,7 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t sig_pending;
 static volatile sig_atomic_t sig_polling;
 static volatile sig_atomic_t sig_hook_armed;
+static volatile sig_atomic_t sig_console;
 
 #define STOP_GRACE_S 2
 
@@ -36,11 +37,20 @@ static void hard_stop(void)
 	_exit(130);
 }
 
+/* The console keeps its session: a loop that cannot be stopped gets a
+ * note, and the second Ctrl-C (sig_handler) ends the process. */
 static void alarm_handler(int signo)
 {
+	static const char note[] = "\nluatrace: the running code does not stop "
+				   "(a JIT-compiled loop?); Ctrl-C again ends "
+				   "luatrace\n";
 	(void)signo;
-	if (sig_hook_armed)
+	if (sig_hook_armed && sig_console) {
+		ssize_t r = write(2, note, sizeof(note) - 1);
+		(void)r;
+	} else if (sig_hook_armed) {
 		hard_stop();
+	}
 }
 
 static void sig_stop_hook(lua_State *L, lua_Debug *ar)
@@ -101,7 +111,29 @@ int lt_sig_pending(void)
 
 void lt_sig_set_polling(int on)
 {
+	/* A wait begins: the probes are attached, so a command held for
+	 * `-c` (proc.c) may run now. */
+	if (on)
+		lt_proc_release_held();
 	sig_polling = on;
+}
+
+void lt_sig_set_console(int on)
+{
+	sig_console = on;
+}
+
+/* A stop that is no signal (the -c command exited): waits end as they do
+ * for SIGTERM, running Lua code is not interrupted. Async-signal-safe. */
+void lt_sig_request_stop(void)
+{
+	if (!sig_pending)
+		sig_pending = SIGCHLD;
+	if (sig_pipe[1] >= 0) {
+		char c = 1;
+		ssize_t r = write(sig_pipe[1], &c, 1);
+		(void)r;
+	}
 }
 
 void lt_sig_reset(void)

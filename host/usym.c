@@ -365,3 +365,18 @@ void lt_open_usym(lua_State *L)
 	lt_new_metatable(L, LT_USYMS_MT, methods);
 	lt_setfuncs(L, fns);
 }
+
+/* Every function symbol of an ELF file (for `luatrace -l uprobe:PATH:*`),
+ * from the same per-file cache. 0, or the errno of opening the file. */
+int lt_elf_function_names(const char *path, void (*fn)(void *, const char *),
+			  void *ctx)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	const struct elf_syms *es = lt_elf_syms(path);
+	for (size_t i = 0; es && i < es->n; i++)
+		fn(ctx, es->syms[i].name);
+	return 0;
+}

@@ -129,6 +129,7 @@ function BPF.new(opts)
     self:cleanup()
     error(err, 0)
   end
+  if BPF.on_new then BPF.on_new(self, opts) end -- the console's session list
   return self
 end
 

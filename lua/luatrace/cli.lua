@@ -32,8 +32,8 @@ local function usage_text()
     lines[#lines + 1] = ("  %-14s%s"):format(left, opt.help)
   end
   lines[#lines + 1] = "  compile ...   build objects for another kernel (luatrace compile -h)"
-  lines[#lines + 1] = "With no script, a script is read from standard input when it is not"
-  lines[#lines + 1] = "a terminal."
+  lines[#lines + 1] = "With no script: the console on a terminal, else a script read from"
+  lines[#lines + 1] = "standard input (-i reads console chunks from it instead)."
   lines[#lines + 1] = "Environment: LUATRACE_PATH=DIR loads the Lua library from DIR (a"
   lines[#lines + 1] = "source tree's lua/) instead of the copy built into the binary."
   return table.concat(lines, "\n") .. "\n"
@@ -141,9 +141,7 @@ end
 
 function M.modes.script(o, argv, i)
   local script = argv[i]
-  if not script and core.isatty(0) then
-    return M.usage_error("no script given (the interactive console is not built yet)")
-  end
+  if not script and core.isatty(0) then return M.modes.interactive(o, argv, i) end
   local args = set_arg(argv, script and i or i - 1)
   local chunk = load_text(script)
   if script then add_script_dir(script) end
@@ -182,6 +180,10 @@ function M.main(exe, ...)
     return 0
   end
   if o.verbose then core.set_verbose(true) end
+  for _, setup in ipairs(M.setup) do
+    local status = setup(o)
+    if status then return status end
+  end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
       if not o.verbose then return M.modes[mode](o, argv, i) or 0 end
@@ -191,8 +193,26 @@ function M.main(exe, ...)
   return 0
 end
 
+-- The console (luatrace.console): -i [script [args]], and no script on a
+-- terminal.
+M.set_arg, M.load_text = set_arg, load_text
+table.insert(M.options, 3, { "-i", key = "interactive",
+  help = "interactive console (after the script or -e CODE, if given)" })
+function M.modes.interactive(o, argv, i) return require("luatrace.console").cli(M, o, argv, i) end
+
 -- Which mode runs: the first in this list whose option was given;
 -- "script" (a file, or stdin) is the fallback.
-M.mode_order = { "code", "tool", "script" }
+M.mode_order = { "interactive", "code", "tool", "script" }
+
+-- Run before the mode, with the parsed options (a number ends the run with
+-- that status): options that shape every mode, such as -p/-c.
+M.setup = {}
+
+-- Front ends register their options and modes.
+require("luatrace.listing").register(M)
+require("luatrace.target").register(M)
+
+-- bpftrace programs: `luatrace prog.bt`, `-e 'BEGIN {...}'`, -d, -f, --unsafe
+require("luatrace.bpftrace.cli").register(M)
 
 return M

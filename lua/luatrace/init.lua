@@ -45,4 +45,15 @@ M.tracepoint_exists = core.tracepoint_exists
 M.sleep = core.sleep
 M.interrupted = core.interrupted
 
+-- The process of `-p PID` / `-c CMD` (luatrace.target): lt.target_pid,
+-- lt.target_cmd (nil without -c); lt.release_target() runs a held -c
+-- command now (else the first wait does); lt.target_status() is nil while
+-- it runs, then "exit", code or "signal", n.
+local target = require "luatrace.target"
+M.release_target, M.target_status = target.release, target.status
+setmetatable(M, { __index = function(_, k)
+  if k == "target_pid" then return target.pid end
+  if k == "target_cmd" then return target.cmd end
+end })
+
 return M

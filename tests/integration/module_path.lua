@@ -19,7 +19,7 @@ test("luatrace -m typo and require of a missing module do not run ./NAME.lua or 
   local dir = planted("755")
   local out, err, code = sh(("cd %s && %s -m nosuch"):format(q(dir), q(luatrace())))
   eq(out, "", "nothing ran")
-  eq(code, 1)
+  eq(code, 2, "a usage error: the tools are listed")
   ok(err:find("luatrace: run tool nosuch: no such tool", 1, true), err)
   out, err, code = sh(("cd %s && %s -e 'require \"nosuch\"'"):format(q(dir), q(luatrace())))
   eq(out, "", "nothing ran")

@@ -1,0 +1,437 @@
+/* lineedit.c: the console's line editor, on libedit (BSD licensed; see
+ * docs/ARCHITECTURE.md for why not GNU readline).
+ *
+ * libedit reads characters through our own function (EL_GETCFN), which
+ * polls the terminal together with the signal pipe of sig.c (and one
+ * optional "background" fd the console watches for events). So Ctrl-C at
+ * the prompt is the ordinary SIGINT of the host: the handler writes the
+ * pipe, the read function sees it and the line is dropped. While a read is
+ * under way the host counts as "polling", so the handler never arms the
+ * Lua hook or the hard-exit alarm at the prompt.
+ *
+ * Tab calls a Lua completer (one call per Tab press) with the text before
+ * the cursor; it returns the text to insert and, optionally, a block of
+ * candidates to show under the line.
+ *
+ * History: entries live in libedit's history; the file is appended one
+ * line at a time (so a killed session keeps it) and read back at start.
+ * luatrace runs as root, so the file must be a regular file owned by the
+ * user, not writable by group or others, in a directory owned by the user
+ * or root that nobody else can write; it is opened without following
+ * symlinks and checked through the descriptor. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <wchar.h>
+#include <histedit.h>
+#include "lt.h"
+
+static EditLine *el;
+static History *hist;
+static lua_State *el_L;
+static const char *el_prompt_text = "> ";
+static int el_interrupted;  /* the read ended by a signal (signo) */
+#define MAX_WATCH 32
+static int el_watch_fds[MAX_WATCH]; /* background fds (events) */
+static int el_nwatch;
+static int el_watch_ms = -1;  /* also call it this often (latency ticks) */
+static int el_output_started; /* the callback printed: redraw the line */
+static int el_watch_ref = LUA_NOREF;
+static int el_complete_ref = LUA_NOREF;
+
+static char *prompt_fn(EditLine *e)
+{
+	(void)e;
+	return (char *)el_prompt_text;
+}
+
+/* Call the background callback (events of running tools), then redraw
+ * the line it may have scrolled away. */
+static void run_watch(void)
+{
+	el_output_started = 0;
+	lua_rawgeti(el_L, LUA_REGISTRYINDEX, el_watch_ref);
+	if (lua_pcall(el_L, 0, 0, 0)) {
+		fprintf(stderr, "\nluatrace: %s\n", lua_tostring(el_L, -1));
+		lua_pop(el_L, 1);
+		el_output_started = 1;
+	}
+	fflush(stdout);
+	if (el_output_started)
+		el_set(el, EL_REFRESH);
+}
+
+/* lineedit.begin_output(): the watch callback is about to print: clear
+ * the prompt's line once, so the output starts where the prompt was. */
+static int l_begin_output(lua_State *L)
+{
+	(void)L;
+	if (!el_output_started) {
+		fputs("\r\033[K", stdout);
+		fflush(stdout);
+		el_output_started = 1;
+	}
+	return 0;
+}
+
+/* libedit's read function: one character from the terminal, decoding
+ * UTF-8; a signal makes it return the end-of-line after marking the read
+ * interrupted. */
+static int getc_fn(EditLine *e, wchar_t *wc)
+{
+	mbstate_t mbs;
+	char buf[MB_LEN_MAX];
+	size_t have = 0;
+	memset(&mbs, 0, sizeof(mbs));
+	for (;;) {
+		struct pollfd p[2 + MAX_WATCH] = {
+			{.fd = 0, .events = POLLIN},
+			{.fd = lt_sig_pipe_fd(), .events = POLLIN},
+		};
+		int nw = have ? 0 : el_nwatch; /* not inside a character */
+		for (int i = 0; i < nw; i++)
+			p[2 + i] = (struct pollfd){.fd = el_watch_fds[i], .events = POLLIN};
+		if (lt_sig_pending()) {
+			el_interrupted = lt_sig_pending();
+			*wc = 3; /* bound to interrupt_fn */
+			return 1;
+		}
+		int n = poll(p, 2 + nw, nw ? el_watch_ms : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			run_watch(); /* a latency tick: records below the wakeup size */
+			continue;
+		}
+		if (p[1].revents)
+			continue; /* lt_sig_pending() says which */
+		int ready = 0;
+		for (int i = 0; i < nw; i++)
+			ready |= p[2 + i].revents != 0;
+		if (ready) {
+			run_watch();
+			continue;
+		}
+		if (!p[0].revents)
+			continue;
+		char c;
+		ssize_t r = read(0, &c, 1);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return r == 0 ? 0 : -1;
+		buf[have++] = c;
+		wchar_t w;
+		size_t k = mbrtowc(&w, buf, have, &mbs);
+		if (k == (size_t)-2 && have < sizeof(buf))
+			continue; /* more bytes of this character */
+		if (k == (size_t)-1 || k == (size_t)-2) {
+			memset(&mbs, 0, sizeof(mbs));
+			w = (unsigned char)buf[0]; /* not UTF-8: take the byte */
+		}
+		*wc = w;
+		(void)e;
+		return 1;
+	}
+}
+
+/* A signal at the prompt (getc_fn hands in ^C): show "^C" at the end of
+ * the line and end it, as typed keys would; l_read drops the text. */
+static unsigned char interrupt_fn(EditLine *e, int ch)
+{
+	(void)ch;
+	el_push(e, "\005^C\n"); /* ^E: to the end of the line (emacs) */
+	return CC_NORM;
+}
+
+/* Tab: ask Lua. completer(text_before_cursor) -> insert[, listing] */
+static unsigned char complete_fn(EditLine *e, int ch)
+{
+	(void)ch;
+	if (el_complete_ref == LUA_NOREF)
+		return CC_ERROR;
+	const LineInfo *li = el_line(e);
+	lua_rawgeti(el_L, LUA_REGISTRYINDEX, el_complete_ref);
+	lua_pushlstring(el_L, li->buffer, (size_t)(li->cursor - li->buffer));
+	if (lua_pcall(el_L, 1, 2, 0)) {
+		fprintf(stderr, "\nluatrace: completion: %s\n", lua_tostring(el_L, -1));
+		lua_pop(el_L, 1);
+		return CC_REDISPLAY;
+	}
+	int rc = CC_REFRESH_BEEP;
+	const char *ins = lua_tostring(el_L, -2);
+	if (ins && *ins) {
+		el_insertstr(e, ins);
+		rc = CC_REFRESH;
+	}
+	const char *show = lua_tostring(el_L, -1);
+	if (show && *show) {
+		fputs("\n", stdout);
+		fputs(show, stdout);
+		fflush(stdout);
+		rc = CC_REDISPLAY;
+	}
+	lua_pop(el_L, 2);
+	return (unsigned char)rc;
+}
+
+/* lineedit.open() : set up the editor on stdin/stdout (a terminal). */
+static int l_open(lua_State *L)
+{
+	if (el)
+		return 0;
+	setlocale(LC_CTYPE, "");
+	el_L = L;
+	el = el_init("luatrace", stdin, stdout, stderr);
+	if (!el)
+		return lt_fail(L, "set up", "the line editor", errno, NULL);
+	hist = history_init();
+	HistEvent ev;
+	history(hist, &ev, H_SETSIZE, 1000);
+	history(hist, &ev, H_SETUNIQUE, 1);
+	el_set(el, EL_HIST, history, hist);
+	el_set(el, EL_EDITOR, "emacs");
+	el_set(el, EL_PROMPT, prompt_fn);
+	el_set(el, EL_GETCFN, getc_fn);
+	el_set(el, EL_ADDFN, "lt-complete", "complete a name or probe", complete_fn);
+	el_set(el, EL_BIND, "^I", "lt-complete", NULL);
+	el_set(el, EL_ADDFN, "lt-interrupt", "drop the line (a signal)", interrupt_fn);
+	el_set(el, EL_BIND, "^C", "lt-interrupt", NULL);
+	/* No el_source(): as root, a ~/.editrc from a HOME kept by sudo could
+	 * bind keys to text of another user's choosing. */
+	return 0;
+}
+
+/* lineedit.read(prompt) -> line | nil (end of input) | false, signo
+ * (a signal ended the read: the typed text is dropped). */
+static int l_read(lua_State *L)
+{
+	if (!el)
+		return luaL_error(L, "lineedit.read: the editor is not open");
+	el_prompt_text = luaL_optstring(L, 1, "> ");
+	lua_pushvalue(L, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "luatrace.lineedit.prompt"); /* keep it */
+	el_interrupted = 0;
+	el_resize(el);
+	lt_sig_set_polling(1);
+	int n = 0;
+	const char *line = el_gets(el, &n);
+	lt_sig_set_polling(0);
+	if (el_interrupted) {
+		/* The text stays on screen, as in a shell; a fresh prompt follows. */
+		lua_pushboolean(L, 0);
+		lua_pushinteger(L, el_interrupted);
+		return 2;
+	}
+	if (!line || n <= 0) {
+		fputs("\n", stdout);
+		fflush(stdout);
+		lua_pushnil(L);
+		return 1;
+	}
+	if (n > 0 && line[n - 1] == '\n')
+		n--;
+	lua_pushlstring(L, line, (size_t)n);
+	return 1;
+}
+
+static int l_add_history(lua_State *L)
+{
+	HistEvent ev;
+	if (hist)
+		history(hist, &ev, H_ENTER, luaL_checkstring(L, 1));
+	return 0;
+}
+
+static void set_ref(lua_State *L, int idx, int *ref)
+{
+	luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+	*ref = LUA_NOREF;
+	if (!lua_isnoneornil(L, idx)) {
+		luaL_checktype(L, idx, LUA_TFUNCTION);
+		lua_pushvalue(L, idx);
+		*ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+}
+
+/* lineedit.set_completer(fn | nil) */
+static int l_set_completer(lua_State *L)
+{
+	set_ref(L, 1, &el_complete_ref);
+	return 0;
+}
+
+/* lineedit.watch({fds}, fn[, every_ms]) / lineedit.watch(nil): while at
+ * the prompt, call fn when one of the fds is readable (events of running
+ * probes), and every every_ms. */
+static int l_watch(lua_State *L)
+{
+	el_nwatch = 0;
+	if (lua_isnoneornil(L, 1)) {
+		set_ref(L, 3, &el_watch_ref); /* none */
+		return 0;
+	}
+	luaL_checktype(L, 1, LUA_TTABLE);
+	set_ref(L, 2, &el_watch_ref);
+	el_watch_ms = (int)luaL_optinteger(L, 3, -1);
+	for (int i = 1; i <= MAX_WATCH; i++) {
+		lua_rawgeti(L, 1, i);
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+			break;
+		}
+		el_watch_fds[el_nwatch++] = (int)luaL_checkinteger(L, -1);
+		lua_pop(L, 1);
+	}
+	if (el_watch_ref == LUA_NOREF)
+		el_nwatch = 0;
+	return 0;
+}
+
+static int l_close(lua_State *L)
+{
+	(void)L;
+	if (el)
+		el_end(el);
+	if (hist)
+		history_end(hist);
+	el = NULL;
+	hist = NULL;
+	return 0;
+}
+
+/* The history file's checks (see the top of this file). */
+static const char *unsafe_file(int fd, const char *path)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_uid != geteuid())
+		return "owned by another user";
+	if (st.st_mode & 022)
+		return "writable by group or others";
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (stat(dirname(dir), &st))
+		return strerror(errno);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return "its directory is owned by another user";
+	if (st.st_mode & 022)
+		return "its directory is writable by group or others";
+	return NULL;
+}
+
+static int open_checked(lua_State *L, const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	const char *why = unsafe_file(fd, path);
+	if (why) {
+		close(fd);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s (history not used)", path, why);
+		return -1;
+	}
+	return fd;
+}
+
+/* lineedit.history_load(path) -> { lines } | nil, err (nil, nil: none) */
+static int l_history_load(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd >= 0)
+		close(fd);
+	fd = open_checked(L, path, O_RDONLY);
+	if (fd < 0)
+		return 2;
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return luaL_error(L, "history %s: %s", path, strerror(errno));
+	}
+	lua_newtable(L);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int i = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			len--;
+		lua_pushlstring(L, line, (size_t)len);
+		lua_rawseti(L, -2, ++i);
+	}
+	free(line);
+	fclose(f);
+	return 1;
+}
+
+/* lineedit.history_write(path, text, append) -> true | nil, err */
+static int l_history_write(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	size_t len;
+	const char *text = luaL_checklstring(L, 2, &len);
+	int flags = O_WRONLY | O_CREAT | (lua_toboolean(L, 3) ? O_APPEND : O_TRUNC);
+	int fd = open_checked(L, path, flags);
+	if (fd < 0)
+		return 2;
+	ssize_t w = write(fd, text, len);
+	int err = errno;
+	close(fd);
+	if (w != (ssize_t)len) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, w < 0 ? strerror(err) : "short write");
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* lineedit.console_mode(on): the signal handling of the console (sig.c). */
+static int l_console_mode(lua_State *L)
+{
+	lt_sig_set_console(lua_toboolean(L, 1));
+	return 0;
+}
+
+void lt_open_lineedit(lua_State *L)
+{
+	static const luaL_Reg fns[] = {
+		{"open", l_open},
+		{"read", l_read},
+		{"add_history", l_add_history},
+		{"set_completer", l_set_completer},
+		{"watch", l_watch},
+		{"begin_output", l_begin_output},
+		{"close", l_close},
+		{"history_load", l_history_load},
+		{"history_write", l_history_write},
+		{"console_mode", l_console_mode},
+		{NULL, NULL},
+	};
+	lua_newtable(L);
+	lt_setfuncs(L, fns);
+	lua_setfield(L, -2, "lineedit");
+}

@@ -1,0 +1,170 @@
+-- luatrace.bpftrace.btf: the running kernel's BTF (/sys/kernel/btf/vmlinux)
+-- read in Lua, for the compiler's questions: what type is struct path's
+-- member dentry, what are vfs_read's parameters. Loaded on first use only
+-- (programs without casts or kfuncs never read it).
+local ffi = require "ffi"
+
+local M = {}
+
+local KIND = { "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef",
+  "volatile", "const", "restrict", "func", "func_proto", "var", "datasec", "float",
+  "decl_tag", "type_tag", "enum64" }
+
+local B -- { data, types = {id -> offset}, names = {kind:name -> id}, strs }
+
+local function load()
+  if B then return B end
+  local fh = io.open("/sys/kernel/btf/vmlinux", "rb")
+  if not fh then error("read /sys/kernel/btf/vmlinux: the kernel has no BTF", 0) end
+  local data = fh:read("*a")
+  fh:close()
+  local p = ffi.cast("const uint8_t *", data)
+  local u32 = ffi.cast("const uint32_t *", p)
+  local hdr_len = u32[1]
+  local type_off, type_len, str_off = u32[2], u32[3], u32[4]
+  local tbase = 8 + hdr_len - 8 + type_off -- header starts at 0; sections after hdr_len
+  tbase = hdr_len + type_off
+  local sbase = hdr_len + str_off
+  local offs, names = { [0] = -1 }, {}
+  local pos, stop, id = tbase, tbase + type_len, 1
+  local function str(o)
+    return ffi.string(p + sbase + o)
+  end
+  while pos < stop do
+    local w = ffi.cast("const uint32_t *", p + pos)
+    local info = w[1]
+    local kind, vlen = bit.band(bit.rshift(info, 24), 0x1f), bit.band(info, 0xffff)
+    offs[id] = pos
+    local k = KIND[kind]
+    if w[0] ~= 0 and (k == "struct" or k == "union" or k == "typedef" or k == "func"
+        or k == "enum" or k == "int" or k == "enum64") then
+      local key = (k == "enum64" and "enum" or k) .. " " .. str(w[0])
+      if not names[key] then names[key] = id end
+    end
+    local extra = 0
+    if k == "int" or k == "var" or k == "decl_tag" then extra = 4
+    elseif k == "array" then extra = 12
+    elseif k == "struct" or k == "union" or k == "datasec" or k == "enum64" then extra = 12 * vlen
+    elseif k == "enum" or k == "func_proto" then extra = 8 * vlen end
+    pos = pos + 12 + extra
+    id = id + 1
+  end
+  B = { p = p, data = data, offs = offs, names = names, str = str }
+  return B
+end
+
+-- The raw type record of id: { kind, name, vlen, size_or_type, kflag, off }.
+function M.type(id)
+  local b = load()
+  if id == 0 then return { kind = "void", name = "void", size = 0 } end
+  local off = b.offs[id]
+  if not off then return nil end
+  local w = ffi.cast("const uint32_t *", b.p + off)
+  local info = w[1]
+  local t = {
+    id = id, kind = KIND[bit.band(bit.rshift(info, 24), 0x1f)],
+    name = b.str(w[0]), vlen = bit.band(info, 0xffff), kflag = bit.rshift(info, 31) == 1,
+    size = w[2], type = w[2], w = w,
+  }
+  if t.kind == "int" then
+    local enc = w[3]
+    t.signed = bit.band(bit.rshift(enc, 24), 1) == 1
+    t.bits = bit.band(enc, 0xff)
+  elseif t.kind == "array" then
+    t.elem, t.nelems = w[3], w[5]
+  end
+  return t
+end
+
+-- Skip typedefs and qualifiers.
+function M.resolve(id)
+  local t = M.type(id)
+  while t and (t.kind == "typedef" or t.kind == "const" or t.kind == "volatile"
+      or t.kind == "restrict" or t.kind == "type_tag") do
+    t = M.type(t.type)
+  end
+  return t
+end
+
+function M.find(kind, name)
+  return load().names[kind .. " " .. name]
+end
+
+-- Members of a struct/union: { name, type, bit_offset }.
+function M.members(t)
+  local out = {}
+  local b = load()
+  for i = 0, t.vlen - 1 do
+    local w = t.w + 3 + i * 3
+    local off = w[2]
+    if t.kflag then off = bit.band(off, 0xffffff) end
+    out[#out + 1] = { name = b.str(w[0]), type = w[1], bit_offset = off,
+      bitfield = t.kflag and bit.rshift(w[2], 24) or 0 }
+  end
+  return out
+end
+
+-- Find member name in struct/union t, looking through anonymous members.
+function M.member(t, name)
+  for _, m in ipairs(M.members(t)) do
+    if m.name == name then return m end
+    if m.name == "" then
+      local inner = M.resolve(m.type)
+      if inner and (inner.kind == "struct" or inner.kind == "union") then
+        local found = M.member(inner, name)
+        if found then return found end
+      end
+    end
+  end
+end
+
+-- Parameters of a kernel function: { name, type } and its return type id.
+function M.func_params(fname)
+  local id = M.find("func", fname)
+  if not id then return nil end
+  local proto = M.type(M.type(id).type)
+  local b = load()
+  local out = {}
+  for i = 0, proto.vlen - 1 do
+    local w = proto.w + 3 + i * 2
+    out[#out + 1] = { name = b.str(w[0]), type = w[1] }
+  end
+  return out, proto.type
+end
+
+-- C spelling of a type id (for casts and declarations in generated C).
+function M.cname(id)
+  local t = M.type(id)
+  if not t then return "void" end
+  local k = t.kind
+  if k == "void" then return "void" end
+  if k == "int" or k == "typedef" or k == "float" then return t.name end
+  if k == "ptr" then
+    local inner = M.type(t.type)
+    if inner and inner.kind == "func_proto" then return "void *" end
+    return M.cname(t.type) .. " *"
+  end
+  if k == "struct" or k == "union" or k == "enum" or k == "fwd" then
+    if t.name == "" then return nil end
+    local kw = k == "fwd" and (t.kflag and "union" or "struct") or k
+    return kw .. " " .. t.name
+  end
+  if k == "enum64" then return "enum " .. t.name end
+  if k == "const" or k == "volatile" or k == "restrict" or k == "type_tag" then
+    return M.cname(t.type)
+  end
+  return nil
+end
+
+-- Size in bytes of a type id.
+function M.size(id)
+  local t = M.resolve(id)
+  if not t then return 0 end
+  if t.kind == "int" or t.kind == "struct" or t.kind == "union" or t.kind == "enum"
+      or t.kind == "enum64" or t.kind == "float" then return t.size end
+  if t.kind == "ptr" then return 8 end
+  if t.kind == "array" then return t.nelems * M.size(t.elem) end
+  return 0
+end
+
+return M

@@ -1,0 +1,53 @@
+-- luatrace.bpftrace: bpftrace programs on luatrace.
+--
+--   local bt = require "luatrace.bpftrace"
+--   bt.parse(src, name)        -> AST (errors in bpftrace's located shape)
+--   bt.compile(src, opts)      -> { c = generated C, probes, maps, events }
+--   local p = bt.load(src, opts)   -- compiled (cache), loaded, attached
+--   p:run{ duration_ms = nil }     -- BEGIN, events, until exit()/Ctrl-C; END; maps
+--   p.maps["@name"], p:on_printf(fn), p:stop(), p:print_maps()
+--
+-- opts: name (file name in errors), args ({"a", "b"} for $1, $2),
+-- pid (-p), cmd_pid (-c: cpid), unsafe (system, signal), format ("text"
+-- or "json"), out (a function(s) writing output; default io.stdout).
+--
+-- The pipeline: parser -> codegen (C for the prelude, with semantic checks)
+-- -> lt.BPF{text=} (compile cache, no clang when warm) -> runtime (attach,
+-- ring buffer records formatted in Lua, maps printed as bpftrace does).
+local parser = require "luatrace.bpftrace.parser"
+local codegen = require "luatrace.bpftrace.codegen"
+local errors = require "luatrace.bpftrace.errors"
+
+local M = {}
+
+function M.parse(src, name)
+  return parser.parse(src, name)
+end
+
+function M.compile(src, opts)
+  opts = opts or {}
+  local ast = type(src) == "table" and src or parser.parse(src, opts.name)
+  local copts = {}
+  for k, v in pairs(opts) do copts[k] = v end
+  copts.cmd_pid_known = opts.cmd_pid ~= nil or opts.cmd
+  local r = codegen.generate(ast, copts)
+  r.ast, r.opts = ast, opts
+  return r
+end
+
+function M.load(src, opts)
+  return require("luatrace.bpftrace.runtime").load(M.compile(src, opts), opts or {})
+end
+
+-- Run a compiled program's error handling: a bpftrace-shaped error (a
+-- user's mistake) is returned as text, anything else propagates.
+function M.try(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then return true, err end
+  if errors.is(err) then return false, err.bt_error end
+  error(err, 0)
+end
+
+M.is_error = errors.is
+
+return M

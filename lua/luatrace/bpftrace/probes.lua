@@ -1,0 +1,219 @@
+-- luatrace.bpftrace.probes: attach points. A word such as
+-- `t:syscalls:sys_enter_*` or `u:libc:malloc` becomes one or more concrete
+-- probes { kind, name (bpftrace's full spelling), target fields }; each
+-- gets its own BPF program (tracepoint args and kfunc parameters differ).
+--
+-- The provider names (long and short) are bpftrace's. TODO(merge): the
+-- shared probe-kind table (luatrace.probekinds, branch h/core) carries the
+-- same names; switch to it once it is on main.
+local core = require "luatrace.core"
+
+local M = {}
+
+local providers = {
+  BEGIN = "BEGIN", END = "END",
+  tracepoint = "tracepoint", t = "tracepoint",
+  rawtracepoint = "rawtracepoint", rt = "rawtracepoint",
+  kprobe = "kprobe", k = "kprobe", kretprobe = "kretprobe", kr = "kretprobe",
+  kfunc = "kfunc", fentry = "kfunc", f = "kfunc",
+  kretfunc = "kretfunc", fexit = "kretfunc", fr = "kretfunc",
+  uprobe = "uprobe", u = "uprobe", uretprobe = "uretprobe", ur = "uretprobe",
+  usdt = "usdt", U = "usdt", profile = "profile", p = "profile",
+  interval = "interval", i = "interval", software = "software", s = "software",
+  hardware = "hardware", h = "hardware",
+}
+M.providers = providers
+
+local unsupported = { watchpoint = true, w = true, asyncwatchpoint = true, aw = true,
+  iter = true, it = true, kprobe_multi = true }
+
+-- Software and hardware events: perf type/config and default period.
+local PERF_SW, PERF_HW = 1, 0
+local software = {
+  ["cpu-clock"] = { 0, 1000000 }, cpu = { 0, 1000000 },
+  ["task-clock"] = { 1, 1000000 }, ["page-faults"] = { 2, 100 }, faults = { 2, 100 },
+  ["context-switches"] = { 3, 1000 }, cs = { 3, 1000 },
+  ["cpu-migrations"] = { 4, 1 }, ["minor-faults"] = { 5, 100 },
+  ["major-faults"] = { 6, 1 }, ["alignment-faults"] = { 7, 1 },
+  ["emulation-faults"] = { 8, 1 }, dummy = { 9, 1 }, ["bpf-output"] = { 10, 1 },
+}
+local hardware = {
+  ["cpu-cycles"] = { 0, 1000000 }, cycles = { 0, 1000000 },
+  instructions = { 1, 1000000 }, ["cache-references"] = { 2, 1000000 },
+  ["cache-misses"] = { 3, 1000000 }, ["branch-instructions"] = { 4, 100000 },
+  branches = { 4, 100000 }, ["branch-misses"] = { 5, 100000 },
+  ["bus-cycles"] = { 6, 100000 }, ["frontend-stalls"] = { 7, 1000000 },
+  ["backend-stalls"] = { 8, 1000000 }, ["ref-cycles"] = { 9, 1000000 },
+}
+
+local units = { s = 1e9, ms = 1e6, us = 1e3, ns = 1 }
+
+local function glob_to_pattern(g)
+  return "^" .. g:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
+end
+M.glob_to_pattern = glob_to_pattern
+
+local function has_glob(s) return s:find("[%*%?]") ~= nil end
+
+local ffi = require "ffi"
+pcall(ffi.cdef, [[
+typedef struct { uint64_t d_ino; int64_t d_off; uint16_t d_reclen; uint8_t d_type; char d_name[256]; } lt_bt_dirent;
+void *opendir(const char *name);
+lt_bt_dirent *readdir(void *dir);
+int closedir(void *dir);
+]])
+
+-- Names in a directory (tracefs), without "." and "..".
+local function listdir(path)
+  local out = {}
+  local d = ffi.C.opendir(path)
+  if d == nil then return out end
+  while true do
+    local e = ffi.C.readdir(d)
+    if e == nil then break end
+    local n = ffi.string(e.d_name)
+    if n ~= "." and n ~= ".." then out[#out + 1] = n end
+  end
+  ffi.C.closedir(d)
+  return out
+end
+
+-- Tracepoints matching cat:ev globs, from tracefs.
+local function tracepoints(cat, ev)
+  local base = core.tracefs() .. "/events"
+  local out = {}
+  local cats = has_glob(cat) and listdir(base) or { cat }
+  for _, c in ipairs(cats) do
+    if c:match(glob_to_pattern(cat)) then
+      local evs = has_glob(ev) and listdir(base .. "/" .. c) or { ev }
+      for _, e in ipairs(evs) do
+        if e:match(glob_to_pattern(ev)) and core.stat(("%s/%s/%s/format"):format(base, c, e)) then
+          out[#out + 1] = { c, e }
+        end
+      end
+    end
+  end
+  table.sort(out, function(a, b) return a[1] .. ":" .. a[2] < b[1] .. ":" .. b[2] end)
+  return out
+end
+
+-- Kernel functions matching a glob (available_filter_functions, else kallsyms).
+local function kfuncs(glob)
+  local pat = glob_to_pattern(glob)
+  local seen, out = {}, {}
+  local fh = io.open(core.tracefs() .. "/available_filter_functions")
+    or io.open("/proc/kallsyms")
+  if not fh then return out end
+  for line in fh:lines() do
+    local name = line:match("^(%S+)") or ""
+    local k = line:match("^%x+ [tTwW] (%S+)")
+    name = k or name
+    if not seen[name] and name:match(pat) then seen[name] = true; out[#out + 1] = name end
+  end
+  fh:close()
+  table.sort(out)
+  return out
+end
+
+-- A library short name (libc) or path -> path.
+local function binary(path)
+  if path:find("/", 1, true) then return path end
+  local p = core.find_library(path)
+  if p then return p end
+  return nil
+end
+
+-- Expand one attach word (from the parser) into concrete probes. err(msg)
+-- raises a located error at the word.
+function M.expand(word, err)
+  local text = word.v
+  local prov, rest = text:match("^([%w_]+):(.*)$")
+  if not prov then prov, rest = text, "" end
+  if unsupported[prov] then err(("probe type %s is not supported by luatrace"):format(prov)) end
+  local kind = providers[prov]
+  if not kind then err(("Invalid probe type: %s"):format(prov)) end
+  local parts = {}
+  for p in (rest .. ":"):gmatch("(.-):") do parts[#parts + 1] = p end
+  if rest == "" then parts = {} end
+  local out = {}
+  local function add(p) p.kind = kind; out[#out + 1] = p end
+  if kind == "BEGIN" or kind == "END" then
+    if rest ~= "" then err("syntax error in probe " .. text) end
+    add({ name = kind })
+  elseif kind == "tracepoint" then
+    if #parts ~= 2 then err("tracepoint probes take tracepoint:category:event") end
+    local list = tracepoints(parts[1], parts[2])
+    if #list == 0 then
+      err(("tracepoint not found: %s:%s (list them with luatrace -l 'tracepoint:%s:*')"):format(
+        parts[1], parts[2], parts[1]))
+    end
+    for _, t in ipairs(list) do
+      add({ name = ("tracepoint:%s:%s"):format(t[1], t[2]), cat = t[1], event = t[2] })
+    end
+  elseif kind == "rawtracepoint" then
+    local tp = parts[#parts]
+    if not tp or tp == "" then err("rawtracepoint probes take rawtracepoint:event") end
+    add({ name = "rawtracepoint:" .. tp, tp = tp })
+  elseif kind == "kprobe" or kind == "kretprobe" or kind == "kfunc" or kind == "kretfunc" then
+    local fn = parts[#parts]
+    if not fn or fn == "" then err(kind .. " probes take " .. kind .. ":function") end
+    local off
+    if kind == "kprobe" then
+      local f, o = fn:match("^(.-)%+(%w+)$")
+      if f then fn, off = f, tonumber(o) end
+    end
+    local names = has_glob(fn) and kfuncs(fn) or { fn }
+    if #names == 0 then err(("no kernel function matches %s"):format(fn)) end
+    for _, f in ipairs(names) do
+      add({ name = kind .. ":" .. f .. (off and ("+" .. off) or ""), func = f, offset = off })
+    end
+  elseif kind == "uprobe" or kind == "uretprobe" then
+    if #parts < 2 then err(kind .. " probes take " .. kind .. ":binary:function") end
+    local fn = parts[#parts]
+    local bin = table.concat(parts, ":", 1, #parts - 1)
+    local path = binary(bin)
+    if not path then err(("library %s not found (give its path)"):format(bin)) end
+    if not core.stat(path) then err(("binary %s: no such file"):format(path)) end
+    if has_glob(fn) then err("wildcards in uprobe function names are not supported by luatrace yet") end
+    local addr = fn:match("^0x%x+$") and tonumber(fn)
+    add({ name = ("%s:%s:%s"):format(kind, path, fn), path = path, func = fn, addr = addr })
+  elseif kind == "usdt" then
+    if #parts < 2 then err("usdt probes take usdt:binary:[provider:]name") end
+    local bin, pv, nm
+    if #parts >= 3 then bin, pv, nm = parts[1], parts[2], parts[3]
+    else bin, nm = parts[1], parts[2] end
+    local path = binary(bin)
+    if not path then err(("binary %s not found"):format(bin)) end
+    if not pv then
+      for _, n in ipairs(core.usdt_probes and core.usdt_probes(path) or {}) do
+        if n.name == nm then pv = n.provider; break end
+      end
+      if not pv then err(("usdt probe %s not found in %s"):format(nm, path)) end
+    end
+    add({ name = ("usdt:%s:%s:%s"):format(path, pv, nm), path = path, provider = pv, probe = nm })
+  elseif kind == "profile" or kind == "interval" then
+    local unit, n = parts[1], parts[2]
+    if #parts == 1 then
+      n, unit = parts[1]:match("^(%d+)(%a*)$")
+      if unit == "" then unit = "hz" end
+    end
+    n = tonumber(n)
+    if not n or n <= 0 or not (units[unit] or unit == "hz") then
+      err(("%s probes take %s:unit:N (unit: hz, s, ms, us, ns)"):format(kind, kind))
+    end
+    local p = { name = ("%s:%s:%d"):format(kind, unit, n) }
+    if unit == "hz" then p.freq = n; p.period_ns = math.floor(1e9 / n)
+    else p.period_ns = n * units[unit] end
+    add(p)
+  elseif kind == "software" or kind == "hardware" then
+    local ev, n = parts[1], tonumber(parts[2])
+    local tab = kind == "software" and software or hardware
+    local e = tab[ev or ""]
+    if not e then err(("unknown %s event: %s"):format(kind, tostring(ev))) end
+    add({ name = ("%s:%s:%d"):format(kind, ev, n or e[2]), ev_type = kind == "software" and PERF_SW or PERF_HW,
+      ev_config = e[1], period = n or e[2] })
+  end
+  return out
+end
+
+return M

@@ -1,0 +1,296 @@
+-- luatrace.bpftrace.runtime: a compiled bpftrace program, loaded through
+-- lt.BPF{text=} (the compile cache), attached, and run: BEGIN, events,
+-- interval and exit, END, maps printed at the end, as bpftrace does.
+--
+-- BEGIN and END are uprobes on a libc function that only this process
+-- calls, filtered to this process, triggered from Lua through the FFI (the
+-- same trick as bpftrace's BEGIN_trigger, without a symbol of our own).
+local ffi = require "ffi"
+local core = require "luatrace.core"
+local types = require "luatrace.types"
+local fmt = require "luatrace.bpftrace.format"
+local mapprint = require "luatrace.bpftrace.mapprint"
+local errors = require "luatrace.bpftrace.errors"
+
+pcall(ffi.cdef, "int getpgid(int pid); int getsid(int pid);")
+
+local TRIGGER = { BEGIN = "getpgid", END = "getsid" }
+
+local M = {}
+local P = {}
+P.__index = P
+
+local u64p = ffi.typeof("const uint64_t *")
+
+function M.load(compiled, opts)
+  local lt = require "luatrace"
+  local self = setmetatable({
+    compiled = compiled, opts = opts, probes = compiled.probes, events = compiled.events,
+    mapdesc = compiled.maps, printf_cbs = {}, links = {}, json = opts.format == "json",
+  }, P)
+  self.write = opts.out or function(s) io.stdout:write(s); io.stdout:flush() end
+  local ok, b = pcall(lt.BPF, { text = compiled.c, origin = { file = "bpftrace:" .. (opts.name or "stdin"), line = 1 },
+    globals = { lt_bt_target_pid = opts.pid or 0, lt_bt_cpid = opts.cmd_pid or 0,
+      lt_bt_start_ns = tonumber(core.monotonic_ns()) } })
+  if not ok then error(b, 0) end
+  self.bpf = b
+  -- record types, from the object's BTF
+  for _, ev in ipairs(self.events) do ev.ptr = types.ptr(b:object(), ev.struct) end
+  b.lt_bt_out:open_ring_buffer(function(p) self:record(p) end)
+  self.maps = setmetatable({}, { __index = function(_, name) return self:map_view(name) end })
+  self:header()
+  -- BEGIN first (its output comes before any event), then the rest
+  self:attach_kind(function(k) return k == "BEGIN" end)
+  self:trigger("BEGIN")
+  if not self.exiting then
+    local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "BEGIN" and k ~= "END" end)
+    if not ok2 then self:close(); error(err, 0) end
+  end
+  return self
+end
+
+function P:header()
+  local n = #self.probes
+  if self.json then
+    self.write(('{"type": "attached_probes", "data": {"probes": %d}}\n'):format(n))
+  else
+    self.write(("Attaching %d probe%s...\n"):format(n, n == 1 and "" or "s"))
+  end
+end
+
+-- Attach the probes whose kind passes want(kind).
+function P:attach_kind(want)
+  local b = self.bpf
+  local mypid = core.getpid()
+  local libc
+  for _, p in ipairs(self.probes) do
+    if want(p.kind) then
+      local k, fn = p.kind, p.fname
+      if k == "BEGIN" or k == "END" then
+        libc = libc or core.find_library("c")
+        b:attach_uprobe { name = libc, sym = TRIGGER[k], fn_name = fn, pid = mypid }
+      elseif k == "tracepoint" then
+        b:attach_tracepoint { tp = p.cat .. ":" .. p.event, fn_name = fn }
+      elseif k == "rawtracepoint" then
+        b:attach_raw_tracepoint { tp = p.tp, fn_name = fn }
+      elseif k == "kprobe" then
+        b:attach_kprobe { event = p.func, event_off = p.offset, fn_name = fn }
+      elseif k == "kretprobe" then
+        b:attach_kretprobe { event = p.func, fn_name = fn }
+      elseif k == "uprobe" or k == "uretprobe" then
+        local o = { name = p.path, fn_name = fn, pid = self.opts.pid or -1 }
+        if p.addr then o.addr = p.addr else o.sym = p.func end
+        if k == "uprobe" then b:attach_uprobe(o) else b:attach_uretprobe(o) end
+      elseif k == "usdt" then
+        self.links[#self.links + 1] = core.attach_usdt(b:object(), fn, p.path, p.provider, p.probe)
+      elseif k == "profile" then
+        b:attach_perf_event { ev_type = 1, ev_config = 0, fn_name = fn,
+          sample_freq = p.freq, sample_period = not p.freq and p.period_ns or nil,
+          pid = self.opts.pid }
+      elseif k == "interval" then
+        b:attach_perf_event { ev_type = 1, ev_config = 0, fn_name = fn, cpu = 0,
+          sample_period = p.period_ns }
+      elseif k == "software" or k == "hardware" then
+        b:attach_perf_event { ev_type = p.ev_type, ev_config = p.ev_config, fn_name = fn,
+          sample_period = p.period, pid = self.opts.pid }
+      end
+      -- kfunc/kretfunc attach from their sections when the object loads
+    end
+  end
+end
+function P:trigger(kind)
+  local any = false
+  for _, p in ipairs(self.probes) do if p.kind == kind then any = true end end
+  if not any then return end
+  if kind == "BEGIN" then ffi.C.getpgid(0) else ffi.C.getsid(0) end
+  self:drain()
+end
+
+function P:drain()
+  self.bpf:ring_buffer_consume()
+end
+
+function P:out(kind, text)
+  if self.json then
+    self.write(('{"type": "%s", "data": %s}\n'):format(kind, fmt.jstr(text)))
+  else
+    self.write(text)
+  end
+end
+
+-- One record from the ring buffer.
+function P:record(p)
+  if self.exiting then return end
+  local id = tonumber(ffi.cast(u64p, p)[0])
+  local ev = self.events[id]
+  if not ev then return end
+  local rec = ffi.cast(ev.ptr, p)
+  local k = ev.kind
+  if k == "printf" then
+    local s = fmt.printf(self, ev.fmt, ev.specs, ev.fields, rec)
+    for _, cb in ipairs(self.printf_cbs) do cb(s) end
+    if not self.quiet_printf then self:out("printf", s) end
+  elseif k == "time" then
+    self:out("time", os.date(ev.fmt))
+  elseif k == "exit" then
+    self.exiting = true
+  elseif k == "print" then
+    local m = self.mapdesc[ev.map]
+    if m then self:print_map(m, ev.top, ev.div) end
+  elseif k == "print_value" then
+    local v = fmt.value(self, ev.fields[1], rec.a0)
+    if type(v) == "table" then v = table.concat(v, " ") end
+    self:out("value", v .. "\n")
+  elseif k == "clear" or k == "zero" then
+    local m = self.mapdesc[ev.map]
+    if m then self:clear_map(m, k == "zero") end
+  elseif k == "join" then
+    local parts = fmt.value(self, ev.fields[1], rec.a0)
+    self:out("join", table.concat(parts, ev.sep) .. "\n")
+  elseif k == "cat" then
+    local path = fmt.printf(self, ev.fmt, ev.specs, ev.fields, rec)
+    local fh = io.open(path)
+    if fh then
+      self:out("cat", fh:read("*a"))
+      fh:close()
+    else
+      io.stderr:write(("ERROR: failed to open file '%s'\n"):format(path))
+    end
+  elseif k == "system" then
+    local cmd = fmt.printf(self, ev.fmt, ev.specs, ev.fields, rec)
+    io.stdout:flush()
+    local ph = io.popen(cmd)
+    if ph then
+      self:out("system", ph:read("*a"))
+      ph:close()
+    end
+  end
+end
+
+function P:stack_addrs(id)
+  return self.bpf:get_table("lt_bt_stacks"):walk(id)
+end
+
+function P:print_map(m, top, div)
+  if self.json then
+    self.write(mapprint.json(self, m, top, div))
+  else
+    self.write(mapprint.text(self, m, top, div))
+  end
+end
+
+function P:clear_map(m, zero)
+  local map = self.bpf:object():map(m.cname)
+  if not zero then map:take_all(); return end
+  local keys, _, n = map:read_all()
+  local info = map:info()
+  local zv = ("\0"):rep(info.value_bytes or info.value_size)
+  for i = 0, n - 1 do
+    map:update(keys:sub(i * info.key_size + 1, (i + 1) * info.key_size), zv)
+  end
+end
+
+-- Maps in name order (bpftrace's order at exit).
+function P:map_names()
+  local names = {}
+  for name in pairs(self.mapdesc) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
+function P:print_maps()
+  for _, name in ipairs(self:map_names()) do self:print_map(self.mapdesc[name]) end
+end
+
+-- A Lua view of map @name: a number for a scalar map, else a table
+-- keyed by the key (several keys: joined with ","); hist maps give
+-- { [bucket label] = count }.
+function P:map_view(name)
+  local m = self.mapdesc[name]
+  if not m then return nil end
+  local list = mapprint.entries(self, m)
+  local function keyof(e)
+    local parts = {}
+    for i, kt in ipairs(m.keys) do
+      local v = fmt.value(self, kt, e.keys[i])
+      parts[i] = kt.t == "int" and tonumber(v) or v
+    end
+    if #parts == 1 then return parts[1] end
+    return table.concat(parts, ",")
+  end
+  local function val(e)
+    local kd = m.kind
+    if kd == "count" or kd == "sum" or kd == "hist" or kd == "lhist" then return fmt.num(e.v) end
+    if kd == "avg" then local c = fmt.num(e.v.count); return c > 0 and math.floor(fmt.num(e.v.total) / c) or 0 end
+    if kd == "stats" then return { count = fmt.num(e.v.count), total = fmt.num(e.v.total) } end
+    if kd == "min" or kd == "max" then return fmt.num(e.v.v) end
+    if m.V.t == "int" then return fmt.num(e.v.v) end
+    local s = fmt.value(self, m.V, e.v.v)
+    return s
+  end
+  if m.kind == "hist" or m.kind == "lhist" then
+    local out = {}
+    for _, e in ipairs(list) do
+      if #m.keys == 0 then out[e.bucket] = fmt.num(e.v)
+      else
+        local k = keyof(e)
+        out[k] = out[k] or {}
+        out[k][e.bucket] = fmt.num(e.v)
+      end
+    end
+    return out
+  end
+  if #m.keys == 0 then return list[1] and val(list[1]) end
+  local out = {}
+  for _, e in ipairs(list) do out[keyof(e)] = val(e) end
+  return out
+end
+
+function P:on_printf(fn) self.printf_cbs[#self.printf_cbs + 1] = fn end
+
+function P:stop() self.stopping = true end
+
+-- Run until exit(), a signal, opts.duration_ms, opts.until_fn() or stop();
+-- then END, the maps, and detach. Returns true when exit() ended it.
+function P:run(o)
+  o = o or {}
+  local deadline = o.duration_ms and (tonumber(core.monotonic_ns()) + o.duration_ms * 1e6)
+  local b = self.bpf
+  local signalled = false
+  while not self.exiting and not self.stopping do
+    local wait = 200
+    if deadline then
+      local left = (deadline - tonumber(core.monotonic_ns())) / 1e6
+      if left <= 0 then break end
+      wait = math.max(1, math.min(wait, math.floor(left)))
+    end
+    local r = b:ring_buffer_poll(wait)
+    if r == false then signalled = true; break end
+    if o.until_fn and o.until_fn() then break end
+    if self.opts.until_fn and self.opts.until_fn() then break end
+  end
+  local by_exit = self.exiting
+  self:finish()
+  return by_exit, signalled
+end
+
+function P:finish()
+  if self.finished then return end
+  self.finished = true
+  local was = self.exiting
+  self.exiting = false
+  pcall(self.attach_kind, self, function(k) return k == "END" end)
+  self:trigger("END")
+  self.exiting = was
+  if self.json then self.write("\n\n") else self.write("\n\n") end
+  self:print_maps()
+  self:close()
+end
+
+function P:close()
+  for _, l in ipairs(self.links) do l:close() end
+  self.links = {}
+  if self.bpf then self.bpf:cleanup(); self.bpf = nil end
+end
+
+return M

@@ -1,0 +1,86 @@
+-- The console without a terminal: `luatrace -i` reads chunks from stdin
+-- (no prompt), so it can be scripted; `luatrace < file` still runs stdin
+-- as a script.
+
+local function run(input, args)
+  local f = unique_path("console-in")
+  local fh = assert(io.open(f, "w"))
+  fh:write(input)
+  fh:close()
+  local out, err, code = sh(("LUATRACE_HISTORY=/nonexistent %s %s < %s"):format(q(luatrace()), args or "-i", q(f)))
+  os.remove(f)
+  return out, err, code
+end
+
+test("-i from a pipe: expressions print, statements do not, chunks continue", function()
+  local out, err, code = run([[
+x = 20
+x + 1
+=x * 2, "s"
+for i = 1,
+  2 do io.write(i, " ") end
+print()
+{ a = { b = 1 } }
+]])
+  eq(err, "")
+  eq(out, "21\n40\ts\n1 2 \n{ a = { b = 1 } }\n")
+  eq(code, 0)
+end)
+
+test("-i from a pipe: an error prints one line, the next chunks run, exit 1", function()
+  local out, err, code = run("nosuch()\nprint('after')\n")
+  eq(out, "after\n")
+  eq(err, "stdin:1: attempt to call global 'nosuch' (a nil value)\n")
+  eq(code, 1)
+end)
+
+test("-i from a pipe: an incomplete last chunk is an error", function()
+  local out, err, code = run("if true then\n")
+  eq(out, "")
+  eq(err, "stdin:1: 'end' expected near '<eof>'\n")
+  eq(code, 1)
+end)
+
+test("exit(N) ends the console with N; .commands work", function()
+  local out, _, code = run(".probes\nexit(3)\nprint('not reached')\n")
+  eq(out, "nothing attached\n")
+  eq(code, 3)
+end)
+
+test("-i script.lua: the script's globals stay for the console", function()
+  local s = unique_path("console-script") .. ".lua"
+  local fh = assert(io.open(s, "w"))
+  fh:write("greeting = 'hello ' .. arg[1]\n")
+  fh:close()
+  local out, err, code = run("greeting\n", "-i " .. q(s) .. " world")
+  os.remove(s)
+  eq(err, "")
+  eq(out, "hello world\n")
+  eq(code, 0)
+end)
+
+test("-i -e CODE runs the code first", function()
+  local out, _, code = run("y\n", "-i -e 'y = 7'")
+  eq(out, "7\n")
+  eq(code, 0)
+end)
+
+test("without -i, stdin is still a script", function()
+  local out, _, code = run("x = 1\nx + 1\nprint(x)\n", "")
+  eq(out, "")
+  eq(code, 1) -- `x + 1` is no statement in a script
+  out, _, code = run("print('script')\n", "")
+  eq(out, "script\n")
+  eq(code, 0)
+end)
+
+test(".probes in a scripted console lists each object and its links", function()
+  local out, err, code = run([[
+b = BPF{text = "BPF_ARRAY(a, u64, 1); TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }"}
+b:num_open_tracepoints()
+.probes
+]])
+  eq(err, "")
+  eq(out, "1\n[1] BPF BPF{text}: 1 attached\n    tracepoint:syscalls:sys_enter_getppid:tracepoint__syscalls__sys_enter_getppid\n")
+  eq(code, 0)
+end)

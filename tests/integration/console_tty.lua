@@ -1,0 +1,302 @@
+-- The console on a real terminal: tmux runs `luatrace` in a pseudo-terminal,
+-- the test types into it (send-keys) and reads the screen (capture-pane).
+local core = require "luatrace.core"
+
+local function have_tmux()
+  local _, _, code = sh("command -v tmux")
+  return code == 0
+end
+
+-- A private directory for history files (the console refuses others).
+local function private_dir()
+  local d = unique_path("console")
+  assert(core.mkdir(d, tonumber("700", 8)))
+  return d
+end
+
+-- One console in its own tmux server.
+local Term = {}
+Term.__index = Term
+
+local function tmux(self, args)
+  local out, err, code = sh(("tmux -L %s -f /dev/null %s"):format(self.sock, args))
+  if code ~= 0 then error(("tmux %s: %s"):format(args, err), 2) end
+  return out
+end
+
+local function start(env, args)
+  if not have_tmux() then skip("tmux is not installed (tools/deps.sh installs it)") end
+  local self = setmetatable({ sock = ("lt-console-%d-%d"):format(core.getpid(), math.random(1e9)) }, Term)
+  local cmd = ("env %s %s %s; echo EXIT=$?; sleep 600"):format(env or "", q(luatrace()), args or "")
+  tmux(self, ("new-session -d -x 150 -y 50 %s"):format(q(cmd)))
+  self:wait("lt> ")
+  return self
+end
+
+function Term:screen()
+  return tmux(self, "capture-pane -p -J -S -1000")
+end
+
+-- Wait until the screen holds `text` (plain) `count` times.
+function Term:wait(text, count, timeout_s)
+  count, timeout_s = count or 1, timeout_s or 60 -- a cold compile on a busy machine
+  local deadline = os.time() + timeout_s
+  local s
+  repeat
+    s = self:screen()
+    local n = 0
+    for _ in s:gmatch(text:gsub("%p", "%%%0")) do n = n + 1 end
+    if n >= count then return s end
+    core.sleep(50)
+  until os.time() > deadline
+  error(("the screen never showed %q (x%d):\n%s"):format(text, count, s), 2)
+end
+
+-- Type text literally (no Enter).
+function Term:type(text) tmux(self, "send-keys -l " .. q(text)) end
+function Term:key(k) tmux(self, "send-keys " .. k) end
+-- Type a line and wait for the prompt after it (the n-th prompt).
+function Term:line(text)
+  local before = select(2, self:screen():gsub("lt> ", ""))
+  self:type(text)
+  self:key("Enter")
+  return self:wait("lt> ", before + 1)
+end
+
+function Term:close()
+  sh(("tmux -L %s kill-server"):format(self.sock))
+end
+
+-- Run fn(term) with a console; the tmux server always goes.
+local function with_console(env, fn, args)
+  local t = start(env, args)
+  local ok, err = pcall(fn, t)
+  local screen = ok and "" or select(2, pcall(t.screen, t))
+  t:close()
+  if not ok and type(err) == "table" then error(err, 0) end -- skip()
+  if not ok then error(tostring(err) .. "\n--- screen:\n" .. tostring(screen), 0) end
+end
+
+-- The last value line printed before the final prompt.
+local function last_output(s)
+  local lines = {}
+  for l in s:gmatch("[^\n]*") do if l ~= "" then lines[#lines + 1] = l end end
+  return lines[#lines - 1]
+end
+
+-- The console's pid, and its kernel attachments (bpf links, perf events).
+local function attachments(pid)
+  local n = 0
+  for fd in io.popen("ls /proc/" .. pid .. "/fd"):lines() do
+    local p = io.popen("readlink /proc/" .. pid .. "/fd/" .. fd)
+    local t = p:read("*l") or ""
+    p:close()
+    if t:find("bpf-link", 1, true) or t:find("perf_event", 1, true) or t:find("bpf-prog", 1, true) then
+      n = n + 1
+    end
+  end
+  return n
+end
+
+local function console_pid(t)
+  local s = t:line("=lt.core.getpid()")
+  return tonumber(last_output(s))
+end
+
+local function hist_env()
+  return "LUATRACE_HISTORY=" .. private_dir() .. "/history"
+end
+
+local COUNTER = [[b = BPF{text = "BPF_HASH(counts, u32, u64); ]]
+  .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { u32 pid = bpf_get_current_pid_tgid() >> 32; ]]
+  .. [[counts.increment(pid); return 0; }"}]]
+
+test("probes, counts, Ctrl-C back to the prompt, detach, close: nothing stays", function()
+  with_console(hist_env(), function(t)
+    local pid = console_pid(t)
+    local base = attachments(pid)
+    t:line([[ffi = require "ffi"; ffi.cdef "int getppid(void);"]])
+    t:line(COUNTER)
+    ok(attachments(pid) > base, "the probe holds kernel attachments")
+    t:line("for i = 1, 5 do ffi.C.getppid() end")
+    eq(last_output(t:line("b.counts[lt.core.getpid()]")), "5")
+    -- a wait and a busy Lua loop both end on Ctrl-C; the session stays
+    t:type("lt.sleep(600000)"); t:key("Enter")
+    core.sleep(300)
+    t:key("C-c")
+    t:wait("false")
+    t:type("while true do end"); t:key("Enter")
+    core.sleep(500)
+    t:key("C-c")
+    t:wait("interrupted")
+    t:wait("lt> ", 8)
+    t:type("(function() local x = 0; while true do x = x + 1 end end)()"); t:key("Enter")
+    core.sleep(500)
+    t:key("C-c")
+    t:wait("interrupted", 2)
+    t:wait("lt> ", 9)
+    t:line("for i = 1, 2 do ffi.C.getppid() end")
+    eq(last_output(t:line("b.counts[lt.core.getpid()]")), "7")
+    local s = t:line(".probes")
+    ok(s:find("[1] BPF BPF{text}: 1 attached", 1, true), ".probes lists the object")
+    ok(s:find("    tracepoint:syscalls:sys_enter_getppid:", 1, true), ".probes lists the link")
+    -- detach live: the object stays, its map too
+    t:line([[b:detach_tracepoint{tp = "syscalls:sys_enter_getppid"}]])
+    t:line("for i = 1, 3 do ffi.C.getppid() end")
+    eq(last_output(t:line("b.counts[lt.core.getpid()]")), "7")
+    ok(t:line(".probes"):find("[1] BPF BPF{text}: 0 attached", 1, true), "detached")
+    t:line(".close 1")
+    ok(t:line(".probes"):find("nothing attached", 1, true), "closed")
+    eq(attachments(pid), base, "kernel attachments after .close")
+    t:type("exit()"); t:key("Enter")
+    t:wait("EXIT=0")
+  end)
+end)
+
+test("a bpftrace program at the prompt: counts, Ctrl-C, its maps stay readable", function()
+  with_console(hist_env(), function(t)
+    local pid = console_pid(t)
+    local base = attachments(pid)
+    -- the interval probe attaches after the tracepoint: "armed" means both are
+    t:type(("t:syscalls:sys_enter_getppid /pid == %d/ { @calls = count(); } "):format(core.getpid())
+      .. [[i:ms:100 /@armed == 0/ { printf("AR%sED\n", "M"); @armed = 1; }]])
+    t:key("Enter")
+    t:wait("ARMED")
+    getppid_calls(7)
+    core.sleep(200)
+    t:key("C-c")
+    local s = t:wait("lt> ", 3)
+    ok(s:find("\n@calls: 7\n", 1, true), "the maps print at Ctrl-C")
+    eq(last_output(t:line([[_bt.maps["@calls"] ]])), "7")
+    ok(t:line(".probes"):find("[1] bpftrace t:syscalls:sys_enter_getppid /pid == " .. core.getpid()
+      .. "/: 0 attached", 1, true), ".probes: detached")
+    getppid_calls(2)
+    eq(last_output(t:line([[_bt.maps["@calls"] ]])), "7")
+    t:line(".close 1")
+    eq(attachments(pid), base, "kernel attachments after .close")
+  end)
+end)
+
+test("events of an open ring buffer print while the prompt waits", function()
+  with_console(hist_env(), function(t)
+    t:line([[ffi = require "ffi"; ffi.cdef "int getppid(void);"; me = lt.core.getpid(); n = 0]])
+    t:line([[b = BPF{text = "BPF_RINGBUF_OUTPUT(events, 8); struct ev { u32 pid; }; ]]
+      .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { struct ev *e = events.ringbuf_reserve(sizeof(*e)); ]]
+      .. [[if (!e) return 0; e->pid = bpf_get_current_pid_tgid() >> 32; events.ringbuf_submit(e, 0); return 0; }"}]])
+    t:line([[b.events:open_ring_buffer(function(e) if e.pid == me then n = n + 1; print("event " .. n) end end)]])
+    t:type("for i = 1, 3 do ffi.C.getppid() end"); t:key("Enter")
+    t:wait("event 3")
+    t:type("partial")
+    t:wait("lt> partial")
+    t:key("C-u")
+    eq(last_output(t:line("n")), "3")
+    ok(t:line(".probes"):find("1 attached, events from events", 1, true), ".probes shows the buffer")
+  end)
+end)
+
+test("a Lua error prints one line and the session goes on", function()
+  with_console(hist_env(), function(t)
+    local s = t:line([[error("boom")]])
+    eq(last_output(s), "stdin:1: boom")
+    eq(select(2, s:gsub("boom", "")), 2, "the typed line and one error line")
+    eq(last_output(t:line("1 + 1")), "2")
+    s = t:line("x = = 1")
+    eq(last_output(s), "stdin:1: unexpected symbol near '='")
+    eq(last_output(t:line("=1 + 2")), "3")
+  end)
+end)
+
+test("multi-line chunks continue until complete; Ctrl-C drops them", function()
+  with_console(hist_env(), function(t)
+    t:type("function f(x)"); t:key("Enter"); t:wait("... ")
+    t:type("return x * 2"); t:key("Enter"); t:wait("... ", 2)
+    t:line("end")
+    eq(last_output(t:line("f(21)")), "42")
+    t:type("for i = 1, 3 do"); t:key("Enter"); t:wait("... ", 3)
+    t:key("C-c")
+    t:wait("^C")
+    eq(last_output(t:line("f(1)")), "2")
+  end)
+end)
+
+test("a failing BPF{} at the prompt leaves nothing attached", function()
+  with_console(hist_env(), function(t)
+    local pid = console_pid(t)
+    local base = attachments(pid)
+    -- the first program attaches, the second cannot
+    local s = t:line([[b = BPF{text = 'SEC("tracepoint/syscalls/sys_enter_getppid") int a(void *c) { return 0; } ]]
+      .. [[SEC("tracepoint/nosuch/event") int z(void *c) { return 0; }'}]])
+    ok(last_output(s):find("nosuch", 1, true), "the error names the tracepoint: " .. last_output(s))
+    eq(attachments(pid), base, "kernel attachments after the failure")
+    ok(t:line(".probes"):find("nothing attached", 1, true), ".probes after the failure")
+    eq(last_output(t:line("b")), "nil")
+  end)
+end)
+
+test("values print: tables, maps as rows, histograms, BPF objects", function()
+  with_console(hist_env(), function(t)
+    eq(last_output(t:line([[{1, 2, a = "x", [10] = true}]])), [[{ 1, 2, [10] = true, a = "x" }]])
+    t:line([[h = BPF{text = "BPF_HASH(h, u32, u64);"}]])
+    t:line("h.h[7] = 70; h.h[3] = 300")
+    local s = t:line("h.h")
+    ok(s:find("BPF table h (hash)\n  3  300\n  7  70\n", 1, true), "rows sorted by value")
+    ok(t:line("h"):find("BPF object stdin: 0 attached, maps: h\n", 1, true), "a BPF object")
+    t:line("h:close()")
+    t:line([[d = BPF{text = "BPF_HISTOGRAM(dist);"}]])
+    t:line("d.dist[3] = 5; d.dist[4] = 2")
+    s = t:line("d.dist")
+    ok(s:find("BPF table dist (array)\n"
+      .. "     value               : count     distribution\n"
+      .. "         0 -> 1          : 0        |                                        |\n"
+      .. "         2 -> 3          : 0        |                                        |\n"
+      .. "         4 -> 7          : 5        |****************************************|\n"
+      .. "         8 -> 15         : 2        |****************                        |\n", 1, true),
+      "a histogram")
+  end)
+end)
+
+test("Tab completes Lua names and probe names", function()
+  with_console(hist_env(), function(t)
+    t:type("lt.BP"); t:key("Tab")
+    t:wait("lt> lt.BPF")
+    t:key("C-u")
+    t:line(COUNTER)
+    t:type("b:detach_tr"); t:key("Tab")
+    t:wait("lt> b:detach_tracepoint")
+    t:key("C-u")
+    t:line("b:close()")
+    local ok_listing = pcall(require, "luatrace.listing")
+    if not ok_listing then skip("probe names need luatrace.listing (not in this build)") end
+    t:type([[x = "syscalls:sys_enter_getpp]]); t:key("Tab")
+    t:wait([[lt> x = "syscalls:sys_enter_getppid"]])
+  end)
+end)
+
+test("history survives a restart, in a private file", function()
+  local dir = private_dir()
+  local env = "LUATRACE_HISTORY=" .. dir .. "/history"
+  with_console(env, function(t)
+    t:line("histmark = 12345")
+    t:key("C-d")
+    t:wait("EXIT=0")
+  end)
+  eq(core.stat(dir .. "/history").mode, tonumber("600", 8), "history file mode")
+  with_console(env, function(t)
+    t:key("Up")
+    t:wait("lt> histmark = 12345")
+  end)
+  -- a history file others can write is refused, not used
+  os.execute("chmod 0666 " .. q(dir .. "/history"))
+  with_console(env, function(t)
+    t:wait("writable by group or others (history not used)")
+  end)
+end)
+
+test("SIGTERM at the prompt detaches and exits 0", function()
+  with_console(hist_env(), function(t)
+    local pid = console_pid(t)
+    t:line(COUNTER)
+    os.execute("kill -TERM " .. pid)
+    t:wait("EXIT=0")
+  end)
+end)
