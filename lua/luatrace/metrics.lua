@@ -52,10 +52,11 @@ function M.new(opts)
 end
 
 -- ---- declarations ----
+-- (counter/gauge/histogram tail-call _add, so error levels count from it)
 
 local function check_name(name, what)
   if type(name) ~= "string" or not name:match("^[%a_:][%w_:]*$") then
-    error(("metrics: %s %s is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"):format(what, tostring(name)), 5)
+    error(("metrics: %s %s is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"):format(what, tostring(name)), 4)
   end
 end
 
@@ -63,7 +64,7 @@ local function check_labels(labels, name)
   for _, l in ipairs(labels or {}) do
     if type(l) ~= "string" or not l:match("^[%a_][%w_]*$") or l:match("^__") or l == "le" then
       error(("metrics: %s: label name %s is not valid ([a-zA-Z_][a-zA-Z0-9_]*, not le, not __*)")
-        :format(name, tostring(l)), 5)
+        :format(name, tostring(l)), 4)
     end
   end
 end
@@ -79,7 +80,7 @@ function Registry:_family(spec, mtype)
   local f = self.families[base]
   if f then
     if f.type ~= mtype then
-      error(("metrics: %s declared as %s and %s"):format(base, f.type, mtype), 4)
+      error(("metrics: %s declared as %s and %s"):format(base, f.type, mtype), 3)
     end
     return f
   end
@@ -91,7 +92,7 @@ function Registry:_family(spec, mtype)
 end
 
 function Registry:_add(spec, mtype)
-  if type(spec) ~= "table" then error("metrics: declare a metric with a table {name=, help=, ...}", 3) end
+  if type(spec) ~= "table" then error("metrics: declare a metric with a table {name=, help=, ...}", 2) end
   local f = self:_family(spec, mtype)
   if spec.table or spec.value then f.sources[#f.sources + 1] = spec end
   return f
