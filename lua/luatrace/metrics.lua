@@ -18,9 +18,10 @@
 -- key gives one label per name from the field of that name (or `fields`,
 -- the struct fields in label order); `label_fn(key)` -> array of values
 -- overrides both (e.g. syscall number -> name).
--- Histograms: kind "log2" (slot i holds [2^(i-1), 2^i - 1], slot 0 holds 0:
--- le = (2^i - 1) * scale) or "linear" (slot i holds [i*step, (i+1)*step - 1]:
--- le = ((i+1)*step - 1) * scale); a struct key {bucket, slot} adds the
+-- Histograms: kind "log2" (BCC's slots: slot i holds [2^(i-1), 2^i - 1],
+-- slot 0 holds 0: le = (2^i - 1) * scale), "libbpf_log2" (libbpf-tools'
+-- slots: slot i holds [2^i, 2^(i+1) - 1], slot 0 [0, 1]) or "linear" (slot
+-- i holds [i*step, (i+1)*step - 1]: le = ((i+1)*step - 1) * scale); a struct key {bucket, slot} adds the
 -- bucket as the first label. Buckets only grow (the highest slot seen
 -- stays), _count is the total. _sum is exact with `sum` (a table whose
 -- values add up to the sum, or a function returning it per label set) and
@@ -101,8 +102,8 @@ end
 function Registry:counter(spec) return self:_add(spec, "counter") end
 function Registry:gauge(spec) return self:_add(spec, "gauge") end
 function Registry:histogram(spec)
-  if spec.kind ~= nil and spec.kind ~= "log2" and spec.kind ~= "linear" then
-    error(("metrics: histogram %s: kind is log2 or linear"):format(tostring(spec.name)), 2)
+  if spec.kind ~= nil and spec.kind ~= "log2" and spec.kind ~= "linear" and spec.kind ~= "libbpf_log2" then
+    error(("metrics: histogram %s: kind is log2, libbpf_log2 or linear"):format(tostring(spec.name)), 2)
   end
   return self:_add(spec, "histogram")
 end
@@ -147,17 +148,22 @@ local function key_labels(spec, key)
   return out
 end
 
+-- Slot i's values: [low, high] before scaling.
+local function slot_range(kind, i, step)
+  if kind == "linear" then return i * step, (i + 1) * step - 1 end
+  if kind == "libbpf_log2" then return i == 0 and 0 or 2 ^ i, 2 ^ (i + 1) - 1 end
+  if i == 0 then return 0, 0 end
+  return 2 ^ (i - 1), 2 ^ i - 1
+end
+
 local function slot_le(kind, i, spec)
-  local step, scale = spec.step or 1, spec.scale or 1
-  if kind == "linear" then return ((i + 1) * step - 1) * scale end
-  return (2 ^ i - 1) * scale
+  local _, high = slot_range(kind, i, spec.step or 1)
+  return high * (spec.scale or 1)
 end
 
 local function slot_mid(kind, i, spec)
-  local step, scale = spec.step or 1, spec.scale or 1
-  if kind == "linear" then return (i * step + ((i + 1) * step - 1)) / 2 * scale end
-  if i == 0 then return 0 end
-  return (2 ^ (i - 1) + 2 ^ i - 1) / 2 * scale
+  local low, high = slot_range(kind, i, spec.step or 1)
+  return (low + high) / 2 * (spec.scale or 1)
 end
 
 -- A histogram's state for a label set: slots (counts since start), the
