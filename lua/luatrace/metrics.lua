@@ -156,14 +156,24 @@ local function slot_range(kind, i, step)
   return 2 ^ (i - 1), 2 ^ i - 1
 end
 
+-- v in the scale's unit: 15 us is 1.5e-05 s, not 15 * 1e-6 (which prints
+-- as 1.4999999999999999e-05), so a scale that is 1/N divides by N.
+local function scaled(v, scale)
+  scale = scale or 1
+  local inv = 1 / scale
+  local n = math.floor(inv + 0.5)
+  if scale < 1 and math.abs(inv - n) < 1e-6 * n then return v / n end
+  return v * scale
+end
+
 local function slot_le(kind, i, spec)
   local _, high = slot_range(kind, i, spec.step or 1)
-  return high * (spec.scale or 1)
+  return scaled(high, spec.scale)
 end
 
 local function slot_mid(kind, i, spec)
   local low, high = slot_range(kind, i, spec.step or 1)
-  return (low + high) / 2 * (spec.scale or 1)
+  return scaled((low + high) / 2, spec.scale)
 end
 
 -- A histogram's state for a label set: slots (counts since start), the
