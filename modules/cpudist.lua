@@ -33,10 +33,8 @@ return toolkit.define{
       targ_ms = opts.milliseconds and true or false,
     }, { lt.has_btf() and "btf_switch" or "raw_switch" })
     local running = { b = b, tables = { hists = b.hists } }
-    function running.take() return toolkit.take_hists(b.hists, 26) end
-    -- for --metrics: slots, unit in seconds, the key's label
-    running.nslots, running.scale = 26, opts.milliseconds and 1e-3 or 1e-6
-    running.label = opts.pids and "pid" or opts.tids and "tid" or nil
+    local src = toolkit.hist_source(b.hists, 26)
+    running.take, running.totals, running.opts = src.take, src.totals, opts
     return running
   end,
 
@@ -50,6 +48,10 @@ return toolkit.define{
   end,
 
   metrics = function(running)
-    return toolkit.hist_metrics("cpu_time_seconds", running.tables.hists, running.nslots, running.scale, running.label)
+    local o = running.opts
+    local label = o.pids and "pid" or o.tids and "tid" or nil
+    return toolkit.hist_metrics(o.offcpu and "offcpu_seconds" or "oncpu_seconds",
+      o.offcpu and "Time off CPU per switch" or "Time on CPU per switch", running.totals(),
+      o.milliseconds and 1e-3 or 1e-6, label and function(h) return { [label] = h.key, comm = h.comm } end)
   end,
 }

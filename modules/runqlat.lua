@@ -49,10 +49,8 @@ return toolkit.define{
       targ_ms = opts.milliseconds and true or false,
     }, programs)
     local running = { b = b, tables = { hists = b.hists } }
-    function running.take() return toolkit.take_hists(b.hists, SLOTS) end
-    -- for --metrics: slots, unit in seconds, the key's label
-    running.nslots, running.scale = SLOTS, opts.milliseconds and 1e-3 or 1e-6
-    running.label = opts.pids and "pid" or opts.tids and "tid" or opts.pidnss and "pidns" or nil
+    local src = toolkit.hist_source(b.hists, SLOTS)
+    running.take, running.totals, running.opts = src.take, src.totals, opts
     return running
   end,
 
@@ -66,6 +64,9 @@ return toolkit.define{
   end,
 
   metrics = function(running)
-    return toolkit.hist_metrics("runq_latency_seconds", running.tables.hists, running.nslots, running.scale, running.label)
+    local o = running.opts
+    local label = o.pids and "pid" or o.tids and "tid" or o.pidnss and "pidns" or nil
+    return toolkit.hist_metrics("runq_latency_seconds", "Run queue latency", running.totals(),
+      o.milliseconds and 1e-3 or 1e-6, label and function(h) return { [label] = h.key, comm = h.comm } end)
   end,
 }

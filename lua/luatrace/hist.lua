@@ -56,17 +56,6 @@ function M.log2_lines(vals, val_type, strip_leading_zero)
   return out
 end
 
--- Bounds of log2 slot i (1..64) as decimal text: [2^(i-1), 2^i - 1], slot
--- 1 being [0, 1]. Computed in 64-bit integers: doubles lose the low bits
--- above 2^53 (and 2^63 overflows a signed %d).
-local u64 = ffi.typeof("uint64_t")
-local function dec(v) return (tostring(v):gsub("ULL$", "")) end
-function M.log2_bounds(i)
-  local high = (u64(1) * 2 ^ (i - 1)) * 2 - 1 -- 2^i - 1, wrapping at i = 64
-  local low = i == 1 and u64(0) or u64(1) * 2 ^ (i - 1)
-  return dec(low), dec(high)
-end
-
 -- Lines of a log2 histogram as libbpf-tools print it (trace_helpers.c):
 -- slot i holds [2^i, 2^(i+1) - 1] (slot 0: 0..1), every slot from 0 up
 -- to the last non-empty one, "count    distribution" in the header.
@@ -91,6 +80,17 @@ function M.libbpf_log2_lines(vals, val_type)
       low, high, val, pad_stars(M.stars(val, val_max, stars), stars))
   end
   return out
+end
+
+-- Bounds of log2 slot i (1..64) as decimal text: [2^(i-1), 2^i - 1], slot
+-- 1 being [0, 1]. Computed in 64-bit integers: doubles lose the low bits
+-- above 2^53 (and 2^63 overflows a signed %d).
+local u64 = ffi.typeof("uint64_t")
+local function dec(v) return (tostring(v):gsub("ULL$", "")) end
+function M.log2_bounds(i)
+  local high = (u64(1) * 2 ^ (i - 1)) * 2 - 1 -- 2^i - 1, wrapping at i = 64
+  local low = i == 1 and u64(0) or u64(1) * 2 ^ (i - 1)
+  return dec(low), dec(high)
 end
 
 -- Lines of a linear histogram: vals[i] = count for value i (0-based).

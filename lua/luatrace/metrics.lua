@@ -19,9 +19,9 @@
 -- the struct fields in label order); `label_fn(key)` -> array of values
 -- overrides both (e.g. syscall number -> name).
 -- Histograms: kind "log2" (BCC's slots: slot i holds [2^(i-1), 2^i - 1],
--- slot 0 holds 0: le = (2^i - 1) * scale), "libbpf_log2" (libbpf-tools'
--- slots: slot i holds [2^i, 2^(i+1) - 1], slot 0 [0, 1]) or "linear" (slot
--- i holds [i*step, (i+1)*step - 1]: le = ((i+1)*step - 1) * scale); a struct key {bucket, slot} adds the
+-- slot 0 holds 0: le = (2^i - 1) * scale; libbpf-tools' slot i is slot
+-- i + 1 here) or "linear" (slot i holds [i*step, (i+1)*step - 1]: le =
+-- ((i+1)*step - 1) * scale); a struct key {bucket, slot} adds the
 -- bucket as the first label. Buckets only grow (the highest slot seen
 -- stays), _count is the total. _sum is exact with `sum` (a table whose
 -- values add up to the sum, or a function returning it per label set) and
@@ -102,8 +102,8 @@ end
 function Registry:counter(spec) return self:_add(spec, "counter") end
 function Registry:gauge(spec) return self:_add(spec, "gauge") end
 function Registry:histogram(spec)
-  if spec.kind ~= nil and spec.kind ~= "log2" and spec.kind ~= "linear" and spec.kind ~= "libbpf_log2" then
-    error(("metrics: histogram %s: kind is log2, libbpf_log2 or linear"):format(tostring(spec.name)), 2)
+  if spec.kind ~= nil and spec.kind ~= "log2" and spec.kind ~= "linear" then
+    error(("metrics: histogram %s: kind is log2 or linear"):format(tostring(spec.name)), 2)
   end
   return self:_add(spec, "histogram")
 end
@@ -151,7 +151,6 @@ end
 -- Slot i's values: [low, high] before scaling.
 local function slot_range(kind, i, step)
   if kind == "linear" then return i * step, (i + 1) * step - 1 end
-  if kind == "libbpf_log2" then return i == 0 and 0 or 2 ^ i, 2 ^ (i + 1) - 1 end
   if i == 0 then return 0, 0 end
   return 2 ^ (i - 1), 2 ^ i - 1
 end

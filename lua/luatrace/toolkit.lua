@@ -15,7 +15,8 @@ local loop = require "luatrace.loop"
 local options = require "luatrace.toolkit.options"
 
 local M = {}
-for _, part in ipairs({ options, require "luatrace.toolkit.kernel", require "luatrace.toolkit.report" }) do
+for _, part in ipairs({ options, require "luatrace.toolkit.kernel", require "luatrace.toolkit.report",
+    require "luatrace.toolkit.block" }) do
   for k, v in pairs(part) do M[k] = v end
 end
 local all_options, key_of = options.all_options, options.key_of

@@ -93,8 +93,8 @@ test("a missing clang is a clear error; AOT objects need none", function()
     .. "apt-get install clang, or set LUATRACE_CLANG); AOT tools (luatrace -m ...) need no compiler\n")
   local out, err2, code2 = sh(("LUATRACE_CACHE_DIR=%s LUATRACE_CLANG=/nonexistent/clang %s -e %s"):format(
     q(dir .. "/cache"), q(luatrace()),
-    q("local b = require('luatrace').BPF{obj = 'syscount', globals = {targ_tgid = 1}}; print(b:num_open_tracepoints())")))
+    q("local b = require('luatrace').BPF{obj = 'syscount', globals = {filter_errno = 1}}; print(b:num_open_tracepoints())")))
   eq(code2, 0, "AOT object: " .. err2)
-  eq(out, "2\n") -- syscount: raw_syscalls sys_enter and sys_exit
+  eq(out, "2\n", "syscount's sys_enter and sys_exit tracepoints")
   os.execute("rm -rf " .. q(dir))
 end)

@@ -28,8 +28,9 @@ test("runqlat --metrics: a histogram with le buckets, _sum and _count", function
     n = n + 1
     ok(tonumber(c) >= prev, "buckets are cumulative")
     prev = tonumber(c)
-    if n == 1 then eq(le, "1e-06", "slot 0 of libbpf-tools' log2 (0..1 us)") end
-    if n == 4 then eq(le, "1.5e-05", "slot 3: 8..15 us") end
+    if n == 1 then eq(le, "0"); eq(c, "0", "nothing takes 0 s exactly") end
+    if n == 2 then eq(le, "1e-06", "libbpf-tools' slot 0 (0..1 us)") end
+    if n == 5 then eq(le, "1.5e-05", "libbpf-tools' slot 3 (8..15 us)") end
   end
   ok(n > 2, "buckets: " .. text)
   local count = tonumber(text:match("luatrace_runq_latency_seconds_count (%d+)"))

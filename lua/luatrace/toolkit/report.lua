@@ -46,13 +46,16 @@ function M.printer(def, opts, out)
 end
 
 
--- What take_hists took so far, per table and key: the base of the
--- totals hist_metrics reports (so scrapes never take from the reports).
-local taken = setmetatable({}, { __mode = "k" })
-
-local function read_hists(t, nslots)
+-- Read and clear a map of log2 histograms (key -> struct with `slots`
+-- [and `comm`]): an array of {key=, slots={[0]=count...}, total=, comm=},
+-- sorted by key. nslots: the slots array's length.
+-- keyfn(k) -> a sortable key (for struct keys; default: k itself) and a
+-- table of fields the JSON object gets (h.extra).
+local function read_hists(t, nslots, keyfn)
   local out = {}
   for k, v in t:items() do
+    local extra
+    if keyfn then k, extra = keyfn(k) end
     local slots, total = {}, 0
     for i = 0, nslots - 1 do
       local c = tonumber(v.slots[i])
@@ -60,27 +63,49 @@ local function read_hists(t, nslots)
       total = total + c
     end
     local ok, comm = pcall(function() return v.comm end)
-    out[#out + 1] = { key = k, slots = slots, total = total, comm = ok and comm or nil }
+    out[#out + 1] = { key = k, slots = slots, total = total, comm = ok and comm or nil, extra = extra }
   end
-  return out
-end
-
-local function add_slots(into, h)
-  local sum = into[h.key] or { key = h.key, comm = h.comm, slots = {} }
-  for i, c in pairs(h.slots) do sum.slots[i] = (sum.slots[i] or 0) + c end
-  into[h.key] = sum
-end
-
--- Read and clear a map of log2 histograms (key -> struct with `slots`
--- [and `comm`]): an array of {key=, slots={[0]=count...}, total=, comm=},
--- sorted by key. nslots: the slots array's length.
-function M.take_hists(t, nslots)
-  local out = read_hists(t, nslots)
-  taken[t] = taken[t] or {}
-  for _, h in ipairs(out) do add_slots(taken[t], h) end
-  t:clear()
   table.sort(out, function(a, b) return a.key < b.key end)
   return out
+end
+
+function M.take_hists(t, nslots, keyfn)
+  local out = read_hists(t, nslots, keyfn)
+  t:clear()
+  return out
+end
+
+-- A histogram map read two ways: take() for reports (clears the map) and
+-- totals() for --metrics (everything since start, taken or not, so a
+-- scrape never steals counts from a report).
+function M.hist_source(t, nslots, keyfn)
+  local acc = {} -- key -> histogram summed over what take() returned
+  local src = {}
+  local function add(into, h)
+    local a = into[h.key]
+    if not a then
+      a = { key = h.key, comm = h.comm, extra = h.extra, slots = {}, total = 0 }
+      for i = 0, nslots - 1 do a.slots[i] = 0 end
+      into[h.key] = a
+    end
+    for i = 0, nslots - 1 do a.slots[i] = a.slots[i] + h.slots[i] end
+    a.total = a.total + h.total
+  end
+  function src.take()
+    local hs = M.take_hists(t, nslots, keyfn)
+    for _, h in ipairs(hs) do add(acc, h) end
+    return hs
+  end
+  function src.totals()
+    local sum = {}
+    for _, h in pairs(acc) do add(sum, h) end
+    for _, h in ipairs(read_hists(t, nslots, keyfn)) do add(sum, h) end
+    local out = {}
+    for _, h in pairs(sum) do out[#out + 1] = h end
+    table.sort(out, function(a, b) return a.key < b.key end)
+    return out
+  end
+  return src
 end
 
 -- One histogram as JSON: {[label]=key, comm=, unit=, total=, buckets=[{low,
@@ -97,10 +122,11 @@ function M.hist_json(h, unit, label)
   local o = { unit = unit, total = h.total, buckets = json.array(buckets) }
   if label then o[label] = h.key end
   if h.comm and h.comm ~= "" then o.comm = h.comm end
+  for k, v in pairs(h.extra or {}) do o[k] = v end
   return o
 end
 
-M.HIST_ORDER = { "time", "hists", "pid", "tid", "pidns", "comm", "unit", "total", "buckets",
+M.HIST_ORDER = { "time", "hists", "pid", "tid", "pidns", "comm", "disk", "flags", "unit", "total", "buckets",
   "low", "high", "count" }
 
 -- The main of a histogram tool, as libbpf-tools' runqlat/cpudist/
@@ -136,20 +162,17 @@ function M.hist_main(opts, running, o)
   end)
 end
 
--- metrics() of a histogram tool (--metrics): one histogram per key with
--- every count since start (what take_hists took plus what the map holds
--- now), libbpf-tools' slots; scale: the unit in seconds; label: the key's
--- label name (pid, tid, pidns), nil for one histogram.
-function M.hist_metrics(name, t, nslots, scale, label)
-  local sums = {}
-  for k, h in pairs(taken[t] or {}) do add_slots(sums, h) end
-  for _, h in ipairs(read_hists(t, nslots)) do add_slots(sums, h) end
+-- metrics() of a histogram tool: one Prometheus histogram per key, from
+-- hist_source totals. libbpf-tools' slot i ([2^i, 2^(i+1) - 1]) is
+-- luatrace.metrics' log2 slot i + 1; scale turns the unit into the
+-- metric's (1e-6: microseconds to seconds). labelfn(h) -> labels.
+function M.hist_metrics(name, help, hs, scale, labelfn)
   local out = {}
-  for _, h in pairs(sums) do
-    local labels = {}
-    if label then labels[label] = h.key; labels.comm = h.comm or "" end
-    out[#out + 1] = { name = name, type = "histogram", kind = "libbpf_log2", scale = scale,
-      labels = labels, slots = h.slots }
+  for _, h in ipairs(hs) do
+    local slots = {}
+    for i, c in pairs(h.slots) do slots[i + 1] = c end
+    out[#out + 1] = { name = name, type = "histogram", help = help, kind = "log2",
+      scale = scale, slots = slots, labels = labelfn and labelfn(h) or {} }
   end
   return out
 end
