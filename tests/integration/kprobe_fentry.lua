@@ -37,8 +37,10 @@ test("fentry/fexit: load, or the clear refusal", function()
   if not core.has_fentry() then
     raises(function() o:load() end,
       "load BPF object " .. test_obj("fentry") .. " program on_fentry_read: ",
-      "fentry/fexit programs are refused by this kernel (has_fentry() is false); "
-      .. "use a kprobe or a tracepoint")
+      core.has_kprobes() and "fentry/fexit programs are refused by this kernel "
+        .. "(has_fentry() is false); use a kprobe or a tracepoint"
+      or "fentry/fexit programs are refused by this kernel (has_fentry() is false), "
+        .. "and it has no kprobes either; use a tracepoint or a raw tracepoint")
     o:close()
     return
   end

@@ -118,6 +118,35 @@ function M.member(t, name)
   end
 end
 
+-- The value of an enumerator (TCP_FIN_WAIT1, SKB_DROP_REASON_...), from
+-- every enum in BTF (indexed on first use).
+local enumvals
+function M.enum_value(name)
+  if not enumvals then
+    local b = load()
+    enumvals = {}
+    for id = 1, #b.offs do
+      local w = ffi.cast("const uint32_t *", b.p + b.offs[id])
+      local kind, vlen = bit.band(bit.rshift(w[1], 24), 0x1f), bit.band(w[1], 0xffff)
+      if kind == 6 then
+        for i = 0, vlen - 1 do
+          local e = w + 3 + i * 2
+          local n = b.str(e[0])
+          if enumvals[n] == nil then enumvals[n] = ffi.cast("int32_t", e[1]) end
+        end
+      elseif kind == 19 then
+        for i = 0, vlen - 1 do
+          local e = w + 3 + i * 3
+          local n = b.str(e[0])
+          if enumvals[n] == nil then enumvals[n] = tonumber(e[1]) + tonumber(e[2]) * 2 ^ 32 end
+        end
+      end
+    end
+  end
+  local v = enumvals[name]
+  return v and tonumber(v)
+end
+
 -- Parameters of a kernel function: { name, type } and its return type id.
 function M.func_params(fname)
   local id = M.find("func", fname)

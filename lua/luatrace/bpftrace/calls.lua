@@ -26,7 +26,7 @@ function G.format_specs(fmt)
       local flags, width, prec, len, conv, e = fmt:match(
         "^%%([-+ #0]*)(%d*)(%.?%d*)([hljzt]*)([%a])()", s)
       if not conv then return nil, s end
-      specs[#specs + 1] = { flags = flags, width = width, prec = prec, conv = conv, from = s, to = e }
+      specs[#specs + 1] = { flags = flags, width = width, prec = prec, len = len, conv = conv, from = s, to = e }
       i = e
     end
   end
@@ -94,7 +94,7 @@ end
 local unsupported = { reg = true, override = true, uaddr = true, cgroup_path = true, macaddr = true,
   skboutput = true, path = true, strftime = true, printk = true, debugf = true, percpu_kaddr = true,
   kptr = true, uptr = true, offsetof = true, pid_ns = true, strcontains = true, has_key = true,
-  len = true, nsecs = true, bswap = true, print_map = true, errorf = true, warnf = true,
+  len = true, nsecs = true, print_map = true, errorf = true, warnf = true,
   unwatch = true, socket_cookie = true, tseries = true }
 
 function F:call(e, stmt_ctx)
@@ -232,6 +232,10 @@ for (int __i = 0; __i < 16; __i++) {
   -- value-returning functions
   if n == "str" then
     need(1, 2)
+    if args[1].k == "Param" then -- str($1): the argument as text
+      local a = (self.g.opts.args or {})[args[1].n] or ""
+      return const_str(a)
+    end
     local v = self:expr(args[1])
     local size, nc = T.STRLEN, nil
     if args[2] then
@@ -335,7 +339,18 @@ for (int __i = 0; __i < 16; __i++) {
     if args[1].k ~= "Str" then self:err(args[1], "kaddr() expects a string literal") end
     local a = core.ksym_addr(args[1].v)
     if not a then self:err(args[1], "kaddr(): unknown kernel symbol " .. args[1].v) end
-    return int(("%sULL"):format(tostring(a):gsub("ULL$", "")), false)
+    local ffi = require "ffi"
+    if type(a) ~= "number" then a = ffi.cast("uint64_t", ffi.cast("uintptr_t", a)) end
+    local txt = type(a) == "number" and ("%.0f"):format(a) or tostring(a):gsub("U?LL$", "")
+    return int(txt .. "ULL", false)
+  end
+  if n == "bswap" then
+    need(1)
+    local v = self:expr(args[1])
+    if v.ty.t ~= "int" then self:err(args[1], "bswap() expects an integer") end
+    local size = v.ty.size
+    if size == 1 then return v end
+    return { ty = T.int(size, false), c = ("__builtin_bswap%d((u%d)(%s))"):format(size * 8, size * 8, v.c) }
   end
   if n == "strncmp" then
     need(3)

@@ -46,15 +46,18 @@ function M.run(o, src, name, args)
   if format ~= "text" and format ~= "json" then
     error(("-f %s: unknown output format (text or json)"):format(format), 0)
   end
-  local opts = { name = name, args = args, unsafe = o.bt_unsafe, format = format,
-    pid = o.pid and tonumber(o.pid), cmd_pid = o.cmd_pid, until_fn = o.until_fn }
+  -- -p PID / -c CMD (luatrace.target): filter to the process, end with it
+  local target = (o.pid or o.cmd_pid) and require("luatrace.target")
+  local opts = { name = name, args = args, unsafe = o.bt_unsafe, format = format, cli = true,
+    pid = o.pid and tonumber(o.pid), cmd_pid = o.cmd_pid, -- -c does not filter (bpftrace)
+    until_fn = target and function() return target.status() ~= nil end }
   local ok, res = bt.try(function()
     if o.bt_debug then
       io.stdout:write(bt.compile(src, opts).c)
       return "printed"
     end
     local p = bt.load(src, opts)
-    if o.on_loaded then o.on_loaded(p) end
+    if target then target.release() end -- a held -c command runs now
     p:run()
     return "ran"
   end)

@@ -50,6 +50,15 @@ function F:truth(v, node)
   return v.c
 end
 
+-- A scalar C expression in a hoisted u64 local (so CO-RE reads never
+-- nest: clang refuses nested preserve_access_index).
+function F:hoist(c)
+  if c:match("^[%w_]+$") then return c end
+  local t = self:ctmp("u64 %s")
+  self:emit(("%s = (u64)(%s);"):format(t, c))
+  return t
+end
+
 -- Materialize an aggregate value into a hoisted local; returns its name.
 function F:mat(v)
   if v.c then return v.c end
@@ -67,6 +76,16 @@ local function copy_writer(src_c)
 end
 
 -- ---- builtins ----
+
+-- #define constants of kernel headers that bpftrace programs use by name
+-- (headers are not read: everything else comes from BTF).
+local defines = {
+  AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_PACKET = 17,
+  TASK_RUNNING = 0, TASK_INTERRUPTIBLE = 1, TASK_UNINTERRUPTIBLE = 2, TASK_STOPPED = 4,
+  TASK_TRACED = 8, EXIT_DEAD = 16, EXIT_ZOMBIE = 32, TASK_DEAD = 128,
+  O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 64, O_TRUNC = 512, O_APPEND = 1024,
+  SIGKILL = 9, SIGTERM = 15, SIGINT = 2,
+}
 
 local ctx_name = function(p) return p.kind == "tracepoint" and "args" or "ctx" end
 
@@ -124,6 +143,12 @@ function F:builtin(e)
   if n == "args" then
     if k == "tracepoint" or k == "kfunc" or k == "kretfunc" then return { ty = { t = "args" } } end
     self:err(e, "The args builtin can only be used with tracepoint/kfunc/uprobe probes (" .. k .. " used here)")
+  end
+  -- a kernel enumerator (BTF), or one of the few #define constants the
+  -- shipped tools use (bpftrace gets those from the #included headers)
+  if n:match("^[%u_][%u%d_]+$") then
+    local v = defines[n] or require("luatrace.bpftrace.btf").enum_value(n)
+    if v then return int(lit_int(v)) end
   end
   if n == "username" or n == "numaid" or n == "jiffies" then
     self:err(e, ("the builtin %s is not supported by luatrace"):format(n))
@@ -207,7 +232,7 @@ function F:field(e)
         e.field, T.name(ty)))
     end
     local m = self:member_of(e, ty.btf, e.field)
-    local lv = ("((%s)(%s))->%s"):format(ty.cty, base.c, e.field)
+    local lv = ("((%s)(%s))->%s"):format(ty.cty, self:hoist(base.c), e.field)
     return self:member_value(e, lv, m.type, ty.user)
   elseif ty.t == "rec" then
     local m = self:member_of(e, ty.btf, e.field)
@@ -448,7 +473,7 @@ function F:expr(e, stmt_ctx)
     local a = (self.g.opts.args or {})[e.n]
     if a == nil then return int("0") end -- unset: zero, as in bpftrace
     if tonumber(a) and a:match("^%-?%d+$") then return int(lit_int(tonumber(a))) end
-    return const_str(a)
+    self:err(e, ('$%d used numerically but given "%s". Try using str($%d).'):format(e.n, a, e.n))
   end
   if k == "ParamCount" then return int(tostring(#(self.g.opts.args or {}))) end
   if k == "Var" then

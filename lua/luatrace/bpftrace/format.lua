@@ -163,6 +163,33 @@ function M.value(rt, T, v)
   return tostring(v)
 end
 
+-- Bits a printf length modifier gives an integer conversion.
+function M.len_bits(len)
+  if len == "l" or len == "ll" or len == "j" or len == "z" or len == "t" then return 64 end
+  if len == "h" then return 16 end
+  if len == "hh" then return 8 end
+  return 32
+end
+
+-- v (number or 64-bit cdata) cut to `bits`, signed or not: a Lua number
+-- when exact, else int64/uint64 cdata.
+function M.truncate(v, bits, signed)
+  local u = ffi.cast("uint64_t", type(v) == "number" and ffi.cast("int64_t", v) or v)
+  if bits < 64 then
+    local m = ffi.cast("uint64_t", 2) ^ bits
+    u = u % m
+    if signed and u >= m / 2 then return tonumber(ffi.cast("int64_t", u) - ffi.cast("int64_t", m)) end
+    return tonumber(u)
+  end
+  if signed then
+    local s = ffi.cast("int64_t", u)
+    if s < LIMIT and s > -LIMIT then return tonumber(s) end
+    return s
+  end
+  if u < LIMIT then return tonumber(u) end
+  return u
+end
+
 -- printf in Lua: bpftrace's format with the record's values.
 function M.printf(rt, fmt, specs, fields, rec)
   local out, last = {}, 1
@@ -178,15 +205,19 @@ function M.printf(rt, fmt, specs, fields, rec)
       if type(s) == "table" then s = table.concat(s, " ") end
       out[#out + 1] = (spec .. "s"):format(s)
     elseif conv == "c" then
-      out[#out + 1] = (spec .. "s"):format(string.char(tonumber(v) % 256))
-    elseif conv == "d" or conv == "i" then
-      local s = M.int_text(v, T.signed ~= false or T.t ~= "int")
-      if T.t == "int" and not T.signed then s = M.int_text(v, false) end
-      out[#out + 1] = (spec .. "s"):format(s)
-    elseif conv == "u" then
-      out[#out + 1] = (spec .. "s"):format(M.int_text(v, false))
+      out[#out + 1] = (spec .. "s"):format(string.char(tonumber(M.truncate(v, 8, false)) % 256))
+    elseif conv == "d" or conv == "i" or conv == "u" then
+      -- bpftrace 0.17 hands the 64-bit value to C's printf with the
+      -- user's conversion: without l/ll, %d and %u see 32 bits.
+      local bits = M.len_bits(sp.len)
+      local n = M.truncate(v, bits, conv ~= "u")
+      if type(n) == "number" then
+        out[#out + 1] = (spec .. "d"):format(n)
+      else
+        out[#out + 1] = (spec .. "s"):format((tostring(n):gsub("U?LL$", "")))
+      end
     else -- x X o p
-      local u = ffi.cast("uint64_t", type(v) == "number" and (v < 0 and ffi.cast("int64_t", v) or v) or v)
+      local u = ffi.cast("uint64_t", M.truncate(v, conv == "p" and 64 or M.len_bits(sp.len), false))
       local hex
       if conv == "o" then
         local digits, n = {}, u

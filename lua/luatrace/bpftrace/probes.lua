@@ -3,48 +3,21 @@
 -- probes { kind, name (bpftrace's full spelling), target fields }; each
 -- gets its own BPF program (tracepoint args and kfunc parameters differ).
 --
--- The provider names (long and short) are bpftrace's. TODO(merge): the
--- shared probe-kind table (luatrace.probekinds, branch h/core) carries the
--- same names; switch to it once it is on main.
+-- Provider names (long and short) come from the shared probe-kind table
+-- (luatrace.probekinds); BEGIN and END are bpftrace's own. A kind is
+-- named by its long bpftrace name ("rawtracepoint", "kfunc", ...).
 local core = require "luatrace.core"
+local probekinds = require "luatrace.probekinds"
+local perf_events = require "luatrace.perf_events"
 
 local M = {}
 
-local providers = {
-  BEGIN = "BEGIN", END = "END",
-  tracepoint = "tracepoint", t = "tracepoint",
-  rawtracepoint = "rawtracepoint", rt = "rawtracepoint",
-  kprobe = "kprobe", k = "kprobe", kretprobe = "kretprobe", kr = "kretprobe",
-  kfunc = "kfunc", fentry = "kfunc", f = "kfunc",
-  kretfunc = "kretfunc", fexit = "kretfunc", fr = "kretfunc",
-  uprobe = "uprobe", u = "uprobe", uretprobe = "uretprobe", ur = "uretprobe",
-  usdt = "usdt", U = "usdt", profile = "profile", p = "profile",
-  interval = "interval", i = "interval", software = "software", s = "software",
-  hardware = "hardware", h = "hardware",
-}
+local providers = { BEGIN = "BEGIN", END = "END" }
+for name, k in pairs(probekinds.by_bpftrace) do providers[name] = k.bpftrace[1] end
 M.providers = providers
 
 local unsupported = { watchpoint = true, w = true, asyncwatchpoint = true, aw = true,
   iter = true, it = true, kprobe_multi = true }
-
--- Software and hardware events: perf type/config and default period.
-local PERF_SW, PERF_HW = 1, 0
-local software = {
-  ["cpu-clock"] = { 0, 1000000 }, cpu = { 0, 1000000 },
-  ["task-clock"] = { 1, 1000000 }, ["page-faults"] = { 2, 100 }, faults = { 2, 100 },
-  ["context-switches"] = { 3, 1000 }, cs = { 3, 1000 },
-  ["cpu-migrations"] = { 4, 1 }, ["minor-faults"] = { 5, 100 },
-  ["major-faults"] = { 6, 1 }, ["alignment-faults"] = { 7, 1 },
-  ["emulation-faults"] = { 8, 1 }, dummy = { 9, 1 }, ["bpf-output"] = { 10, 1 },
-}
-local hardware = {
-  ["cpu-cycles"] = { 0, 1000000 }, cycles = { 0, 1000000 },
-  instructions = { 1, 1000000 }, ["cache-references"] = { 2, 1000000 },
-  ["cache-misses"] = { 3, 1000000 }, ["branch-instructions"] = { 4, 100000 },
-  branches = { 4, 100000 }, ["branch-misses"] = { 5, 100000 },
-  ["bus-cycles"] = { 6, 100000 }, ["frontend-stalls"] = { 7, 1000000 },
-  ["backend-stalls"] = { 8, 1000000 }, ["ref-cycles"] = { 9, 1000000 },
-}
 
 local units = { s = 1e9, ms = 1e6, us = 1e3, ns = 1 }
 
@@ -207,11 +180,11 @@ function M.expand(word, err)
     add(p)
   elseif kind == "software" or kind == "hardware" then
     local ev, n = parts[1], tonumber(parts[2])
-    local tab = kind == "software" and software or hardware
-    local e = tab[ev or ""]
+    local e = perf_events.find(kind, ev or "")
     if not e then err(("unknown %s event: %s"):format(kind, tostring(ev))) end
-    add({ name = ("%s:%s:%d"):format(kind, ev, n or e[2]), ev_type = kind == "software" and PERF_SW or PERF_HW,
-      ev_config = e[1], period = n or e[2] })
+    add({ name = ("%s:%s:%d"):format(kind, ev, n or e.period),
+      ev_type = kind == "software" and perf_events.TYPE_SOFTWARE or perf_events.TYPE_HARDWARE,
+      ev_config = e.config, period = n or e.period })
   end
   return out
 end

@@ -2,7 +2,8 @@
 -- lt.BPF{text=} (the compile cache), attached, and run: BEGIN, events,
 -- interval and exit, END, maps printed at the end, as bpftrace does.
 --
--- BEGIN and END are uprobes on a libc function that only this process
+-- Every probe attaches first, then BEGIN runs (bpftrace's order). BEGIN
+-- and END are uprobes on a libc function that only this process
 -- calls, filtered to this process, triggered from Lua through the FFI (the
 -- same trick as bpftrace's BEGIN_trigger, without a symbol of our own).
 local ffi = require "ffi"
@@ -39,13 +40,10 @@ function M.load(compiled, opts)
   b.lt_bt_out:open_ring_buffer(function(p) self:record(p) end)
   self.maps = setmetatable({}, { __index = function(_, name) return self:map_view(name) end })
   self:header()
-  -- BEGIN first (its output comes before any event), then the rest
-  self:attach_kind(function(k) return k == "BEGIN" end)
+  -- every probe, then BEGIN (as bpftrace: BEGIN's output means "attached")
+  local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "END" end)
+  if not ok2 then self:close(); error(err, 0) end
   self:trigger("BEGIN")
-  if not self.exiting then
-    local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "BEGIN" and k ~= "END" end)
-    if not ok2 then self:close(); error(err, 0) end
-  end
   return self
 end
 
@@ -120,7 +118,7 @@ end
 
 -- One record from the ring buffer.
 function P:record(p)
-  if self.exiting then return end
+  if self.exiting or self.stopping then return end
   local id = tonumber(ffi.cast(u64p, p)[0])
   local ev = self.events[id]
   if not ev then return end
@@ -206,8 +204,9 @@ end
 -- keyed by the key (several keys: joined with ","); hist maps give
 -- { [bucket label] = count }.
 function P:map_view(name)
+  if self.snapshot then return self.snapshot[name] end
   local m = self.mapdesc[name]
-  if not m then return nil end
+  if not m or not self.bpf then return nil end
   local list = mapprint.entries(self, m)
   local function keyof(e)
     local parts = {}
@@ -282,8 +281,16 @@ function P:finish()
   pcall(self.attach_kind, self, function(k) return k == "END" end)
   self:trigger("END")
   self.exiting = was
-  if self.json then self.write("\n\n") else self.write("\n\n") end
-  self:print_maps()
+  if self.opts.print_maps ~= false then
+    self.write("\n\n")
+    self:print_maps()
+  end
+  -- Lua users read p.maps after the run: keep what the maps held
+  if not self.opts.cli then
+    local snap = {}
+    for name in pairs(self.mapdesc) do snap[name] = self:map_view(name) end
+    self.snapshot = snap
+  end
   self:close()
 end
 

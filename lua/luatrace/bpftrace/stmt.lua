@@ -51,9 +51,20 @@ function F:key_types(node)
   return vals, types
 end
 
+-- Key locals are shared by the updates of one map in a function (the
+-- stack holds 512 bytes), unless a key reads a map itself.
 function F:build_key(node, m, vals)
   local kc = G.key_ctype(m)
-  local k = self:ctmp(kc .. " %s")
+  self.keytmps = self.keytmps or {}
+  local nested = false
+  for _, v in ipairs(vals) do
+    if v.c and v.c:find("bpf_map_lookup_elem", 1, true) then nested = true end
+  end
+  local k = not nested and self.keytmps[m.cname]
+  if not k then
+    k = self:ctmp(kc .. " %s")
+    if not nested then self.keytmps[m.cname] = k end
+  end
   self:emit(("__builtin_memset(&%s, 0, sizeof(%s));"):format(k, k))
   for i, v in ipairs(vals) do
     self:store(v, ("%s.k%d"):format(k, i - 1), m.keys[i])
@@ -134,7 +145,9 @@ function F:assign_map(s, node, value)
     if VT.t == "int" then VT.size = 8 end
     local m = self.g:map_use(node, "value", VT, keyT)
     local k = self:build_key(node, m, vals)
-    local vt = self:ctmp(G.val_ctype(m) .. " %s")
+    self.valtmps = self.valtmps or {}
+    local vt = self.valtmps[m.cname] or self:ctmp(G.val_ctype(m) .. " %s")
+    self.valtmps[m.cname] = vt
     self:emit(("__builtin_memset(&%s, 0, sizeof(%s));"):format(vt, vt))
     self:store(v, vt .. ".v", m.V)
     self:emit(("bpf_map_update_elem(&%s, &%s, &%s, BPF_ANY);"):format(m.cname, k, vt))

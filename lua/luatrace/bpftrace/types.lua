@@ -104,7 +104,12 @@ function M.from_tpfield(f)
   if d:find("*", 1, true) then
     local base = d:gsub("%*%s*[%w_]+%s*$", ""):gsub("^%s+", ""):gsub("%s+$", "")
     local charp = base:match("char$") ~= nil
-    return { t = "ptr", charp = charp, cty = base .. " *", user = true }
+    local T = { t = "ptr", charp = charp, cty = base:gsub("^const%s+", "") .. " *", user = true }
+    local kind, name = base:gsub("^const%s+", ""):match("^(%a+)%s+([%w_]+)$")
+    if (kind == "struct" or kind == "union") and not d:match("%*%s*%*") then
+      T.btf = require("luatrace.bpftrace.btf").find(kind, name)
+    end
+    return T
   end
   return M.int(f.size, f.signed)
 end

@@ -1,0 +1,71 @@
+-- bench/bt_startup.lua: a bpftrace one-liner's time to its first event and
+-- peak RSS, luatrace (warm cache, then cold) next to bpftrace 0.17.
+--   build/luatrace bench/bt_startup.lua [rounds]
+-- The one-liner prints on the first getppid(2) of a trigger process that
+-- calls it every millisecond, then exits: first_ms is exec -> that line
+-- (bench/progs/runner.c; maxrss from wait4). Not a test: numbers vary.
+local core = require "luatrace.core"
+
+local ROOT = core.exe_path():match("^(.*)/build/[^/]*$") or "."
+local LT = core.exe_path()
+local RUNNER = ROOT .. "/build/bench/runner"
+local rounds = tonumber(arg[1] or "5")
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local function sh(cmd)
+  local p = io.popen(cmd .. " 2>&1")
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+if not core.stat(RUNNER) then
+  sh(("make -C %s build/bench/runner"):format(q(ROOT)))
+end
+
+-- the trigger: a shell loop of getppid is not possible; python calls it
+local trig = io.popen([[python3 -c 'import os,time
+while True:
+  os.getppid(); time.sleep(0.001)' & echo $!]])
+local tpid = tonumber(trig:read("*l"))
+trig:close()
+
+local prog = ('t:syscalls:sys_enter_getppid /pid == %d/ { printf("hit\\n"); exit(); }'):format(tpid)
+local function measure(cmd)
+  local out = sh(("%s -m hit -- %s"):format(q(RUNNER), cmd))
+  local first, rss = out:match("first_ms=([%d.]+).-maxrss_kb=(%d+)")
+  return tonumber(first), tonumber(rss)
+end
+
+local function median(t)
+  table.sort(t)
+  return t[math.ceil(#t / 2)]
+end
+
+local rows = {}
+local function run(name, cmd, before)
+  local f, r = {}, {}
+  for _ = 1, rounds do
+    if before then before() end
+    local a, b = measure(cmd)
+    if a then f[#f + 1] = a; r[#r + 1] = b end
+  end
+  rows[#rows + 1] = { name, median(f), median(r) }
+end
+
+local ltcmd = ("%s -e %s"):format(q(LT), q(prog))
+sh(ltcmd) -- warm the cache
+run("luatrace (warm cache)", ltcmd)
+run("luatrace (cold: clang)", ("env LUATRACE_CACHE_DIR=/tmp/lt-bt-bench-cache %s -e %s"):format(q(LT), q(prog)),
+  function() os.execute("rm -rf /tmp/lt-bt-bench-cache") end)
+if core.stat("/usr/bin/bpftrace") then
+  run("bpftrace 0.17", ("/usr/bin/bpftrace -e %s"):format(q(prog)))
+end
+os.execute("kill " .. tpid)
+os.execute("rm -rf /tmp/lt-bt-bench-cache")
+
+print(("| tracer | first event (ms, median of %d) | peak RSS (MB) |"):format(rounds))
+print("|---|---|---|")
+for _, r in ipairs(rows) do
+  print(("| %s | %.1f | %.1f |"):format(r[1], r[2] or -1, (r[3] or 0) / 1024))
+end

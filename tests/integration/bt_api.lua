@@ -1,0 +1,55 @@
+-- The Lua side of the bpftrace front end: printf lines as a callback, maps
+-- as Lua tables (during and after the run), stop(), and the example
+-- script that combines both (examples/bt_openers.lua).
+local B = dofile(root .. "/tests/bt_helpers.lua")
+local bt = require "luatrace.bpftrace"
+local core = require "luatrace.core"
+
+test("bt.load: on_printf lines, maps as tables, stop() from a callback", function()
+  local printed = {}
+  local p = bt.load([[
+tracepoint:syscalls:sys_enter_getppid { @calls[comm] = count(); @n = count(); @h = hist(5); printf("call %d\n", pid); }
+]], { pid = core.getpid(), out = function(s) printed[#printed + 1] = s end, print_maps = false })
+  local lines = {}
+  p:on_printf(function(line)
+    lines[#lines + 1] = line
+    if #lines == 3 then p:stop() end
+  end)
+  getppid_calls(4)
+  eq(p.maps["@n"], 4, "a scalar map while running")
+  p:run { duration_ms = 5000 }
+  eq(#lines, 3, "stopped after the third line")
+  eq(lines[1], ("call %d\n"):format(core.getpid()))
+  eq(p.maps["@calls"].luatrace, 4, "a keyed map after the run")
+  eq(p.maps["@h"][4], 4, "hist buckets by index ([4, 8) is bucket 4)")
+  eq(p.maps["@nosuch"], nil)
+  -- print_maps = false: the text has the header and printf lines only
+  eq(table.concat(printed), "Attaching 1 probe...\n" .. ("call %d\n"):format(core.getpid()):rep(3))
+end)
+
+test("bt.compile: C text, probes and maps of a program", function()
+  local c = bt.compile("t:syscalls:sys_enter_read,t:syscalls:sys_enter_write { @[probe] = count(); }")
+  eq(#c.probes, 2)
+  eq(c.probes[1].name, "tracepoint:syscalls:sys_enter_read")
+  eq(c.maps["@"].kind, "count")
+  ok(c.c:find('SEC("tracepoint") int lt_bt_p2(struct tracepoint__syscalls__sys_enter_write *args)', 1, true), c.c)
+end)
+
+test("-d prints the generated C and runs nothing", function()
+  local out, err, code = sh(q(luatrace()) .. " -d -e 'BEGIN { printf(\"x\\n\"); }'")
+  eq(code, 0, err)
+  ok(out:find("int lt_bt_p1(struct pt_regs *ctx)", 1, true), out)
+  ok(not out:find("Attaching", 1, true), "nothing attached")
+end)
+
+test("examples/bt_openers.lua: alerts from printf and a table from the map", function()
+  local ph = io.popen(("%s %s 2 2>&1"):format(q(luatrace()), q(root .. "/examples/bt_openers.lua")))
+  core.sleep(1000)
+  local _, _, code = sh("cat /etc/passwd > /dev/null")
+  eq(code, 0)
+  local out = ph:read("*a")
+  ph:close()
+  ok(out:find("alert: cat %(%d+%) read the user database\n"), out)
+  ok(out:find("\n%d+ opens in 2 s, %d+ alerts\n"), out)
+  ok(out:find("\n[^\n]- +%d+ +[%d.]+%%\n"), "a table row: " .. out)
+end)

@@ -1,0 +1,114 @@
+-- Side by side with Debian's bpftrace 0.17: the same programs, attached at
+-- the same time, one workload (a copy of tests/progs/lt_target under a
+-- name nothing else runs), interrupted together: the printed lines must be
+-- the same, byte for byte (maps, counts, histograms, printf, JSON).
+local B = dofile(root .. "/tests/bt_helpers.lua")
+local core = require "luatrace.core"
+
+local COMM = "ltbtoracle"
+
+local function programs(bin)
+  local f = ('/comm == "%s"/'):format(COMM)
+  return {
+    { "count by filename", "t:syscalls:sys_enter_openat " .. f .. " { @[str(args->filename)] = count(); }" },
+    { "hist of read sizes", "t:syscalls:sys_enter_read " .. f .. " { @bytes = hist(args->count); }" },
+    { "lhist of read returns", "t:syscalls:sys_exit_read " .. f .. " { @ret = lhist(args->ret, 0, 1000, 100); }" },
+    { "stats avg min max", "t:syscalls:sys_enter_write " .. f ..
+      " { @s = stats(args->count); @a = avg(args->count); @mn = min(args->count); @mx = max(args->count); }" },
+    { "raw syscalls by comm", "t:raw_syscalls:sys_enter " .. f .. " { @[comm] = count(); }" },
+    { "uprobe printf args", ("uprobe:%s:lt_target_add { printf(\"%%d %%d\\n\", arg0, arg1); }"):format(bin) },
+    { "uretprobe retval keys", ("uretprobe:%s:lt_target_add { @r[retval] = count(); @sum = sum(retval); }"):format(bin) },
+    { "printf comm and path", "t:syscalls:sys_enter_openat " .. f .. " { printf(\"%s %s\\n\", comm, str(args->filename)); }" },
+    { "exec filename (data_loc)", "t:sched:sched_process_exec " .. f .. " { printf(\"exec %s\\n\", str(args->filename)); @e[probe] = count(); }" },
+    { "ternary strings and tuple keys", ("uprobe:%s:lt_target_add { @x[arg0 %% 2 == 0 ? \"even\" : \"odd\", arg1] = count(); $t = (arg0, \"n\"); @last = $t; }"):format(bin) },
+    { "print with top and div", ("uprobe:%s:lt_target_add { @c[arg0] = sum(arg0 * 10); } END { print(@c, 2, 10); clear(@c); }"):format(bin) },
+    { "json output", "t:syscalls:sys_enter_read " .. f .. " { @h = hist(args->count); @n[comm] = count(); @s = stats(args->count); }", json = true },
+  }
+end
+
+local function start(cmd, out, err)
+  local ph = io.popen(("%s > %s 2> %s & echo $!"):format(cmd, q(out), q(err)))
+  local pid = tonumber(ph:read("*a"))
+  ph:close()
+  return pid
+end
+
+local function slurp(path)
+  local fh = io.open(path)
+  if not fh then return "" end
+  local s = fh:read("*a")
+  fh:close()
+  return s
+end
+
+-- bpftrace orders entries with equal values by the kernel's hash order
+-- (random per map): sort each run of "@...: V" lines with the same V.
+local function normalize(text)
+  local lines, out, run, runv = {}, {}, {}, nil
+  for l in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+  local function flush()
+    table.sort(run)
+    for _, l in ipairs(run) do out[#out + 1] = l end
+    run, runv = {}, nil
+  end
+  for _, l in ipairs(lines) do
+    local v = l:match("^@.*%]: (.*)$")
+    if v and v == runv then run[#run + 1] = l
+    else
+      flush()
+      if v then run, runv = { l }, v else out[#out + 1] = l end
+    end
+  end
+  flush()
+  return table.concat(out, "\n") .. "\n"
+end
+
+local function alive(pid) return core.stat("/proc/" .. pid) ~= nil end
+
+test("side by side with bpftrace 0.17: same printed lines for 12 programs", function()
+  local bpftrace = B.bpftrace()
+  if not bpftrace then skip("bpftrace is not installed (tools/deps.sh installs it)") end
+  local dir = unique_path("oracle")
+  os.execute("mkdir -p " .. q(dir))
+  local bin = dir .. "/" .. COMM
+  os.execute(("cp %s %s"):format(q(test_prog("lt_target")), q(bin)))
+  local runs = {}
+  for i, p in ipairs(programs(bin)) do
+    local fl = p.json and "-f json " or ""
+    for _, side in ipairs({ "bpftrace", "luatrace" }) do
+      local exe = side == "bpftrace" and bpftrace or luatrace()
+      local out, err = ("%s/%d.%s.out"):format(dir, i, side), ("%s/%d.%s.err"):format(dir, i, side)
+      -- BEGIN runs once every probe is attached: its line says "ready"
+      local prog = 'BEGIN { printf("ready\\n"); } ' .. p[2]
+      local pid = start(("%s %s-e %s"):format(q(exe), fl, q(prog)), out, err)
+      runs[#runs + 1] = { name = p[1], side = side, pid = pid, out = out, err = err, i = i }
+    end
+  end
+  -- every tracer attached (BEGIN printed "ready"), within 60 s
+  local t0 = core.monotonic_ns()
+  for _, r in ipairs(runs) do
+    while not slurp(r.out):find("ready", 1, true) do
+      if not alive(r.pid) then error(r.side .. " " .. r.name .. " ended early: " .. slurp(r.err)) end
+      if (core.monotonic_ns() - t0) / 1e9 > 60 then error(r.side .. " " .. r.name .. " did not attach") end
+      core.sleep(50)
+    end
+  end
+  local _, _, code = sh(q(bin) .. " calls 5")
+  eq(code, 0, "workload")
+  core.sleep(300)
+  for _, r in ipairs(runs) do os.execute("kill -INT " .. r.pid) end
+  for _, r in ipairs(runs) do
+    local t1 = core.monotonic_ns()
+    while alive(r.pid) and (core.monotonic_ns() - t1) / 1e9 < 20 do core.sleep(50) end
+  end
+  local compared = 0
+  for i = 1, #runs, 2 do
+    local a, b = runs[i], runs[i + 1]
+    local want, got = normalize(slurp(a.out)), normalize(slurp(b.out))
+    ok(#want > 0, a.name .. ": bpftrace printed nothing (" .. slurp(a.err) .. ")")
+    eq(got, want, a.name .. " (luatrace stderr: " .. slurp(b.err) .. ")")
+    compared = compared + 1
+  end
+  eq(compared, #programs(bin))
+  os.execute("rm -rf " .. q(dir))
+end)
