@@ -24,6 +24,9 @@
 struct btf_mod {
 	char name[256];
 	struct btf *btf;
+	int *funcs; /* FUNC ids sorted by name (built at first lookup) */
+	size_t nfuncs;
+	struct btf_dump *decl; /* declarations of argument types, kept */
 };
 
 static struct btf_mod *mods; /* mods[0] is vmlinux */
@@ -169,13 +172,58 @@ static void to_text(void *ctx, const char *fmt, va_list args)
 	t->len += n;
 }
 
+/* FUNC lookup by name: libbpf's btf__find_by_name_kind scans every type,
+ * too slow for `-lv 'kfunc:*'` (tens of thousands of lookups); each
+ * module's FUNC ids are sorted by name once. */
+static const struct btf *sort_btf;
+
+static int cmp_func_id(const void *a, const void *b)
+{
+	const struct btf_type *x = btf__type_by_id(sort_btf, *(const int *)a);
+	const struct btf_type *y = btf__type_by_id(sort_btf, *(const int *)b);
+	return strcmp(btf__name_by_offset(sort_btf, x->name_off),
+		      btf__name_by_offset(sort_btf, y->name_off));
+}
+
+static void index_funcs(struct btf_mod *m, size_t mi)
+{
+	int n = (int)btf__type_cnt(m->btf);
+	m->funcs = malloc(sizeof(int) * (n > 0 ? n : 1));
+	if (!m->funcs)
+		return;
+	for (int id = first_id(mi); id < n; id++)
+		if (btf_is_func(btf__type_by_id(m->btf, id)))
+			m->funcs[m->nfuncs++] = id;
+	sort_btf = m->btf;
+	qsort(m->funcs, m->nfuncs, sizeof(int), cmp_func_id);
+}
+
+static int lookup_func(struct btf_mod *m, size_t mi, const char *name)
+{
+	if (!m->funcs)
+		index_funcs(m, mi);
+	size_t lo = 0, hi = m->nfuncs;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct btf_type *t = btf__type_by_id(m->btf, m->funcs[mid]);
+		int c = strcmp(btf__name_by_offset(m->btf, t->name_off), name);
+		if (c == 0)
+			return m->funcs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 /* Find a FUNC by name in module mod (NULL: any). Returns its module. */
 static int find_func(const char *mod, const char *name, int *id)
 {
 	for (size_t m = 0; m < nmods; m++) {
 		if (mod && strcmp(mod, mods[m].name))
 			continue;
-		int r = btf__find_by_name_kind(mods[m].btf, name, BTF_KIND_FUNC);
+		int r = lookup_func(&mods[m], m, name);
 		if (r > 0) {
 			*id = r;
 			return (int)m;
@@ -200,10 +248,15 @@ static int l_btf_func(lua_State *L)
 	}
 	const struct btf *b = mods[m].btf;
 	const struct btf_type *proto = btf__type_by_id(b, btf__type_by_id(b, id)->type);
-	struct text t = {0};
-	struct btf_dump *d = btf_dump__new(b, to_text, &t, NULL);
-	if (libbpf_get_error(d))
-		return lt_fail(L, "dump BTF of", name, (int)libbpf_get_error(d), NULL);
+	/* one dumper per module (creating one sizes it by every type) */
+	static struct text t;
+	if (!mods[m].decl) {
+		struct btf_dump *d = btf_dump__new(b, to_text, &t, NULL);
+		if (libbpf_get_error(d))
+			return lt_fail(L, "dump BTF of", name, (int)libbpf_get_error(d), NULL);
+		mods[m].decl = d;
+	}
+	struct btf_dump *d = mods[m].decl;
 	struct btf_dump_emit_type_decl_opts o = {.sz = sizeof(o), .field_name = ""};
 	lua_createtable(L, 0, 3);
 	lua_pushstring(L, mods[m].name);
@@ -231,9 +284,20 @@ static int l_btf_func(lua_State *L)
 		lua_pushlstring(L, t.s ? t.s : "", t.len);
 		lua_setfield(L, -2, "ret");
 	}
-	btf_dump__free(d);
-	free(t.s);
 	return 1;
+}
+
+/* The length of the definition block at s (through its closing line,
+ * "};" or "} __attribute__((packed));" at the line start), or 0. */
+static size_t block_len(const char *s)
+{
+	for (const char *p = strchr(s, '\n'); p; p = strchr(p + 1, '\n')) {
+		if (p[1] == '}') {
+			const char *e = strchr(p + 1, '\n');
+			return e ? (size_t)(e - s + 1) : 0;
+		}
+	}
+	return 0;
 }
 
 /* core.btf_type_def("struct path") -> its C definition (btf_dump's text,
@@ -275,9 +339,9 @@ static int l_btf_type_def(lua_State *L)
 			s = strchr(s, '\n');
 			s = s ? s + 1 : NULL;
 		}
-		const char *end = s ? strstr(s, "\n};\n") : NULL;
-		if (end)
-			lua_pushlstring(L, s, end - s + 4);
+		size_t n = s ? block_len(s) : 0;
+		if (n)
+			lua_pushlstring(L, s, n);
 		else
 			lua_pushnil(L);
 		free(t.s);
@@ -287,12 +351,72 @@ static int l_btf_type_def(lua_State *L)
 	return 1;
 }
 
+/* core.btf_type_defs(glob) -> { "struct x {...};\n", ... } sorted by name:
+ * the definitions of every struct/union/enum whose "kind name" matches,
+ * from one dump of all types (as bpftrace's -lv 'struct *' does). */
+static int l_btf_type_defs(lua_State *L)
+{
+	const char *glob = luaL_checkstring(L, 1);
+	check_mods(L);
+	struct lt_names defs = {0};
+	for (size_t m = 0; m < nmods; m++) {
+		struct text t = {0};
+		struct btf_dump *d = btf_dump__new(mods[m].btf, to_text, &t, NULL);
+		if (libbpf_get_error(d))
+			return lt_fail(L, "dump BTF of", mods[m].name, (int)libbpf_get_error(d), NULL);
+		int n = (int)btf__type_cnt(mods[m].btf);
+		for (int id = first_id(m); id < n; id++)
+			btf_dump__dump_type(d, id);
+		btf_dump__free(d);
+		char name[512];
+		for (const char *s = t.s; s && *s;) {
+			const char *eol = strchr(s, '\n');
+			size_t ll = eol ? (size_t)(eol - s) : strlen(s);
+			size_t bl;
+			if (ll > 2 && ll < sizeof(name) && !strncmp(s + ll - 2, " {", 2) &&
+			    (!strncmp(s, "struct ", 7) || !strncmp(s, "union ", 6) ||
+			     !strncmp(s, "enum ", 5)) && (bl = block_len(s))) {
+				memcpy(name, s, ll - 2);
+				name[ll - 2] = 0;
+				/* the sort key is the name: "name\1definition" */
+				if (lt_glob_match(glob, name, 0)) {
+					char *e = malloc(ll - 2 + 1 + bl + 1);
+					if (e) {
+						memcpy(e, name, ll - 2);
+						e[ll - 2] = 1;
+						memcpy(e + ll - 1, s, bl);
+						e[ll - 1 + bl] = 0;
+						lt_names_add(&defs, e);
+						free(e);
+					}
+				}
+				s += bl;
+				continue;
+			}
+			s = eol ? eol + 1 : NULL;
+		}
+		free(t.s);
+	}
+	lt_names_push(L, &defs);
+	/* drop the sort keys */
+	int k = (int)lua_objlen(L, -1);
+	for (int i = 1; i <= k; i++) {
+		lua_rawgeti(L, -1, i);
+		const char *e = lua_tostring(L, -1);
+		lua_pushstring(L, strchr(e, 1) + 1);
+		lua_rawseti(L, -3, i);
+		lua_pop(L, 1);
+	}
+	return 1;
+}
+
 void lt_open_btf_list(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{"btf_names", l_btf_names},
 		{"btf_func", l_btf_func},
 		{"btf_type_def", l_btf_type_def},
+		{"btf_type_defs", l_btf_type_defs},
 		{NULL, NULL},
 	};
 	lt_setfuncs(L, fns);

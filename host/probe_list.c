@@ -65,10 +65,12 @@ int lt_glob_match(const char *glob, const char *name, int any_suffix)
 }
 
 /* Symbols no probe can use: compiler-split parts (bpftrace skips them
- * too), cold sections, and the __pfx_ padding symbols of kallsyms. */
+ * too), cold sections, the __pfx_ padding symbols of kallsyms, and the
+ * placeholders of available_filter_functions for dropped entries. */
 static int untraceable(const char *s)
 {
-	return !strncmp(s, "__pfx_", 6) || strstr(s, ".part.") || strstr(s, ".cold");
+	return !strncmp(s, "__pfx_", 6) || strstr(s, ".part.") || strstr(s, ".cold") ||
+	       !strncmp(s, "__ftrace_invalid_address__", 26);
 }
 
 /* core.glob_lines(path, format, glob[, any_suffix]) -> names | nil, error

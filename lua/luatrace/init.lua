@@ -51,6 +51,28 @@ M.interrupted = core.interrupted
 -- it runs, then "exit", code or "signal", n.
 local target = require "luatrace.target"
 M.release_target, M.target_status = target.release, target.status
+
+-- lt.bpftrace(src[, opts]) -> a loaded, attached bpftrace program
+-- (luatrace.bpftrace's load: p.maps["@name"] as Lua tables,
+-- p:on_printf(fn), p:run{until_fn=, duration_ms=}, p:stop()). Under -p it
+-- is filtered to the process, under -c `cpid` is the command's pid. A
+-- program error is one clear error.
+function M.bpftrace(src, opts)
+  local bt = require "luatrace.bpftrace"
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  -- errors name the calling script (the program's lines count from 1)
+  o.name = o.name or debug.getinfo(2, "S").short_src
+  if o.pid == nil and target.pid and not target.cmd then o.pid = target.pid end
+  if o.cmd_pid == nil and target.cmd then o.cmd_pid = target.pid end
+  if o.args then
+    for i, a in ipairs(o.args) do o.args[i] = tostring(a) end
+  end
+  local ok, p = bt.try(bt.load, src, o)
+  if not ok then error(p, 0) end
+  return p
+end
+
 setmetatable(M, { __index = function(_, k)
   if k == "target_pid" then return target.pid end
   if k == "target_cmd" then return target.cmd end

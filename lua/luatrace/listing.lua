@@ -20,6 +20,7 @@
 -- (probe_list.c, btf_list.c): the whole list takes tens of milliseconds.
 local core = require "luatrace.core"
 local perf_events = require "luatrace.perf_events"
+local probekinds = require "luatrace.probekinds"
 local target = require "luatrace.target"
 
 local M = {}
@@ -57,15 +58,14 @@ local kernel = {
 }
 local kernel_order = { "hardware", "kfunc", "kprobe", "rawtracepoint", "software", "tracepoint" }
 
--- bpftrace's short and alternative provider names; return probes list as
--- their entry probes, under their own name (as bpftrace does).
-local aliases = {
-  t = "tracepoint", rt = "rawtracepoint", k = "kprobe", kr = "kretprobe",
-  f = "kfunc", fentry = "kfunc", fr = "kretfunc", fexit = "kretfunc",
-  s = "software", h = "hardware", u = "uprobe", ur = "uretprobe", U = "usdt",
-}
+-- bpftrace's provider spellings (t, k, fentry, ...) to its long name
+-- (luatrace.probekinds holds them); return probes list as their entry
+-- probes, under their own name (as bpftrace does).
+local function provider(word)
+  local k = probekinds.by_bpftrace[word]
+  return k and k.bpftrace[1] or word
+end
 local source_of = { kretprobe = "kprobe", kretfunc = "kfunc", uretprobe = "uprobe" }
-M.aliases = aliases
 
 -- A binary of a uprobe/usdt pattern: a path, a library short name (libc),
 -- or a program in PATH.
@@ -128,7 +128,7 @@ local function plan(pattern)
     for _, p in ipairs(kernel_order) do steps[#steps + 1] = { p, kernel[p], pattern, true } end
     return steps
   end
-  local name = aliases[prov] or prov
+  local name = provider(prov)
   if kernel[name] or source_of[name] or name == "uprobe" or name == "usdt" then
     local src = source_of[name] or name
     if src == "uprobe" or src == "usdt" then
@@ -156,7 +156,16 @@ local function groups(pattern)
   local steps = plan(pattern)
   if steps.types then return { { nil, types(steps.types) } } end
   local out = {}
-  for _, s in ipairs(steps) do out[#out + 1] = { s[1], s[2](s[3], s[4]) } end
+  for _, s in ipairs(steps) do
+    if #steps == 1 then
+      out[#out + 1] = { s[1], s[2](s[3], s[4]) }
+    else
+      -- listing several providers: one this kernel lacks (no BTF, ...)
+      -- lists nothing rather than failing the rest
+      local ok, names = pcall(s[2], s[3], s[4])
+      out[#out + 1] = { s[1], ok and names or {} }
+    end
+  end
   return out
 end
 
@@ -203,7 +212,7 @@ end
 function M.describe(probe)
   local lines = { probe }
   local prov, rest = probe:match("^([^:]+):(.*)$")
-  prov = aliases[prov] or prov
+  prov = provider(prov)
   if probe:match("^struct ") or probe:match("^union ") or probe:match("^enum ") then
     local def = core.btf_type_def(probe)
     if not def then return {} end
@@ -214,6 +223,14 @@ function M.describe(probe)
     local cat, event = rest:match("^([^:]+):(.+)$")
     if cat then
       for _, l in ipairs(tracepoint_fields(cat, event)) do lines[#lines + 1] = l end
+    end
+  elseif prov == "rawtracepoint" then
+    -- the kernel's __bpf_trace_NAME has the arguments with their names,
+    -- after the context pointer (__data)
+    local fn = core.btf_func(nil, "__bpf_trace_" .. (rest:match("([^:]+)$") or rest))
+    if fn then
+      table.remove(fn.types, 1); table.remove(fn.names, 1); fn.ret = nil
+      for _, l in ipairs(kfunc_params(fn)) do lines[#lines + 1] = l end
     end
   elseif prov == "kfunc" or prov == "kretfunc" then
     local mod, fname = rest:match("^([^:]+):(.+)$")
@@ -241,7 +258,7 @@ function M.complete(prefix)
     end
     for _, ev in ipairs(kernel.tracepoint(prefix .. "*")) do add(ev:match("^[^:]+") .. ":") end
   else
-    local name = aliases[prov] or prov
+    local name = provider(prov)
     local glob = prefix:gsub("[%*%?%[]", "\\%0") .. "*"
     if kernel[name] or source_of[name] or name == "uprobe" or name == "usdt" then
       local ok, names = pcall(M.names, name .. ":" .. glob:sub(#prov + 2))
@@ -257,6 +274,12 @@ end
 -- `luatrace -l [pattern]` / `-lv`: the listing mode of the command line.
 function M.main(pattern, verbose)
   local out = io.stdout
+  local steps = plan(pattern)
+  if verbose and steps.types then
+    -- every definition from one dump of the BTF (one per name is slow)
+    for _, def in ipairs(core.btf_type_defs(steps.types)) do out:write(def, "\n") end
+    return 0
+  end
   if verbose then
     for _, name in ipairs(M.names(pattern)) do
       out:write(table.concat(M.describe(name), "\n"), "\n")

@@ -61,9 +61,11 @@ function M.start(cmd)
   if not path then
     error(("-c: command %s not found (not a file, nor in PATH)"):format(words[1]), 0)
   end
-  words[1] = core.realpath(path) or path
+  -- exec the path as found (a multi-call binary such as busybox looks at
+  -- argv[0]); uprobe listings use the resolved file
+  words[1] = path
   M.handle = core.spawn_held(words)
-  M.pid, M.cmd, M.path = M.handle:pid(), cmd, words[1]
+  M.pid, M.cmd, M.path = M.handle:pid(), cmd, core.realpath(path) or path
   return M.pid
 end
 

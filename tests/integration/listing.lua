@@ -78,6 +78,12 @@ test("-lv prints tracepoint fields and kfunc arguments", function()
     "    loff_t * pos", "    ssize_t retval"))
 end)
 
+test("-lv of a raw tracepoint: its typed arguments", function()
+  eq(run("-lv 'rawtracepoint:sched_switch'"), lines("rawtracepoint:sched_switch",
+    "    bool preempt", "    struct task_struct * prev", "    struct task_struct * next",
+    "    unsigned int prev_state"))
+end)
+
 test("-l / -lv of BTF types", function()
   eq(run("-l 'struct path'"), "struct path\n")
   eq(run("-lv 'struct path'"), lines("struct path {", "\tstruct vfsmount *mnt;",
@@ -159,7 +165,7 @@ test("same output as Debian's bpftrace -l/-lv (tracepoints, types, USDT)", funct
   for _, args in ipairs({ "-l 'tracepoint:sched:*'", "-l 'tracepoint:*'",
     "-lv 'tracepoint:syscalls:sys_enter_openat'", "-lv 'tracepoint:sched:sched_switch'",
     "-lv 'struct path'", "-lv 'struct dentry'", "-lv 'struct task_struct'",
-    "-lv 'union bpf_attr'", "-lv 'enum bpf_map_type'", "-l 'struct path'",
+    "-lv 'union bpf_attr'", "-lv 'enum bpf_map_type'", "-l 'struct path'", "-lv 'struct dma_*'",
     "-l 'usdt:" .. test_prog("lt_target") .. ":*'" }) do
     local want = sh("bpftrace " .. args)
     eq(run(args), want, args)

@@ -74,6 +74,8 @@ build_initramfs() {
 	cp build/tests/* "$stage/lt/build/tests/"
 	cp build/bpf/*.bpf.o "$stage/lt/build/bpf/"
 	cp -r tests/run.lua tests/helpers.lua tests/vm "$stage/lt/tests/"
+	# Debian's bpftrace tools, run unchanged by cases/bt_tools.lua
+	mkdir -p "$stage/usr/sbin" && cp /usr/sbin/*.bt "$stage/usr/sbin/" 2>/dev/null || true
 	copy_libs "$LT" "$stage"
 	copy_libs build/tests/lt_target "$stage"
 	cp -a "$cache" "$stage/cache"
