@@ -264,3 +264,22 @@ test("kprobe, kretprobe, kfunc and hardware probes here: one clear error each, e
     eq(err, c[2] .. "\n", c[1])
   end
 end)
+
+test("uprobe wildcards expand from the binary's symbols", function()
+  local bin = test_prog("lt_target")
+  local out = B.run(("u:%s:lt_target_* { @[probe] = count(); }"):format(bin), function()
+    local _, _, code = sh(q(bin) .. " calls 3")
+    eq(code, 0)
+  end, { pid = false })
+  eq(out, ("Attaching 2 probes...\n\n\n@[uprobe:%s:lt_target_add]: 3\n"):format(bin))
+end)
+
+test("interval printing: print() and clear() every 100 ms", function()
+  local out = B.run([[
+tracepoint:syscalls:sys_enter_getppid { @calls = count(); }
+interval:ms:100 { print(@calls); clear(@calls); }]], function() getppid_calls(3) end, { duration_ms = 450 })
+  local lines = B.lines(out)
+  eq(lines[1], "Attaching 2 probes...")
+  eq(lines[2], "@calls: 3", "the first interval prints our 3 calls")
+  eq(lines[3], "", "then the cleared map prints empty")
+end)
