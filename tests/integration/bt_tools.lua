@@ -159,6 +159,6 @@ test("runqlat.bt: run queue latency of 20 wakeups", function()
   local out = tool("runqlat", "/bin/sh -c 'for i in $(seq 20); do sleep 0.01; done'")
   ok(out:find("\n@usecs: \n", 1, true), out)
   local total = 0
-  for n in out:gmatch("\n%[[^%]]+[%]%)]%s+(%d+) |") do total = total + tonumber(n) end
+  for n in out:gmatch("\n%[[^%]%)\n]+[%]%)]%s+(%d+) |") do total = total + tonumber(n) end
   ok(total >= 20, out)
 end)
