@@ -32,7 +32,10 @@ TPROGS     := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(wildcard tests/progs
 BENCH_OBJS := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard bench/bpf/*.bpf.c))
 BENCH_PROGS := $(patsubst bench/progs/%.c,$(BUILD)/bench/%,$(wildcard bench/progs/*.c))
 
-.PHONY: all deps test test-vm unit demo bench install clean
+.PHONY: all deps test test-vm unit demo bench install clean FORCE
+# A failed step (a bcgen or clang killed halfway) leaves no partial target
+# that a later make would take as built.
+.DELETE_ON_ERROR:
 all: $(BUILD)/luatrace $(BPF_OBJS) $(TBPF_OBJS) $(TPROGS)
 
 deps:
@@ -66,21 +69,31 @@ $(BUILD)/luatrace: $(HOST_OBJS)
 	$(CC) $(CFLAGS) -rdynamic $^ -o $@ $(LDLIBS)
 
 # vmlinux.h of the running kernel, written by luatrace itself (the same
-# in-process generator on-demand compiles use).
-$(BUILD)/vmlinux.h: | $(BUILD)/luatrace
+# in-process generator on-demand compiles use). It is rebuilt when the
+# kernel's BTF changes: kernel-btf.id holds its checksum and is rewritten
+# only when that differs.
+KERNEL_BTF_ID := $(shell cksum < /sys/kernel/btf/vmlinux 2>/dev/null)
+$(BUILD)/kernel-btf.id: FORCE
+	@mkdir -p $(@D)
+	@echo '$(KERNEL_BTF_ID)' | cmp -s - $@ || echo '$(KERNEL_BTF_ID)' > $@
+
+$(BUILD)/vmlinux.h: $(BUILD)/kernel-btf.id | $(BUILD)/luatrace
 	$(BUILD)/luatrace -e 'require("luatrace.core").write_vmlinux_h(arg[1])' $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+# One recipe for every BPF object (tool modules, tests, benchmarks); each
+# source directory's own headers come with -I$(<D).
+BPF_DEPS := $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+define bpf_object
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -I$(<D) -c $< -o $@
+endef
 
-$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
-
-$(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h bench/bpf/*.h)
-	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -Ibpf -Ibench/bpf -c $< -o $@
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_DEPS)
+	$(bpf_object)
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BPF_DEPS)
+	$(bpf_object)
+$(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BPF_DEPS) $(wildcard bench/bpf/*.h)
+	$(bpf_object)
 
 # The benchmark's own programs: the runner, generators, and the C floor
 # (plain libbpf). Optimised, but the uprobe target stays a real call.

@@ -339,6 +339,7 @@ static int l_poller(lua_State *L)
 	lua_setmetatable(L, -2);
 	lua_newtable(L); /* channels, kept alive */
 	lua_setfenv(L, -2);
+	lt_sig_will_wait();
 	int sfd = lt_sig_pipe_fd();
 	if (sfd >= 0) {
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
@@ -429,6 +430,7 @@ static int l_poller_wait(lua_State *L)
 	int ready[64];
 	int k = wait_ready(p->epfd, timeout, ready);
 	if (k == -1) {
+		lt_sig_report(L);
 		lua_pushboolean(L, 0);
 		return 1;
 	}
@@ -455,7 +457,10 @@ static int l_poller_close(lua_State *L)
 static int l_sleep(lua_State *L)
 {
 	int ready[1];
-	lua_pushboolean(L, wait_ready(-1, (int)luaL_checknumber(L, 1), ready) != -1);
+	int stopped = wait_ready(-1, (int)luaL_checknumber(L, 1), ready) == -1;
+	if (stopped)
+		lt_sig_report(L);
+	lua_pushboolean(L, !stopped);
 	return 1;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "lt.h"
+#include "kfeatures.h"
 
 static struct {
 	char *buf;
@@ -259,4 +260,58 @@ void lt_keep_alive(lua_State *L, int keep_idx)
 	lua_pushvalue(L, keep_idx);
 	lua_rawseti(L, -2, 1);
 	lua_setfenv(L, -2);
+}
+
+/* Is this program reading user memory when it dereferences what it was
+ * given? Syscall tracepoints (their pointer arguments are user pointers),
+ * uprobes and USDT probes. */
+static int user_side(int type, const char *section)
+{
+	if (!section)
+		return 0;
+	if (type == BPF_PROG_TYPE_TRACEPOINT)
+		return strstr(section, "syscalls/sys_") != NULL;
+	return !strncmp(section, "uprobe", 6) || !strncmp(section, "uretprobe", 9) ||
+	       !strncmp(section, "usdt", 4);
+}
+
+/* A hint for a verifier refusal (reason: its last meaningful line), or
+ * NULL. section: the program's ELF section (which side it reads). */
+const char *lt_verifier_hint(const char *reason, int err, int type,
+			     const char *section)
+{
+	if (strstr(reason, "invalid mem access") ||
+	    strstr(reason, "invalid bpf_context access")) {
+		if (user_side(type, section))
+			return "this is a user-space pointer: read it with "
+			       "bpf_probe_read_user() or bpf_probe_read_user_str()";
+		return "read kernel memory with bpf_probe_read_kernel() or "
+		       "BPF_CORE_READ()";
+	}
+	if (strstr(reason, "back-edge") || strstr(reason, "infinite loop") ||
+	    strstr(reason, "jumps is too complex") ||
+	    strstr(reason, "too large") || strstr(reason, "BPF program is too"))
+		return "bound every loop with a constant or use bpf_loop()";
+	if (strstr(reason, "stack") &&
+	    (strstr(reason, "size") || strstr(reason, "limit")))
+		return "the BPF stack holds 512 bytes; use a per-CPU array as "
+		       "scratch space";
+	if (strstr(reason, "GPL-restricted"))
+		return "declare a GPL-compatible license: char LICENSE[] "
+		       "SEC(\"license\") = \"GPL\";";
+	if (strstr(reason, "unknown func") || strstr(reason, "not allowed") ||
+	    strstr(reason, "cannot call") || strstr(reason, "cannot use helper") ||
+	    strstr(reason, "not supported for program type"))
+		return "this helper is not allowed for this program type";
+	if (type == BPF_PROG_TYPE_TRACING && (err == EPERM || err == EACCES ||
+					      err == ENOTSUPP || err == EINVAL))
+		return lt_has_kprobes() ?
+			       "fentry/fexit programs are refused by this kernel "
+			       "(has_fentry() is false); use a kprobe or a tracepoint" :
+			       "fentry/fexit programs are refused by this kernel "
+			       "(has_fentry() is false), and it has no kprobes either; "
+			       "use a tracepoint or a raw tracepoint";
+	if (err == EPERM)
+		return "loading BPF needs root or CAP_BPF with CAP_PERFMON";
+	return NULL;
 }

@@ -141,6 +141,12 @@ bool lt_has_bpf_caps(void)
 	return (eff >> 21 & 1) || ((eff >> 39 & 1) && (eff >> 38 & 1));
 }
 
+static int l_has_bpf_caps(lua_State *L)
+{
+	lua_pushboolean(L, lt_has_bpf_caps());
+	return 1;
+}
+
 static int l_has_kprobes(lua_State *L)
 {
 	lua_pushboolean(L, lt_has_kprobes());
@@ -207,6 +213,7 @@ void lt_open_features(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{"has_kprobes", l_has_kprobes},
+		{"has_bpf_caps", l_has_bpf_caps},
 		{"has_fentry", l_has_fentry},
 		{"has_btf", l_has_btf},
 		{"has_ringbuf", l_has_ringbuf},

@@ -34,10 +34,17 @@ void lt_log_reset(void);
 const char *lt_log_text(void);
 const char *lt_verifier_log(void);
 int lt_verbose(void);
+/* a hint for a verifier refusal; type: enum bpf_prog_type */
+const char *lt_verifier_hint(const char *reason, int err, int type,
+			     const char *section);
 
 /* safefs.c: is a directory (and every one above it) safe to trust? */
 #include <stdbool.h>
 bool lt_safe_dir_ok(const char *path, char *why, size_t n);
+/* the private directory at path (created 0700), an O_PATH fd, or -1 */
+int lt_safe_open_dir(const char *path, char *why, size_t n);
+struct stat;
+bool lt_dir_private(const struct stat *st, char *why, size_t n);
 
 /* sig.c: SIGINT/SIGTERM as a mode of the host. */
 void lt_sig_install(lua_State *L);
@@ -45,6 +52,12 @@ int lt_sig_pipe_fd(void);
 int lt_sig_pending(void);
 void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
+/* A wait primitive exists (poller, trace_pipe): the first signal is left
+ * for the next wait to report. */
+void lt_sig_will_wait(void);
+/* A wait saw the signal: returns the first time (the wait returns false),
+ * raises "interrupted" after that. */
+int lt_sig_report(lua_State *L);
 void lt_sig_set_console(int on);
 void lt_sig_request_stop(void);
 

@@ -403,7 +403,21 @@ static int l_obj_reuse_maps(lua_State *L)
 	struct bpf_object *from = lt_check_obj(L, 2);
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, o) {
-		struct bpf_map *f = bpf_object__find_map_by_name(from, bpf_map__name(m));
+		/* internal maps (.rodata, .bss) are named "<object>.<section>"
+		 * and the two instances' object names may differ: match those
+		 * by section */
+		struct bpf_map *f = NULL, *c;
+		const char *name = bpf_map__name(m);
+		if (bpf_map__is_internal(m) && strchr(name, '.'))
+			name = strchr(name, '.');
+		bpf_object__for_each_map(c, from) {
+			const char *cn = bpf_map__name(c);
+			if (bpf_map__is_internal(c) && strchr(cn, '.'))
+				cn = strchr(cn, '.');
+			if (bpf_map__is_internal(c) == bpf_map__is_internal(m) &&
+			    !strcmp(cn, name))
+				f = c;
+		}
 		if (!f || bpf_map__fd(f) < 0)
 			continue;
 		int err = bpf_map__reuse_fd(m, bpf_map__fd(f));

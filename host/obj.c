@@ -173,6 +173,14 @@ static int l_set_global(lua_State *L)
 		if (size != 1 && size != 2 && size != 4 && size != 8)
 			return lt_failf(L, "set global %s of %s: a number does "
 					"not fit its %u bytes", name, ob->name, size);
+		/* a pid of 2^32+5 must not become 5: refuse what does not fit
+		 * (signed or unsigned) in the variable's size */
+		lua_Number n = lua_tonumber(L, 3);
+		if (lua_type(L, 3) == LUA_TNUMBER &&
+		    (n != (lua_Number)v || (size < 8 && (v < -(1LL << (8 * size - 1)) ||
+							 v >= 1LL << (8 * size)))))
+			return lt_failf(L, "set global %s of %s: %.17g does not fit "
+					"its %u bytes", name, ob->name, (double)n, size);
 		/* Little-endian host: the low bytes are the value. */
 		memcpy(data + off, &v, size);
 		break;
@@ -274,37 +282,6 @@ static void verifier_reason(const char *log, char *out, size_t n, char *where,
 	}
 }
 
-static const char *verifier_hint(const char *reason, int err,
-				 enum bpf_prog_type type)
-{
-	if (strstr(reason, "invalid mem access") ||
-	    strstr(reason, "invalid bpf_context access"))
-		return "read kernel memory with bpf_probe_read_kernel() or "
-		       "BPF_CORE_READ()";
-	if (strstr(reason, "back-edge") || strstr(reason, "infinite loop") ||
-	    strstr(reason, "jumps is too complex") ||
-	    strstr(reason, "too large") || strstr(reason, "BPF program is too"))
-		return "bound every loop with a constant or use bpf_loop()";
-	if (strstr(reason, "stack") &&
-	    (strstr(reason, "size") || strstr(reason, "limit")))
-		return "the BPF stack holds 512 bytes; use a per-CPU array as "
-		       "scratch space";
-	if (strstr(reason, "GPL-restricted"))
-		return "declare a GPL-compatible license: char LICENSE[] "
-		       "SEC(\"license\") = \"GPL\";";
-	if (strstr(reason, "unknown func") || strstr(reason, "not allowed") ||
-	    strstr(reason, "cannot call") || strstr(reason, "cannot use helper") ||
-	    strstr(reason, "not supported for program type"))
-		return "this helper is not allowed for this program type";
-	if (type == BPF_PROG_TYPE_TRACING && (err == EPERM || err == EACCES ||
-					      err == ENOTSUPP || err == EINVAL))
-		return "fentry/fexit programs are refused by this kernel "
-		       "(has_fentry() is false); use a kprobe or a tracepoint";
-	if (err == EPERM)
-		return "loading BPF needs root or CAP_BPF with CAP_PERFMON";
-	return NULL;
-}
-
 static int l_load(lua_State *L)
 {
 	struct lt_obj *ob = obj_check(L, 1);
@@ -324,26 +301,54 @@ static int l_load(lua_State *L)
 	/* Name the program that failed, if libbpf said which. */
 	char progname[128] = "";
 	enum bpf_prog_type type = BPF_PROG_TYPE_UNSPEC;
+	const char *section = "";
 	const char *log = lt_log_text();
 	const char *pp = strstr(log, "prog '");
 	if (pp && sscanf(pp, "prog '%127[^']'", progname) == 1) {
 		struct bpf_program *p =
 			bpf_object__find_program_by_name(o, progname);
-		if (p)
+		if (p) {
 			type = bpf_program__type(p);
+			section = bpf_program__section_name(p);
+		}
 	}
 	char reason[512], where[512];
 	verifier_reason(lt_verifier_log(), reason, sizeof(reason), where,
 			sizeof(where));
-	const char *hint = verifier_hint(reason, err, type);
+	const char *hint = lt_verifier_hint(reason, err, type, section);
 	char target[512];
 	snprintf(target, sizeof(target), "%s%s%s", ob->name,
 		 *progname ? " program " : "", progname);
 	if (*reason) {
-		lua_pushfstring(L, "load BPF object %s: %s: verifier: %s%s%s%s%s",
-				target, err == ENOTSUPP ? "Not supported" : strerror(err),
-				reason, where, hint ? " (" : "",
-				hint ? hint : "", hint ? ")" : "");
+		/* the user's file:line first (where: " at FILE:N (code)", FILE
+		 * the base name the line info keeps; ob->name is the full one) */
+		char loc[512] = "", code[512] = "";
+		const char *file = NULL, *colon = NULL;
+		if (!strncmp(where, " at ", 4)) {
+			file = where + 4;
+			colon = strchr(file, ':');
+		}
+		if (colon) {
+			const char *base = strrchr(ob->name, '/');
+			base = base ? base + 1 : ob->name;
+			int flen = (int)(colon - file);
+			int same = (int)strlen(base) == flen && !strncmp(base, file, flen);
+			const char *paren = strchr(colon, ' ');
+			snprintf(loc, sizeof(loc), "%s%.*s: ", same ? ob->name : "",
+				 same ? (int)(paren ? paren - colon : (long)strlen(colon)) :
+					(int)(paren ? paren - file : (long)strlen(file)),
+				 same ? colon : file);
+			if (paren)
+				snprintf(code, sizeof(code), "%s", paren);
+		}
+		int named = *loc && strncmp(loc, ob->name, strlen(ob->name));
+		lua_pushfstring(L, "%sload BPF program %s%s%s: %s: verifier: %s%s%s%s%s%s",
+				loc, *progname ? progname : ob->name,
+				named && *progname ? " of " : "",
+				named && *progname ? ob->name : "",
+				err == ENOTSUPP ? "Not supported" : strerror(err),
+				reason, *loc ? code : where, *loc ? "" : "",
+				hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 		return lua_error(L);
 	}
 	if (err == EPERM && !hint)

@@ -9,12 +9,22 @@
  * see it: if the hook has not fired within STOP_GRACE_S seconds (or a
  * second signal comes first), the process exits at once. That is safe for
  * the kernel: every attachment is fd-owned and dies with the process.
- * The interactive console can reset the flag and keep its session. */
+ * The interactive console can reset the flag and keep its session.
+ *
+ * A script that waits (a poller, trace_pipe or sleep exists or ran) gets
+ * no hook on the first signal: its next wait returns false, so the code
+ * after its poll loop runs with everything still open. The hook is only
+ * the fallback if no wait comes within WAIT_GRACE_S. A wait that sees the
+ * signal a second time raises "interrupted" (lt_sig_report), so a loop
+ * that ignores the false ends instead of spinning. Signals within
+ * REPEAT_MS of the first are one interrupt: timeout(1) signals the child
+ * and then its process group. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "lt.h"
 
@@ -23,9 +33,23 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t sig_pending;
 static volatile sig_atomic_t sig_polling;
 static volatile sig_atomic_t sig_hook_armed;
+static volatile sig_atomic_t sig_waiter;   /* the script waits: no hook at first */
+static volatile sig_atomic_t sig_reported; /* a wait returned false for it */
+static long long sig_first_ms;
 static volatile sig_atomic_t sig_console;
 
 #define STOP_GRACE_S 2
+#define WAIT_GRACE_S 5 /* a waiting script is busy in a callback, say */
+#define REPEAT_MS 1000
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void arm_hook(void);
 
 static void hard_stop(void)
 {
@@ -50,6 +74,8 @@ static void alarm_handler(int signo)
 		(void)r;
 	} else if (sig_hook_armed) {
 		hard_stop();
+	} else if (sig_pending && !sig_reported) {
+		arm_hook(); /* a waiting script that did not wait again in time */
 	}
 }
 
@@ -62,10 +88,27 @@ static void sig_stop_hook(lua_State *L, lua_Debug *ar)
 	luaL_error(L, "interrupted");
 }
 
+static void arm_hook(void)
+{
+	if (!sig_L)
+		return;
+	sig_hook_armed = 1;
+	alarm(STOP_GRACE_S);
+	lua_sethook(sig_L, sig_stop_hook,
+		    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
 static void sig_handler(int signo)
 {
 	int saved = errno;
 	int again = sig_pending != 0;
+	long long ms = now_ms();
+	if (again && ms - sig_first_ms < REPEAT_MS) {
+		errno = saved; /* the same interrupt, delivered twice */
+		return;
+	}
+	if (!again)
+		sig_first_ms = ms;
 	sig_pending = signo;
 	if (sig_pipe[1] >= 0) {
 		char c = 1;
@@ -74,13 +117,29 @@ static void sig_handler(int signo)
 	}
 	if (again && sig_hook_armed)
 		hard_stop();
-	if (sig_L && (!sig_polling || again)) {
-		sig_hook_armed = 1;
-		alarm(STOP_GRACE_S);
-		lua_sethook(sig_L, sig_stop_hook,
-			    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-	}
+	if (again || (!sig_polling && !sig_waiter))
+		arm_hook();
+	else if (!sig_polling)
+		alarm(WAIT_GRACE_S); /* the next wait reports it; else the hook */
 	errno = saved;
+}
+
+void lt_sig_will_wait(void)
+{
+	sig_waiter = 1;
+}
+
+int lt_sig_report(lua_State *L)
+{
+	if (sig_reported)
+		return luaL_error(L, "interrupted");
+	/* From here the script runs its summary: no hook, no hard stop
+	 * (a further signal starts them again). */
+	sig_reported = 1;
+	sig_hook_armed = 0;
+	alarm(0);
+	lua_sethook(L, NULL, 0, 0);
+	return 0;
 }
 
 void lt_sig_install(lua_State *L)
@@ -116,6 +175,8 @@ void lt_sig_set_polling(int on)
 	if (on)
 		lt_proc_release_held();
 	sig_polling = on;
+	if (on)
+		sig_waiter = 1;
 }
 
 void lt_sig_set_console(int on)
@@ -142,6 +203,7 @@ void lt_sig_reset(void)
 	while (sig_pipe[0] >= 0 && read(sig_pipe[0], buf, sizeof(buf)) > 0)
 		;
 	sig_pending = 0;
+	sig_reported = 0;
 	sig_hook_armed = 0;
 	alarm(0);
 	if (sig_L)

@@ -33,6 +33,7 @@ static int l_trace_pipe(lua_State *L)
 	char path[256];
 	snprintf(path, sizeof(path), "%s/trace_pipe", lt_tracefs());
 	struct lt_tracepipe *t = lua_newuserdata(L, sizeof(*t));
+	lt_sig_will_wait();
 	t->len = 0;
 	t->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0)
@@ -64,6 +65,7 @@ static int l_read(lua_State *L)
 		if (pop_line(L, t))
 			return 1;
 		if (lt_sig_pending()) {
+			lt_sig_report(L);
 			lua_pushboolean(L, 0);
 			return 1;
 		}
@@ -85,6 +87,7 @@ static int l_read(lua_State *L)
 		int r = poll(p, p[1].fd >= 0 ? 2 : 1, timeout);
 		lt_sig_set_polling(0);
 		if (lt_sig_pending()) {
+			lt_sig_report(L);
 			lua_pushboolean(L, 0);
 			return 1;
 		}

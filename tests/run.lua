@@ -21,11 +21,16 @@ local H = require "helpers"
 H.root = root
 
 -- --vm: the cases of tests/vm/cases (run inside a VM guest by
--- tests/vm/run.sh); otherwise unit and integration tests.
-local filters, dirs = {}, { "unit", "integration" }
+-- tests/vm/run.sh); otherwise unit and integration tests. A FILTER that
+-- names a test file under tests/ runs that file (tests/fixtures/).
+local filters, dirs, files = {}, { "unit", "integration" }, {}
 for i = 1, #arg do
-  if arg[i] == "--vm" then dirs = { "vm/cases" } else filters[#filters + 1] = arg[i] end
+  local fh = arg[i]:match("^tests/.+%.lua$") and io.open(root .. "/" .. arg[i])
+  if fh then fh:close(); files[#files + 1] = root .. "/" .. arg[i]
+  elseif arg[i] == "--vm" then dirs = { "vm/cases" }
+  else filters[#filters + 1] = arg[i] end
 end
+if #files > 0 and #filters == 0 then dirs = {} end
 local vm = require "vm.lib"
 
 local function list(dir)
@@ -75,15 +80,47 @@ end
 local passed, failed, skipped = 0, 0, 0
 local failures = {}
 
+-- Per-test timeout (LUATRACE_TEST_TIMEOUT seconds, default 120): a
+-- watchdog process marks the timeout in a file and sends the runner
+-- SIGTERM, which ends the test's waits and interrupts its Lua code (the
+-- test fails as timed out, the run goes on); if the runner is stuck where
+-- no signal reaches, the watchdog kills it 30 s later.
+local TIMEOUT = tonumber(os.getenv("LUATRACE_TEST_TIMEOUT")) or 120
+local timeout_mark = ("/tmp/luatrace-test-timeout-%d"):format(core.getpid())
+
+local function watchdog_start(label)
+  os.remove(timeout_mark)
+  local script = ("trap 'kill $s 2>/dev/null; exit 0' TERM; sleep %d & s=$!; wait $s; "
+    .. "touch %s; kill -TERM %d; sleep 30 & s=$!; wait $s; "
+    .. "echo 'FAIL  %s: timed out, the runner is stuck: killed' >&2; kill -KILL %d")
+    :format(TIMEOUT, timeout_mark, core.getpid(), label:gsub("'", ""), core.getpid())
+  local p = io.popen(("sh -c %s >/dev/null 2>&1 & echo $!"):format(H.q(script)))
+  local pid = p:read("*l")
+  p:close()
+  return pid
+end
+
+local function watchdog_stop(pid)
+  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+  local timed_out = io.open(timeout_mark) ~= nil
+  os.remove(timeout_mark)
+  if timed_out then core.reset_interrupt() end
+  return timed_out
+end
+
 local function run_test(file, name, fn)
   local fds = core.open_fds()
   local tfs = tracefs_entries()
+  local label = file:match("tests/(.*)%.lua$"):gsub("^vm/cases/", "vm/") .. ": " .. name
+  local dog = watchdog_start(label)
   local ok, err = xpcall(fn, function(e)
     if type(e) == "table" and e[1] == SKIP then return e end
     return debug.traceback(tostring(e), 2)
   end)
+  if watchdog_stop(dog) then
+    ok, err = false, ("timed out after %d s (LUATRACE_TEST_TIMEOUT)"):format(TIMEOUT)
+  end
   local leaked = leaks(fds, tfs)
-  local label = file:match("tests/(.*)%.lua$"):gsub("^vm/cases/", "vm/") .. ": " .. name
   if not ok and type(err) == "table" and err[1] == SKIP then
     skipped = skipped + 1
     print(("skip  %s: %s"):format(label, err[2]))
@@ -133,6 +170,7 @@ for _, dir in ipairs(dirs) do
     if wanted(file) then run_file(file) end
   end
 end
+for _, file in ipairs(files) do run_file(file) end
 
 if #failures > 0 then
   print("\nfailed:")

@@ -87,8 +87,8 @@ end
 -- Open, set globals, load, attach. Everything it opened is in self, so
 -- one cleanup() undoes a failure at any step.
 local function start(self, opts, usdt_fns)
+  -- (the bytes stay: a lazily typed program opens its own instance of them)
   local obj = self._bytes and core.open_mem(self._bytes, self._name) or core.open_file(self._path)
-  self._bytes = nil
   self._obj = obj
   if opts.programs then
     -- load (and so attach) only these programs of the object

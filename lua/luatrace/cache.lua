@@ -55,6 +55,10 @@ function M.root()
   local reasons = {}
   for _, c in ipairs(list) do
     local path = c[1]
+    if path:sub(1, 1) ~= "/" then -- relative: to the working directory, walked from /
+      local cwd = core.realpath(".")
+      if cwd then path = (cwd == "/" and "" or cwd) .. "/" .. path end
+    end
     local d, why = core.safe_dir(path)
     if d then return d, path end
     if explicit then

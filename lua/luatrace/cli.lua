@@ -149,6 +149,19 @@ function M.modes.script(o, argv, i)
   return 0
 end
 
+-- Errors are one line: Lua's "module 'x' not found:" lists every file it
+-- tried on the lines after; that list is for -v.
+function M.one_line(fn, ...)
+  local args, n = { ... }, select("#", ...)
+  local ok, res = pcall(fn, unpack(args, 1, n))
+  if ok then return res end
+  if type(res) == "string" then
+    local head = res:match("^(.-module '[^']+' not found):\n")
+    if head then res = head .. " (not on package.path or package.cpath; -v lists where it looked)" end
+  end
+  error(res, 0)
+end
+
 -- Under -v: errors carry a traceback. A stack overflow leaves no room to
 -- build one (Lua then reports "error in error handling"): say what it was.
 function M.traced(fn, ...)
@@ -186,7 +199,7 @@ function M.main(exe, ...)
   end
   for _, mode in ipairs(M.mode_order) do
     if M.modes[mode] and (mode == "script" or o[mode]) then
-      if not o.verbose then return M.modes[mode](o, argv, i) or 0 end
+      if not o.verbose then return M.one_line(M.modes[mode], o, argv, i) or 0 end
       return M.traced(M.modes[mode], o, argv, i) or 0
     end
   end

@@ -72,18 +72,46 @@ end
 
 -- clang: $LUATRACE_CLANG or "clang" found in PATH; its identity.
 local clang_cache
+-- Is the program at path one root may run: the binary, and the directory
+-- of the name and of the file it resolves to, safe (host/safefs.c rules:
+-- owned by root or us, nobody else can write them)? true | false, why
+local function trusted_program(path)
+  local real = core.realpath(path)
+  if not real then return false, "cannot resolve it" end
+  for _, p in ipairs({ path, real }) do
+    local dir = core.realpath(p:match("^(.*)/[^/]*$") or ".")
+    if not dir then return false, "its directory cannot be resolved" end
+    local ok, why = core.safe_path_ok(dir == "" and "/" or dir)
+    if not ok then return false, why end
+  end
+  local st = core.stat(real)
+  if not st or (st.uid ~= 0 and st.uid ~= core.geteuid()) then
+    return false, ("%s is owned by uid %s, not by root or you"):format(real, st and st.uid)
+  end
+  if bit.band(st.mode, 18) ~= 0 then
+    return false, ("%s is writable by others (mode %o)"):format(real, st.mode)
+  end
+  return true
+end
+
 function M.clang()
   if clang_cache then return clang_cache.path, clang_cache.id end
   local name = os.getenv("LUATRACE_CLANG")
   if not name or name == "" then name = "clang" end
   local path
   if name:find("/") then
-    if core.stat(name) then path = name end
+    if core.stat(name) then
+      local ok, why = trusted_program(name)
+      if not ok then fail("compile BPF program: refusing to run %s: %s", name, why) end
+      path = name
+    end
   else
+    -- PATH entries root should not run from (., a directory others can
+    -- write, as sudo may keep a user's PATH) are passed over
     for dir in (os.getenv("PATH") or "/usr/bin:/bin"):gmatch("[^:]+") do
       local p = dir .. "/" .. name
       local st = core.stat(p)
-      if st and not st.dir then path = p; break end
+      if st and not st.dir and dir:sub(1, 1) == "/" and trusted_program(p) then path = p; break end
     end
   end
   if not path then
@@ -157,6 +185,8 @@ end
 local function run_clang(args, kdir, pdir, odir)
   local code, out = core.exec(args, { kdir:fd(), pdir:fd(), odir:fd() })
   if not code then fail("compile BPF program: cannot run %s: %s", args[1], out) end
+  -- Ctrl-C reaches clang too (same process group): a stop, not an error
+  if code > 128 and core.interrupted() then error("interrupted", 0) end
   return code, out
 end
 
@@ -184,15 +214,16 @@ end
 -- (the user's file first). The column is dropped: it counts in the
 -- rewritten text (map method calls change lengths), while the line number
 -- is the user's own. An error without a location is shown as clang said
--- it (never only "1 error generated").
-function M.first_error(out)
+-- it (never only "1 error generated"), after `where` (the text's origin).
+function M.first_error(out, where)
   for line in out:gmatch("[^\n]+") do
     local file, ln, what = line:match("^(.-):(%d+):%d+: (.*)$")
     if not file then file, ln, what = line:match("^(.-):(%d+): (.*)$") end
     local err = what and (what:match("^fatal error: (.*)") or what:match("^error: (.*)"))
-    if not err and (line:match("^error: ") or line:match("^fatal error: ")) then
-      file, ln, err = nil, nil, line:match("^%a* ?error: (.*)")
+    if not err then -- no location: "error: ...", "clang: error: ..."
+      file, ln, err = nil, nil, line:match("^[%w%-%.]*:? ?f?a?t?a?l? ?error: (.*)")
     end
+    if file and file:match("^<.*>$") then file = nil end -- <built-in>, <command line>
     if err then
       local hint = ""
       if err:find("bpf/bpf_helpers.h' file not found", 1, true) then
@@ -205,10 +236,10 @@ function M.first_error(out)
       if file then
         return ("%s:%s: compile BPF program: %s%s"):format(file, ln, err, hint)
       end
-      return ("compile BPF program: %s%s"):format(err, hint)
+      return ("%scompile BPF program: %s%s"):format(where or "", err, hint)
     end
   end
-  return "compile BPF program: " .. (out:match("([^\n]+)\n*$") or "clang failed")
+  return ("%scompile BPF program: %s"):format(where or "", out:match("([^\n]+)\n*$") or "clang failed")
 end
 
 -- An intact object: ours (checked on the open fd), its hash matching its
@@ -230,7 +261,8 @@ local function shown(name) return odir_path .. "/" .. name end
 
 -- Compile C text (already transformed by csource) to an object. opts:
 -- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
--- compile for another kernel). Returns the object's path (for messages),
+-- compile for another kernel), file and line (where the text starts, for
+-- clang errors without a location). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
 local compile
@@ -282,8 +314,9 @@ function compile(source, opts)
     end
     return run_clang(args, kdir, pdir, odir)
   end
+  local kkeep = {}
   local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
-    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang }
+    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep }
   local pch_name = pch.get(pch_args)
   local code, out = attempt(pch_name)
   if code ~= 0 and pch_name and pch.damaged(out, pch_name) then
@@ -295,7 +328,7 @@ function compile(source, opts)
   if opts.debug and out ~= "" then io.stderr:write(out) end
   if code ~= 0 then
     odir:unlink(tmp)
-    error(M.first_error(out), 0)
+    error(M.first_error(out, opts.file and ("%s:%d: "):format(opts.file, opts.line or 1)), 0)
   end
   odir:rename(tmp, oname)
   bytes = odir:read(oname)
@@ -307,6 +340,10 @@ function compile(source, opts)
   local keep = { ["obj/" .. oname] = true, ["obj/" .. sname] = true,
     [kname .. "/vmlinux.h"] = true, [kname .. "/vmlinux.h.sum"] = true }
   if pch_name then keep[kname .. "/" .. pch_name] = true end
+  for n in pairs(kkeep) do keep[kname .. "/" .. n] = true end
+  -- the prelude's headers: never touched (a PCH checks their mtime), so
+  -- the oldest files of all, yet in use
+  for n in pairs(core.prelude) do keep["prelude-" .. phash .. "/" .. n] = true end
   cache.prune(keep)
   return shown(oname), false, bytes
 end

@@ -56,6 +56,32 @@ function M.log2_lines(vals, val_type, strip_leading_zero)
   return out
 end
 
+-- Lines of a log2 histogram as libbpf-tools print it (trace_helpers.c):
+-- slot i holds [2^i, 2^(i+1) - 1] (slot 0: 0..1), every slot from 0 up
+-- to the last non-empty one, "count    distribution" in the header.
+function M.libbpf_log2_lines(vals, val_type)
+  local idx_max, val_max = -1, 0
+  for i = 0, 64 do
+    local v = vals[i] or 0
+    if v > 0 then idx_max = i end
+    if v > val_max then val_max = v end
+  end
+  if idx_max < 0 then return {} end
+  local small = idx_max <= 32
+  local out = { ("%s%-" .. (small and 19 or 29) .. "s : count    distribution"):format(
+    (" "):rep(small and 5 or 15), val_type) }
+  local stars = small and STARS_MAX or STARS_MAX / 2
+  local width = small and 10 or 20
+  for i = 0, idx_max do
+    local low, high = 2 ^ i, 2 ^ (i + 1) - 1
+    if low == high then low = low - 1 end
+    local val = vals[i] or 0
+    out[#out + 1] = ("%" .. width .. "d -> %-" .. width .. "d : %-8d |%s|"):format(
+      low, high, val, pad_stars(M.stars(val, val_max, stars), stars))
+  end
+  return out
+end
+
 -- Bounds of log2 slot i (1..64) as decimal text: [2^(i-1), 2^i - 1], slot
 -- 1 being [0, 1]. Computed in 64-bit integers: doubles lose the low bits
 -- above 2^53 (and 2^63 overflows a signed %d).

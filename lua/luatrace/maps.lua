@@ -8,30 +8,26 @@ local core = require "luatrace.core"
 local M = {}
 local u8p = ffi.typeof("const uint8_t *")
 
+-- A map without BTF key/value types cannot be decoded: say how to
+-- declare it (level: the error level, as for error()).
+function M.check_types(info, level)
+  if info.key_type_id == 0 or info.value_type_id == 0 then
+    error(("decode map %s: it has no BTF key/value types (declare it with the "
+      .. "BPF_* macros, or __type(key, ...) and __type(value, ...))"):format(info.name),
+      (level or 1) + 1)
+  end
+end
+
 -- Types of a map's key and value from its BTF (BTF-defined maps carry them).
 function M.key_value_types(obj, map)
   local info = map:info()
-  if info.key_type_id == 0 or info.value_type_id == 0 then
-    error(("decode map %s: it has no BTF key/value types (define it with "
-      .. "__type(key, ...) and __type(value, ...))"):format(info.name), 2)
-  end
+  M.check_types(info, 2)
   return types.ctype(obj, info.key_type_id), types.ctype(obj, info.value_type_id)
 end
 
--- 64-bit integers become Lua numbers when they fit in 2^53 exactly, and
--- stay uint64_t/int64_t cdata otherwise; structs and arrays stay cdata.
+-- 64-bit integers as Lua numbers below 2^53 (the rule is types.lua's).
+M.scalar = types.scalar
 local u64, i64 = ffi.typeof("uint64_t"), ffi.typeof("int64_t")
-local LIMIT = 2 ^ 53
-function M.scalar(v)
-  if type(v) == "cdata" then
-    if ffi.istype(u64, v) then
-      if v < LIMIT then return tonumber(v) end
-    elseif ffi.istype(i64, v) then
-      if v < LIMIT and v > -LIMIT then return tonumber(v) end
-    end
-  end
-  return v
-end
 
 -- Is ct an array of chars (a string)?
 function M.is_char_array(ct)
@@ -41,18 +37,12 @@ end
 -- How to decode a ctype, worked out once per ctype: reading a 100k-entry
 -- map calls the decoder 200k times, so nothing per call may build ctypes.
 local decoders = setmetatable({}, { __mode = "k" })
-local cchar_p = ffi.typeof("const char *")
 
 local function decoder(ct)
   local d = decoders[ct]
   if d then return d end
   if M.is_char_array(ct) then
-    d = function(p, size)
-      local cp = ffi.cast(cchar_p, p)
-      local n = 0
-      while n < size and cp[n] ~= 0 do n = n + 1 end
-      return ffi.string(cp, n)
-    end
+    d = types.cstring
   else
     local box_t = ffi.typeof("$[1]", ct)
     local sample = ffi.new(box_t)[0]
@@ -80,9 +70,11 @@ local function decode(ct, p, size)
 end
 M.decode = decode
 
--- Per-CPU values: one 8-byte aligned slot per possible CPU.
+-- Per-CPU values: one slot per possible CPU; the slot size is the host's
+-- (map.c's value_bytes is slot * CPUs).
 function M.percpu_layout(info)
-  return core.possible_cpus(), math.floor((info.value_size + 7) / 8) * 8
+  local ncpu = core.possible_cpus()
+  return ncpu, info.value_bytes / ncpu
 end
 
 -- A value of a map: per-CPU maps give a Lua array (1-based, one value per

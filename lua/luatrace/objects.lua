@@ -33,7 +33,15 @@ function M.find(name)
   local tried = {}
   for _, d in ipairs(M.dirs()) do
     local p = d .. "/" .. file
-    if exists(p) then return p end
+    if exists(p) then
+      -- root loads it: nobody else may be able to replace it
+      local real = core.realpath(d)
+      local safe, why = core.safe_path_ok(real or d)
+      if not safe then
+        error(("find BPF object %s: refusing %s: %s"):format(file, d, why), 0)
+      end
+      return p
+    end
     tried[#tried + 1] = d
   end
   error(("find BPF object %s: not in %s (run make?)"):format(file,

@@ -24,6 +24,8 @@ local function read_file(p)
   return s
 end
 
+local END = "-- end of list --"
+
 local function is_def(f) return f:match("^%-[DU][%a_]") ~= nil end
 local function def_name(f) return f:match("^%-[DU]([%w_]+)") end
 
@@ -51,6 +53,7 @@ local function macros_of(deps, a)
   local names = {}
   for n in pairs(set) do names[#names + 1] = n end
   table.sort(names)
+  names[#names + 1] = END -- a list cut short (a crash, a full disk) is not trusted
   return table.concat(names, "\n")
 end
 
@@ -83,7 +86,8 @@ end
 -- The PCH's file name in kdir for these flags, building it when missing;
 -- nil when clang cannot build it (the prelude is then included as text).
 -- a: clang, clang_id, flags, nbase (how many of flags are the base
--- flags: their -D are always kept), kdir, pdir, odir, phash, debug, run.
+-- flags: their -D are always kept), kdir, pdir, odir, phash, debug, run,
+-- keep (a set: the kdir files this compile uses are added, for the LRU).
 function M.get(a)
   local lang, used, udefs = {}, {}, {}
   for i, f in ipairs(a.flags) do
@@ -100,7 +104,10 @@ function M.get(a)
     return flags
   end
   local mname = "prelude-" .. base .. ".macros"
+  a.keep[mname] = true
   local macros = a.kdir:read(mname)
+  if macros and macros:sub(-#END) ~= END then macros = nil end
+  if macros then a.kdir:touch(mname) end
   if not macros then
     -- first build of these flags (no user -D): learn what the headers test
     local name = pch_name()

@@ -14,6 +14,8 @@ local types = require "luatrace.types"
 local hist = require "luatrace.hist"
 local sym = require "luatrace.sym"
 local core = require "luatrace.core"
+local args = require "luatrace.bpf.args"
+local suggest = require "luatrace.suggest"
 
 local Table = {}
 local state = setmetatable({}, { __mode = "k" })
@@ -27,6 +29,29 @@ local function S(t)
 end
 
 local is_char_array = maps.is_char_array
+
+local names
+local function method_names()
+  if not names then
+    names = {}
+    for k, v in pairs(Table) do
+      if type(v) == "function" and k ~= "new" then names[#names + 1] = k end
+    end
+    table.sort(names)
+  end
+  return names
+end
+
+-- Arrays have keys 0..max_entries-1: anything else is the caller's error
+-- (the kernel would say "no such entry" or, for an update, E2BIG).
+local function check_index(s, k)
+  local ty = s.info.type
+  if (ty == "array" or ty == "percpu_array") and type(k) == "number"
+      and (k < 0 or k >= s.info.max_entries or k ~= math.floor(k)) then
+    args.raisef("index %s is out of range for array %s (0..%d)", tostring(k), s.name,
+      s.info.max_entries - 1)
+  end
+end
 
 -- Bytes of a Lua value as ctype ct.
 local function encode(ct, v, what, name)
@@ -65,6 +90,10 @@ function Table.new(chans, obj, name, map)
   mt.__index = function(self, k)
     local m = Table[k]
     if m ~= nil then return m end
+    if type(k) == "string" and not (s.kt and is_char_array(s.kt)) then
+      -- no string is a key of this table: a misspelt method
+      args.raisef("no method %s in table %s%s", k, name, suggest.hint(k, method_names()))
+    end
     return Table.get(self, k)
   end
   mt.__newindex = function(self, k, v) Table.set(self, k, v) end
@@ -75,10 +104,7 @@ function Table.new(chans, obj, name, map)
 end
 
 local function need_types(s)
-  if not s.kt or not s.vt then
-    error(("decode table %s: the map has no BTF key/value types (declare it with "
-      .. "the BPF_* macros or __type(key, ...) / __type(value, ...))"):format(s.name), 3)
-  end
+  if not s.kt or not s.vt then maps.check_types(s.info, 3) end
 end
 
 function Table.info(t) return S(t).info end
@@ -106,6 +132,7 @@ end
 function Table.get(t, k)
   local s = S(t)
   need_types(s)
+  check_index(s, k)
   local v = s.map:lookup(encode(s.kt, k, "key", s.name))
   if v == nil then return nil end
   return decode_value(s, v)
@@ -114,6 +141,7 @@ end
 function Table.set(t, k, v)
   local s = S(t)
   need_types(s)
+  check_index(s, k)
   s.map:update(encode(s.kt, k, "key", s.name), encode_value(s, v))
 end
 

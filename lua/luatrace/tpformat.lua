@@ -50,8 +50,13 @@ end
 -- Read the format file of category:event, or raise a clear error.
 function M.read(category, event)
   local path = ("%s/events/%s/%s/format"):format(core.tracefs(), category, event)
-  local fh = io.open(path)
+  local fh, err = io.open(path)
   if not fh then
+    -- tracefs is root's: without the privilege every tracepoint looks absent
+    if not core.has_bpf_caps() or (err or ""):find("Permission denied", 1, true) then
+      error(("read tracepoint format %s:%s: permission denied (luatrace needs root, "
+        .. "or CAP_BPF with CAP_PERFMON)"):format(category, event), 0)
+    end
     error(("read tracepoint format %s:%s: no such tracepoint (list them with "
       .. "luatrace -l '%s:*')"):format(category, event, category), 0)
   end

@@ -14,34 +14,42 @@ local M = {}
 -- Cache per object, weak in the object so closed objects go away.
 local cache = setmetatable({}, { __mode = "k" })
 
+-- The two layout rules every decoder follows (maps.lua, table.lua and
+-- the struct views below), written once:
+--
+-- 64-bit integers become Lua numbers when they fit in 2^53 exactly, and
+-- stay uint64_t/int64_t cdata otherwise; anything else is returned as is.
+local u64, i64 = ffi.typeof("uint64_t"), ffi.typeof("int64_t")
 local LIMIT = 2 ^ 53
-local cstrnlen = function(p, n)
-  for i = 0, n - 1 do
-    if p[i] == 0 then return i end
+function M.scalar(v)
+  if type(v) == "cdata" then
+    if ffi.istype(u64, v) then
+      if v < LIMIT then return tonumber(v) end
+    elseif ffi.istype(i64, v) then
+      if v < LIMIT and v > -LIMIT then return tonumber(v) end
+    end
   end
-  return n
+  return v
+end
+
+-- A char array of size bytes at p is a Lua string up to its first NUL.
+local cchar_p = ffi.typeof("const char *")
+function M.cstring(p, size)
+  local cp = ffi.cast(cchar_p, p)
+  local n = 0
+  while n < size and cp[n] ~= 0 do n = n + 1 end
+  return ffi.string(cp, n)
 end
 
 local getters = {
   string = function(raw, size)
-    return function(self)
-      local p = self[raw]
-      return ffi.string(p, cstrnlen(p, size))
-    end
+    return function(self) return M.cstring(self[raw], size) end
   end,
   uint64 = function(raw)
-    return function(self)
-      local v = self[raw]
-      if v < LIMIT then return tonumber(v) end
-      return v
-    end
+    return function(self) return M.scalar(self[raw]) end
   end,
   int64 = function(raw)
-    return function(self)
-      local v = self[raw]
-      if v < LIMIT and v > -LIMIT then return tonumber(v) end
-      return v
-    end
+    return function(self) return M.scalar(self[raw]) end
   end,
 }
 

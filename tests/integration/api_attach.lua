@@ -163,7 +163,8 @@ test("FUNC_PROBE follows has_fentry(): a kprobe here, with kprobes' error", func
   if core.has_fentry() then skip("this kernel has fentry: covered by the VM matrix") end
   raises(function()
     BPF{text = "FUNC_PROBE(vfs_read, struct file *file) { return 0; }"}
-  end, "attach kprobe vfs_read: kprobes are not available in this kernel")
+  end, "FUNC_PROBE(vfs_read): this kernel refuses fentry programs and has no kprobes "
+    .. "(tried both); use a tracepoint or a raw tracepoint")
 end)
 
 test("AOT objects: BPF{obj=} with globals, auto-attached from SEC names", function()

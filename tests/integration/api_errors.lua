@@ -49,9 +49,20 @@ TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
 }
 ]]}
   end, "verifier: R")
-  -- the kernel prints the base name of the file in its line info
-  local file = debug.getinfo(1, "S").source:match("([^/]+)$")
-  ok(err:find("invalid mem access 'scalar' at " .. file .. ":" .. (line + 5) .. " (return p[0];)", 1, true), err)
+  -- the user's file and line first; a syscall's pointer is user memory
+  local file = debug.getinfo(1, "S").source:sub(2)
+  eq(err, ("%s:%d: load BPF program tracepoint__syscalls__sys_enter_openat: Permission "
+    .. "denied: verifier: R1 invalid mem access 'scalar' (return p[0];) (this is a user-space "
+    .. "pointer: read it with bpf_probe_read_user() or bpf_probe_read_user_str())"):format(file, line + 5))
+  -- a kernel pointer (a raw tracepoint's task) gets the kernel hint
+  err = raises(function()
+    BPF{text = [[
+RAW_TRACEPOINT_PROBE(sched_switch) {
+	struct task_struct *t = (struct task_struct *)ctx->args[1];
+	return t->pid;
+}
+]]}
+  end, "verifier: R")
   ok(err:find("(read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ())", 1, true), err)
 end)
 

@@ -17,11 +17,11 @@ end)
 
 test("a program the verifier rejects: its reason and a hint", function()
   local o = core.open_file(test_obj("bad"))
-  local err = raises(function() o:load() end,
-    "load BPF object " .. test_obj("bad") .. " program bad_deref: Permission denied: verifier: ",
-    "invalid mem access 'scalar' at bad.bpf.c:11 (return p[0];)",
-    "(read kernel memory with bpf_probe_read_kernel() or BPF_CORE_READ())")
-  ok(not err:find("\n"), "one line")
+  -- the source line first; the pointer of a syscall argument is user memory
+  local err = raises(function() o:load() end)
+  eq(err, "bad.bpf.c:11: load BPF program bad_deref of " .. test_obj("bad") .. ": Permission "
+    .. "denied: verifier: R1 invalid mem access 'scalar' (return p[0];) (this is a user-space "
+    .. "pointer: read it with bpf_probe_read_user() or bpf_probe_read_user_str())")
   o:close()
 end)
 

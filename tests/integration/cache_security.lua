@@ -142,3 +142,65 @@ test("cache objects are read through the fd: a symlinked or foreign object is no
   eq(out, "false\n", "an object owned by another user is not a hit")
   os.execute("rm -rf " .. q(dir))
 end)
+
+test("a lazily typed program's instance comes from the bytes read once, not the path again", function()
+  local dir = tmpdir()
+  local script = dir .. "/lazy.lua"
+  local fh = io.open(script, "w")
+  fh:write([[
+local lt = require "luatrace"
+local b = lt.BPF{text = "BPF_ARRAY(n, u64, 1);\nint f(void *ctx) { n.increment(0); return 0; }\n"}
+-- what an attacker swapping the file after the check would do
+local o = io.open(b._path, "wb"); o:write("not an object"); o:close()
+b:attach_tracepoint{tp = "syscalls:sys_enter_getppid", fn_name = "f"}
+local ffi = require "ffi"
+ffi.cdef "int getppid(void);"
+for _ = 1, 3 do ffi.C.getppid() end
+print(b.n[0])
+]])
+  fh:close()
+  local out, err, code = sh(("LUATRACE_CACHE_DIR=%s %s %s"):format(q(dir .. "/cache"), q(luatrace()), q(script)))
+  eq(code, 0, err)
+  eq(out, "3\n")
+  os.execute("rm -rf " .. q(dir))
+end)
+
+test("clang is never run from a directory others can write (PATH or LUATRACE_CLANG)", function()
+  local dir = tmpdir()
+  os.execute(("mkdir -m 777 %s/bin && chmod 777 %s/bin"):format(q(dir), q(dir)))
+  local fake = dir .. "/bin/clang"
+  local fh = io.open(fake, "w")
+  fh:write(("#!/bin/sh\ntouch %s/ran\nexec clang \"$@\"\n"):format(q(dir)))
+  fh:close()
+  os.execute("chmod 755 " .. q(fake))
+  local out, err, code = sh(("PATH=%s:$PATH LUATRACE_CACHE_DIR=%s %s %s"):format(
+    q(dir .. "/bin"), q(dir .. "/cache"), q(luatrace()), q(dir .. "/prog.lua")))
+  eq(code, 0, err)
+  eq(out, "false\n", "compiled by the real clang")
+  eq(core.stat(dir .. "/ran"), nil, "the clang in a world-writable PATH entry did not run")
+  _, err, code = sh(("LUATRACE_CLANG=%s LUATRACE_CACHE_DIR=%s %s %s other"):format(
+    q(fake), q(dir .. "/cache"), q(luatrace()), q(dir .. "/prog.lua")))
+  eq(code, 1)
+  eq(err, ("luatrace: compile BPF program: refusing to run %s: %s/bin is "
+    .. "writable by others (mode 777)\n"):format(fake, dir))
+  eq(core.stat(dir .. "/ran"), nil, "nor as LUATRACE_CLANG")
+  os.execute("rm -rf " .. q(dir))
+end)
+
+test("AOT objects are not taken from a directory others can write", function()
+  local dir = tmpdir()
+  os.execute(("mkdir -m 777 %s/bpf && chmod 777 %s/bpf && cp %s %s/bpf/"):format(
+    q(dir), q(dir), q(build("bpf/syscount.bpf.o")), q(dir)))
+  local _, err, code = sh(("LUATRACE_BPF_DIR=%s %s -e %s"):format(q(dir .. "/bpf"), q(luatrace()),
+    q("require('luatrace').BPF{obj = 'syscount'}")))
+  eq(code, 1)
+  eq(err, ("luatrace: find BPF object syscount.bpf.o: refusing %s/bpf: %s/bpf is writable by "
+    .. "others (mode 777)\n"):format(dir, dir))
+  os.execute("chmod 755 " .. q(dir .. "/bpf"))
+  local out
+  out, err, code = sh(("LUATRACE_BPF_DIR=%s %s -e %s"):format(q(dir .. "/bpf"), q(luatrace()),
+    q("print(require('luatrace').BPF{obj = 'syscount'}:num_open_tracepoints() > 0)")))
+  eq(code, 0, err)
+  eq(out, "true\n", "a safe directory is used")
+  os.execute("rm -rf " .. q(dir))
+end)

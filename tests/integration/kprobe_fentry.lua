@@ -37,8 +37,10 @@ test("fentry/fexit: load, or the clear refusal", function()
   if not core.has_fentry() then
     raises(function() o:load() end,
       "load BPF object " .. test_obj("fentry") .. " program on_fentry_read: ",
-      "fentry/fexit programs are refused by this kernel (has_fentry() is false); "
-      .. "use a kprobe or a tracepoint")
+      core.has_kprobes() and "fentry/fexit programs are refused by this kernel "
+        .. "(has_fentry() is false); use a kprobe or a tracepoint"
+      or "fentry/fexit programs are refused by this kernel (has_fentry() is false), "
+        .. "and it has no kprobes either; use a tracepoint or a raw tracepoint")
     o:close()
     return
   end
@@ -46,5 +48,19 @@ test("fentry/fexit: load, or the clear refusal", function()
   local l1, l2 = core.attach_trace(o, "on_fentry_read"), core.attach_trace(o, "on_fexit_read")
   read_file(3)
   l1:close(); l2:close()
+  -- entries, exits and last_count are the .bss's three u64s: the two
+  -- counters saw our 3 reads (and last_count is a buffer size)
+  local bss
+  for _, m in ipairs(o:maps()) do
+    if m.name:find("%.bss$") then bss = o:map(m.name) end
+  end
+  local bytes = bss:lookup(string.rep("\0", 4))
+  local ffi = require "ffi"
+  local v = ffi.cast("const uint64_t *", bytes)
+  local counted = 0
+  for i = 0, #bytes / 8 - 1 do
+    if v[i] >= 3 then counted = counted + 1 end
+  end
+  ok(counted >= 3, "fentry and fexit counted our reads")
   o:close()
 end)

@@ -44,11 +44,23 @@ test("a global set before load is what the program sees", function()
 end)
 
 test("set_autoload(false) leaves a program out of the load", function()
+  local function prog_fds()
+    local n = 0
+    for _, target in pairs(core.open_fds()) do
+      if target:find("bpf-prog", 1, true) then n = n + 1 end
+    end
+    return n
+  end
   local o = core.open_file(test_obj("probes"))
-  -- kprobe programs load here even without kprobes; leave them out anyway
+  local all = #o:programs()
   o:set_autoload("on_vfs_read", false)
   o:set_autoload("on_vfs_read_ret", false)
+  local before = prog_fds()
   o:load()
-  raises(function() core.attach_kprobe(o, "on_vfs_read", "vfs_read") end, "vfs_read")
+  -- each loaded program holds one fd: two fewer than the object has
+  eq(prog_fds() - before, all - 2, "programs loaded")
+  -- and the left-out one cannot attach anywhere (it has no fd)
+  raises(function() core.attach_tracepoint(o, "on_vfs_read", "syscalls", "sys_enter_getppid") end,
+    "attach tracepoint syscalls:sys_enter_getppid: Invalid argument")
   o:close()
 end)

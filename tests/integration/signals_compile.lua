@@ -75,3 +75,28 @@ test("SIGKILL during a compile leaves no compiler running; stale temp files go",
   eq(left, "1\n", "no other temp files")
   os.execute("rm -rf " .. q(dir))
 end)
+
+test("Ctrl-C during a compile (the whole process group) is a clean stop, not a compile error", function()
+  local dir = os.tmpname(); os.remove(dir); os.execute("mkdir -m 700 " .. q(dir))
+  local wrapper = dir .. "/clang-slow"
+  local fh = io.open(wrapper, "w")
+  fh:write(("#!/bin/sh\necho $$ > %s/clang.pid\nexec sleep 30\n"):format(q(dir)))
+  fh:close()
+  os.execute("chmod 755 " .. q(wrapper))
+  local prog = dir .. "/p.lua"
+  fh = io.open(prog, "w")
+  fh:write('require("luatrace").BPF{text = "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) '
+    .. '{ return 0; }"}\nprint("compiled")\n')
+  fh:close()
+  sh(("setsid sh -c 'trap : INT; echo $$ > %s/lt.pid; LUATRACE_CACHE_DIR=%s LUATRACE_CLANG=%s %s %s "
+    .. "> %s/out 2> %s/err; echo $? > %s/rc' >/dev/null 2>&1 &"):format(
+    q(dir), q(dir .. "/cache"), q(wrapper), q(luatrace()), q(prog), q(dir), q(dir), q(dir)))
+  ok(wait_for(function() return slurp(dir .. "/clang.pid") end), "the compiler started")
+  local pgid = slurp(dir .. "/lt.pid"):match("%d+")
+  os.execute("/bin/kill -s INT -- -" .. pgid)
+  ok(wait_for(function() return slurp(dir .. "/rc") end, 5000), "luatrace ended")
+  eq(slurp(dir .. "/err"), "", "no error line")
+  eq(slurp(dir .. "/out"), "", "the script stopped")
+  eq(slurp(dir .. "/rc"), "0\n", "exit 0, as for any Ctrl-C")
+  os.execute("rm -rf " .. q(dir))
+end)

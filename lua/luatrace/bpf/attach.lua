@@ -71,7 +71,7 @@ local function program_object(self, kind, fn, method)
       args.raisef("%s: program %s has no target; name it %s<function> or give it a SEC(\"%s/...\")",
         method, fn, kind.bcc or "", kind.sec)
     end
-    inst = core.open_file(self._path)
+    inst = self._bytes and core.open_mem(self._bytes, self._name) or core.open_file(self._path)
     local ok, err = pcall(function()
       for _, q in ipairs(inst:programs()) do
         if q.name ~= fn then inst:set_autoload(q.name, false) end

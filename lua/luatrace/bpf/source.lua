@@ -69,12 +69,39 @@ end
 -- Transform and compile a text; opts: file, line, usdt_fns, cflags, debug,
 -- target, has_fentry. Returns the object path, whether it was cached, the
 -- csource result and the object's bytes (load those: core.open_mem).
+-- FUNC_PROBE on this kernel when it takes neither fentry nor kprobes: say
+-- that both were tried, at the user's line, before compiling anything.
+local function check_func_probe(text, opts)
+  if opts.has_fentry ~= nil or opts.target or not text:find("FUNC_PROBE", 1, true) then return end
+  if core.has_fentry() or core.has_kprobes() then return end
+  local before, fn = text:match("^(.-)%f[%w_]FUNC_PROBE%s*%(%s*([%w_]+)")
+  if not before then return end
+  local _, nl = before:gsub("\n", "")
+  error(("%s:%d: FUNC_PROBE(%s): this kernel refuses fentry programs and has no kprobes "
+    .. "(tried both); use a tracepoint or a raw tracepoint"):format(opts.file or "<text>",
+    (opts.line or 1) + nl, fn), 0)
+end
+
+-- Errors from the transform that carry no location get the text's: the
+-- user's file and line come first (compile does the same for clang's).
+local function located(opts, fn, ...)
+  local ok, a, b, c = pcall(fn, ...)
+  if ok then return a, b, c end
+  local file = opts.file
+  if type(a) == "string" and file and a:sub(1, #file + 1) ~= file .. ":" then
+    a = ("%s:%d: %s"):format(file, opts.line or 1, a)
+  end
+  error(a, 0)
+end
+
 function M.build(text, opts)
-  local t = csource.transform(text, { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
+  check_func_probe(text, opts)
+  local t = located(opts, csource.transform, text,
+    { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end
   local path, cached, bytes = compile.compile(t.source, {
     cflags = M.compile_flags(text, opts.cflags, opts.has_fentry),
-    debug = opts.debug, target = opts.target })
+    debug = opts.debug, target = opts.target, file = opts.file, line = opts.line })
   return path, cached, t, bytes
 end
 

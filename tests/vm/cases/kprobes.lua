@@ -125,3 +125,28 @@ test("a kernel function that does not exist: the error suggests one that does", 
   eq(b:num_open_kprobes(), 0)
   b:cleanup()
 end)
+
+-- BCC's untyped `int f(void *ctx)`: its type comes from attach_kprobe
+-- (a lazily loaded instance sharing the object's maps).
+local UNTYPED = program [[
+BPF_ARRAY(n, u64, 1);
+const volatile int target_pid = 0;
+int do_count(void *ctx) {
+	if (lt_pid() == target_pid) n.increment(0);
+	return 0;
+}
+]]
+
+test("int f(void *ctx) attached with attach_kprobe and attach_kretprobe", function()
+  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+  local b = BPF(vm_opts(UNTYPED, { globals = { target_pid = core.getpid() } }))
+  b:attach_kprobe{ event = "vfs_read", fn_name = "do_count" }
+  b:attach_kretprobe{ event = "vfs_read", fn_name = "do_count" }
+  eq(b:num_open_kprobes(), 2)
+  reads(5)
+  eq(b.n[0], 10, "entries and returns in one shared map")
+  b:detach_kprobe{ event = "vfs_read" }
+  reads(1)
+  eq(b.n[0], 11, "only the return probe left")
+  b:cleanup()
+end)
