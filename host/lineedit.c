@@ -157,7 +157,8 @@ static unsigned char interrupt_fn(EditLine *e, int ch)
 	return CC_NORM;
 }
 
-/* Tab: ask Lua. completer(text_before_cursor) -> insert[, listing] */
+/* Tab: ask Lua. completer(text_before_cursor) -> insert, listing, delete
+ * (bytes before the cursor to replace; the line is ASCII there). */
 static unsigned char complete_fn(EditLine *e, int ch)
 {
 	(void)ch;
@@ -166,12 +167,18 @@ static unsigned char complete_fn(EditLine *e, int ch)
 	const LineInfo *li = el_line(e);
 	lua_rawgeti(el_L, LUA_REGISTRYINDEX, el_complete_ref);
 	lua_pushlstring(el_L, li->buffer, (size_t)(li->cursor - li->buffer));
-	if (lua_pcall(el_L, 1, 2, 0)) {
+	if (lua_pcall(el_L, 1, 3, 0)) {
 		fprintf(stderr, "\nluatrace: completion: %s\n", lua_tostring(el_L, -1));
 		lua_pop(el_L, 1);
 		return CC_REDISPLAY;
 	}
 	int rc = CC_REFRESH_BEEP;
+	int del = (int)lua_tointeger(el_L, -1);
+	lua_pop(el_L, 1);
+	if (del > 0 && del <= li->cursor - li->buffer) {
+		el_deletestr(e, del);
+		rc = CC_REFRESH;
+	}
 	const char *ins = lua_tostring(el_L, -2);
 	if (ins && *ins) {
 		el_insertstr(e, ins);
@@ -409,6 +416,13 @@ static int l_history_write(lua_State *L)
 	return 1;
 }
 
+/* lineedit.pending_signal() -> the signal that asked to stop, or 0 */
+static int l_pending_signal(lua_State *L)
+{
+	lua_pushinteger(L, lt_sig_pending());
+	return 1;
+}
+
 /* lineedit.console_mode(on): the signal handling of the console (sig.c). */
 static int l_console_mode(lua_State *L)
 {
@@ -429,6 +443,7 @@ void lt_open_lineedit(lua_State *L)
 		{"history_load", l_history_load},
 		{"history_write", l_history_write},
 		{"console_mode", l_console_mode},
+		{"pending_signal", l_pending_signal},
 		{NULL, NULL},
 	};
 	lua_newtable(L);

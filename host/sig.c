@@ -33,10 +33,10 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t sig_pending;
 static volatile sig_atomic_t sig_polling;
 static volatile sig_atomic_t sig_hook_armed;
+static volatile sig_atomic_t sig_console;  /* the console: see alarm_handler */
 static volatile sig_atomic_t sig_waiter;   /* the script waits: no hook at first */
 static volatile sig_atomic_t sig_reported; /* a wait returned false for it */
 static long long sig_first_ms;
-static volatile sig_atomic_t sig_console;
 
 #define STOP_GRACE_S 2
 #define WAIT_GRACE_S 5 /* a waiting script is busy in a callback, say */
@@ -117,7 +117,8 @@ static void sig_handler(int signo)
 	}
 	if (again && sig_hook_armed)
 		hard_stop();
-	if (again || (!sig_polling && !sig_waiter))
+	/* The console stops a running chunk at once (it keeps its session). */
+	if (again || (!sig_polling && (!sig_waiter || sig_console)))
 		arm_hook();
 	else if (!sig_polling)
 		alarm(WAIT_GRACE_S); /* the next wait reports it; else the hook */

@@ -27,7 +27,7 @@ test("a chunk is an expression, statements, incomplete, bpftrace or an error", f
 end)
 
 test("a chunk runs with the JIT off for its own functions; errors are one line", function()
-  local _, fn = eval.parse("return (function() return 6 * 7 end)()")
+  local _, fn = eval.parse("(function() return 6 * 7 end)()")
   local r = { eval.call(fn) }
   eq(r[1], true)
   eq(r[2], 1)
@@ -63,11 +63,10 @@ test("Tab: Lua names, fields and methods; keywords", function()
   eq((complete.line("string.for")), "mat")
   eq((complete.line("whil")), "e")
   _G.__console_test = { alpha = 1, alps = 2, beta = function() end }
-  local _, shown = complete.line("__console_test.al")
-  eq(select(1, complete.line("__console_test.al")), "p", "the common part first")
+  eq((complete.line("__console_test.al")), "p", "the common part first")
   list = complete.candidates("__console_test.alp")
   eq(table.concat(list, ","), "alpha,alps")
-  _, shown = complete.line("__console_test.alp")
+  local _, shown = complete.line("__console_test.alp")
   eq(shown, "alpha  alps\n", "listed when nothing can be added")
   eq(table.concat((complete.candidates("__console_test:")), ","), "beta", "methods after ':'")
   _G.__console_test = nil

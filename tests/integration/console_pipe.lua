@@ -84,3 +84,20 @@ b:num_open_tracepoints()
   eq(out, "1\n[1] BPF BPF{text}: 1 attached\n    tracepoint:syscalls:sys_enter_getppid:tracepoint__syscalls__sys_enter_getppid\n")
   eq(code, 0)
 end)
+
+test("tools.NAME{opts} starts a tool; its lines print after each chunk; stop()", function()
+  local path = unique_path("console-tool")
+  local out, err, code = run(([[
+r = tools.opensnoop{pid = lt.core.getpid()}
+io.open(%q)
+r:stop()
+.probes
+]]):format(path))
+  eq(err, "")
+  eq(code, 0)
+  ok(out:find("^PID    COMM              FD ERR PATH\n"), "the header: " .. out)
+  local p = path:gsub("%p", "%%%0")
+  ok(out:find("\n%d+%s+luatrace%s+%-1%s+2 " .. p .. "\nnil\t" .. p .. ": No such file or directory\t2\n"),
+    "the failed open, then the chunk's values: " .. out)
+  ok(out:find("\nnothing attached\n$"), "stopped: " .. out)
+end)

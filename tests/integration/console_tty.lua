@@ -86,11 +86,9 @@ end
 
 -- The console's pid, and its kernel attachments (bpf links, perf events).
 local function attachments(pid)
+  local out = sh("for f in /proc/" .. pid .. "/fd/*; do readlink $f; done")
   local n = 0
-  for fd in io.popen("ls /proc/" .. pid .. "/fd"):lines() do
-    local p = io.popen("readlink /proc/" .. pid .. "/fd/" .. fd)
-    local t = p:read("*l") or ""
-    p:close()
+  for t in out:gmatch("[^\n]+") do
     if t:find("bpf-link", 1, true) or t:find("perf_event", 1, true) or t:find("bpf-prog", 1, true) then
       n = n + 1
     end
@@ -177,6 +175,34 @@ test("a bpftrace program at the prompt: counts, Ctrl-C, its maps stay readable",
   end)
 end)
 
+test("tools at the prompt: in the background, in the foreground until Ctrl-C", function()
+  with_console(hist_env(), function(t)
+    local pid = console_pid(t)
+    local base = attachments(pid)
+    local me = core.getpid()
+    t:line(("r = tools.opensnoop{pid = %d}"):format(me))
+    local path = unique_path("console-bg")
+    touch_open(path)
+    t:wait(" -1   2 " .. path)
+    t:type("partial")
+    t:wait("lt> partial") -- the prompt is drawn again under the tool's line
+    t:key("C-u")
+    ok(t:line(".probes"):find("[1] tool opensnoop: 6 attached, events from events", 1, true), ".probes lists the tool")
+    t:line(".close 1")
+    eq(attachments(pid), base, "kernel attachments after .close")
+    -- the CLI form runs until Ctrl-C
+    t:type(([[tools.opensnoop("-p", "%d")]]):format(me)); t:key("Enter")
+    t:wait("PID    COMM", 2)
+    core.sleep(300)
+    local path2 = unique_path("console-fg")
+    touch_open(path2)
+    t:wait(" -1   2 " .. path2)
+    t:key("C-c")
+    eq(last_output(t:wait("lt> ", 6)), "0", "the tool's exit status")
+    eq(attachments(pid), base, "kernel attachments after the foreground run")
+  end)
+end)
+
 test("events of an open ring buffer print while the prompt waits", function()
   with_console(hist_env(), function(t)
     t:line([[ffi = require "ffi"; ffi.cdef "int getppid(void);"; me = lt.core.getpid(); n = 0]])
@@ -191,6 +217,28 @@ test("events of an open ring buffer print while the prompt waits", function()
     t:key("C-u")
     eq(last_output(t:line("n")), "3")
     ok(t:line(".probes"):find("1 attached, events from events", 1, true), ".probes shows the buffer")
+    -- BCC's idiom: the first Ctrl-C ends a poll, the next poll raises
+    t:type("while true do b:ring_buffer_poll(1000) end"); t:key("Enter")
+    core.sleep(300)
+    t:key("C-c")
+    t:wait("interrupted")
+    -- the object and its buffer are still there
+    t:type("for i = 1, 2 do ffi.C.getppid() end"); t:key("Enter")
+    t:wait("event 5")
+  end)
+end)
+
+test("a JIT-compiled loop that cannot stop: a note, not an exit; a second Ctrl-C ends luatrace", function()
+  with_console(hist_env(), function(t)
+    -- jit.on undoes what the console does for prompt chunks
+    t:type("f = function() local x = 0; while true do x = x + 1 end end; jit.on(f, true); f()")
+    t:key("Enter")
+    core.sleep(1000)
+    t:key("C-c")
+    t:wait("luatrace: the running code does not stop (a JIT-compiled loop?); Ctrl-C again ends luatrace")
+    core.sleep(500)
+    t:key("C-c")
+    t:wait("EXIT=130")
   end)
 end)
 
@@ -265,10 +313,21 @@ test("Tab completes Lua names and probe names", function()
     t:wait("lt> b:detach_tracepoint")
     t:key("C-u")
     t:line("b:close()")
-    local ok_listing = pcall(require, "luatrace.listing")
-    if not ok_listing then skip("probe names need luatrace.listing (not in this build)") end
     t:type([[x = "syscalls:sys_enter_getpp]]); t:key("Tab")
     t:wait([[lt> x = "syscalls:sys_enter_getppid"]])
+    t:key("C-u")
+    t:type("t:syscalls:sys_enter_getpp"); t:key("Tab")
+    t:wait("lt> t:syscalls:sys_enter_getppid ")
+    t:key("C-u")
+    -- a library's short name becomes its path
+    t:type("u:libc:malloc_st"); t:key("Tab")
+    t:wait("/libc.so.6:malloc_stats ")
+    t:key("C-u")
+    -- several candidates and nothing to add: they are listed
+    t:type("t:sched:sched_wak"); t:key("Tab")
+    t:wait("lt> t:sched:sched_wak")
+    t:key("Tab")
+    t:wait("t:sched:sched_wakeup_new")
   end)
 end)
 
@@ -292,10 +351,17 @@ test("history survives a restart, in a private file", function()
   end)
 end)
 
-test("SIGTERM at the prompt detaches and exits 0", function()
+test("SIGTERM at the prompt, or while a chunk runs, detaches and exits 0", function()
   with_console(hist_env(), function(t)
     local pid = console_pid(t)
     t:line(COUNTER)
+    os.execute("kill -TERM " .. pid)
+    t:wait("EXIT=0")
+  end)
+  with_console(hist_env(), function(t)
+    local pid = console_pid(t)
+    t:type("lt.sleep(600000)"); t:key("Enter")
+    core.sleep(300)
     os.execute("kill -TERM " .. pid)
     t:wait("EXIT=0")
   end)

@@ -1,6 +1,6 @@
 -- luatrace.console.complete: Tab completion at the prompt.
 --
---   complete.line(text_before_cursor) -> insert, listing
+--   complete.line(text_before_cursor) -> insert, listing, delete
 --
 -- Three contexts: inside a string (a probe name: "syscalls:sys_enter_op",
 -- or after event= a kernel function), on a bpftrace line (the probe word:
@@ -125,6 +125,9 @@ local function lua_candidates(line)
     local v = resolve(base)
     if v == nil then return {}, word end
     fields(v, names)
+    if v == rawget(_G, "tools") then -- tool names, without loading them
+      for _, n in ipairs(require("luatrace.console.tools").names()) do names[n] = "function" end
+    end
     if sep == ":" then
       for k, t in pairs(names) do if t ~= "function" then names[k] = nil end end
     end
@@ -188,13 +191,24 @@ function M.candidates(line)
   return list, word, ""
 end
 
+-- complete.line(text) -> insert, listing, delete: delete that many bytes
+-- before the cursor, then insert (a probe's library name becomes its path:
+-- u:libc:mal -> u:/usr/lib/x86_64-linux-gnu/libc.so.6:malloc).
 function M.line(line)
   local list, word, suffix = M.candidates(line)
-  if #list == 0 then return "", nil end
+  if #list == 0 then return "", nil, 0 end
   local p = common_prefix(list)
-  if #list == 1 then return p:sub(#word + 1) .. (p:sub(-1) == ":" and "" or suffix), nil end
-  if #p > #word then return p:sub(#word + 1), nil end
-  return "", columns(list)
+  local del, add = 0, nil
+  if p:sub(1, #word) == word then
+    add = p:sub(#word + 1)
+  elseif #p > 0 then
+    del, add = #word, p
+  else
+    add = ""
+  end
+  if #list == 1 then return add .. (p:sub(-1) == ":" and "" or suffix), nil, del end
+  if #add > 0 then return add, nil, del end
+  return "", columns(list), 0
 end
 
 return M

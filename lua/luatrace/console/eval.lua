@@ -83,7 +83,7 @@ function M.parse(src, final)
   end
   if bt_cli.is_program(src) then return bpftrace() end
   local expr = src:match("^%s*=(.*)$")
-  if expr then src = "return " .. expr end
+  if expr then src = expr end
   -- Not `return <src>`: a call there is a tail call and its error would
   -- lose the "stdin:1:" position.
   local fn, err = load("local __lt_id = ...; return __lt_id(" .. src .. "\n)", M.chunkname, "t")
@@ -119,6 +119,7 @@ function M.call(fn, ...)
   local res = { pack(xpcall(function() return fn(unpack(args, 1, nargs)) end, handler)) }
   local interrupted = core.interrupted()
   M.interrupted = interrupted -- also when fn returned (a wait ended by Ctrl-C)
+  M.signal = core.lineedit.pending_signal() -- SIGTERM/SIGHUP: the console ends
   core.reset_interrupt()
   if res[1] then return unpack(res, 1, res[2] + 2) end
   local err = res[3]

@@ -50,6 +50,8 @@ bpftrace program (a line that starts with a probe: `t:syscalls:sys_enter_openat
 { @[comm] = count(); }`), run until Ctrl-C; its maps print and stay in _bt.
   .probes       what is attached, per object      (also probes())
   .close N      detach and close object N         (also b:close())
+  tools.NAME{opts}  start a tool in the background (its lines print here);
+  tools.NAME("-x")  run it as `luatrace -m NAME -x` until Ctrl-C; tools() lists
   .help         this text
   exit()        detach everything and leave (also Ctrl-D)
 Ctrl-C stops what runs and comes back here; Tab completes names and probes.]]
@@ -102,6 +104,7 @@ local function install_globals()
   end
   _G.probes = function() out(session.probes_text()) end
   _G.help = function() out(help_text) end
+  if _G.tools == nil then _G.tools = require("luatrace.console.tools").tools end
   if _G.lt == nil then _G.lt = require "luatrace" end
   if _G.BPF == nil then _G.BPF = _G.lt.BPF end
 end
@@ -132,6 +135,9 @@ local function run_chunk(src, final)
     return false
   end
   if eval.interrupted and tty_out then out("") end -- after the terminal's ^C
+  -- what the chunk made the probes send, before its values (a scripted
+  -- console has no prompt that waits for events)
+  session.drain_events(function() end)
   local ok, e = pcall(print_results, res[2], unpack(res, 3, res[2] + 2))
   if not ok then err_line("print: " .. tostring(e)) end
   return true
@@ -203,6 +209,7 @@ function M.run(opts)
           local src = buf
           buf = nil
           if not run_chunk(src) then failed = true end
+          if eval.signal and eval.signal ~= 0 and eval.signal ~= SIGINT then break end
         end
       end
     end
