@@ -131,6 +131,11 @@ test("the `luatrace -l ...` hints of errors work as written", function()
   cmd = err:match("luatrace (%-l '[^']+')")
   out = run(cmd)
   ok(out:find("tracepoint:sched:sched_switch\n", 1, true), cmd)
+  -- the bpftrace front end's hint for an unknown tracepoint
+  local _, bterr = run("-e 't:sched:nosuch { @ = count(); }'")
+  cmd = bterr:match("luatrace (%-l '[^']+')")
+  ok(cmd, bterr)
+  ok(run(cmd):find("tracepoint:sched:sched_switch\n", 1, true), cmd)
   -- the USDT hint names the binary
   local prog = test_prog("lt_target")
   o = load("probes")
