@@ -84,6 +84,21 @@ end
 local function user_probes(provider, rest)
   local bin, glob = rest:match("^([^:]*):(.*)$")
   bin, glob = bin or rest, glob or "*"
+  if provider == "usdt" and (bin == "" or bin == "*") and target.pid then
+    -- every binary the process maps, as bpftrace -p lists them
+    -- (/proc/PID/root/... paths)
+    local out = {}
+    for _, p in ipairs(require("luatrace.usdt").new{ pid = target.pid }:list()) do
+      if not p.path:match("^/proc/%d+/exe$") then
+        local n = p.provider .. ":" .. p.name
+        if glob == "" or core.glob_match(glob, n) then out[#out + 1] = p.path .. ":" .. n end
+      end
+    end
+    table.sort(out)
+    local uniq = {}
+    for i, n in ipairs(out) do if n ~= out[i - 1] then uniq[#uniq + 1] = n end end
+    return uniq
+  end
   if bin == "" or (bin == "*" and target.pid) then
     if not target.pid then
       error(("list %s probes: name a binary ('%s:/path/or/lib:*') or a process (-p PID)")

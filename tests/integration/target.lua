@@ -138,7 +138,8 @@ test("-p with -l: uprobes and USDT probes of the process's executable", function
   local pid = tonumber(wait_file(out_file):match("^(%d+)"))
   local real = core.realpath(prog)
   eq(run(("-p %d -l 'uprobe::lt_target_*'"):format(pid)), ("uprobe:%s:lt_target_add\nuprobe:%s:lt_target_touch\n"):format(real, real))
-  eq(run(("-p %d -l 'usdt:*'"):format(pid)), ("usdt:%s:luatrace_test:tick\n"):format(real))
+  -- USDT probes of every binary the process maps, by /proc/PID/root paths
+  eq(run(("-p %d -l 'usdt:*'"):format(pid)), ("usdt:/proc/%d/root%s:luatrace_test:tick\n"):format(pid, real))
   local _, err, code = run("-l 'uprobe::*'")
   eq(code, 1)
   eq(err, "luatrace: list uprobe probes: name a binary ('uprobe:/path/or/lib:*') or a process (-p PID)\n")
