@@ -17,7 +17,7 @@
 -- ('*open*', 'vfs_read'); 'struct NAME' (union, enum) lists BTF types.
 -- uprobe and usdt need a binary ('uprobe:/bin/bash:*', 'usdt:libc:*').
 -- The big sources (kernel symbols, BTF) are read and matched in C
--- (probe_list.c, btf_list.c): the whole list takes tens of milliseconds.
+-- (probe_list.c, btf_list.c): the whole list (~120k names) takes 0.2-0.3 s.
 local core = require "luatrace.core"
 local perf_events = require "luatrace.perf_events"
 local probekinds = require "luatrace.probekinds"
@@ -81,10 +81,10 @@ local function binary(name)
   return core.realpath(path) or path
 end
 
-local function user_probes(provider, rest)
+local function user_probes(kind, rest)
   local bin, glob = rest:match("^([^:]*):(.*)$")
   bin, glob = bin or rest, glob or "*"
-  if provider == "usdt" and (bin == "" or bin == "*") and target.pid then
+  if kind == "usdt" and (bin == "" or bin == "*") and target.pid then
     -- every binary the process maps, as bpftrace -p lists them
     -- (/proc/PID/root/... paths)
     local out = {}
@@ -102,14 +102,14 @@ local function user_probes(provider, rest)
   if bin == "" or (bin == "*" and target.pid) then
     if not target.pid then
       error(("list %s probes: name a binary ('%s:/path/or/lib:*') or a process (-p PID)")
-        :format(provider, provider), 0)
+        :format(kind, kind), 0)
     end
     bin = target.path or core.realpath("/proc/" .. target.pid .. "/exe")
   end
   local path = binary(bin)
   if glob == "" then glob = "*" end
   local out = {}
-  if provider == "usdt" then
+  if kind == "usdt" then
     local ok, probes = pcall(core.usdt_probes, path)
     if not ok then error(probes, 0) end
     local seen = {}
