@@ -68,17 +68,23 @@ end
 local source_of = { kretprobe = "kprobe", kretfunc = "kfunc", uretprobe = "uprobe" }
 
 -- A binary of a uprobe/usdt pattern: a path, a library short name (libc),
--- or a program in PATH.
+-- or a program in PATH. Named as bpftrace names it: an absolute path as
+-- given (symbolic links kept), a library as the loader's cache has it, a
+-- program as found in PATH; a relative path is made absolute (bpftrace
+-- keeps it relative, which only works from the same directory).
 local function binary(name)
   local path
   if name:find("/", 1, true) then
     path = core.stat(name) and name
+    if path and path:sub(1, 1) ~= "/" then
+      path = (core.realpath(".") or ".") .. "/" .. path:gsub("^%./", "")
+    end
   else
     local ok, p = pcall(core.find_library, name, target.pid)
     path = ok and p or target.which(name)
   end
   if not path then error(("list probes of %s: no such file, library or program"):format(name), 0) end
-  return core.realpath(path) or path
+  return path
 end
 
 local function user_probes(kind, rest)
@@ -104,7 +110,9 @@ local function user_probes(kind, rest)
       error(("list %s probes: name a binary ('%s:/path/or/lib:*') or a process (-p PID)")
         :format(kind, kind), 0)
     end
-    bin = target.path or core.realpath("/proc/" .. target.pid .. "/exe")
+    -- the process's executable through its root, as bpftrace -p names it
+    bin = target.path or ("/proc/%d/root%s"):format(target.pid,
+      core.realpath("/proc/" .. target.pid .. "/exe") or "")
   end
   local path = binary(bin)
   if glob == "" then glob = "*" end

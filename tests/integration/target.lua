@@ -137,7 +137,10 @@ test("-p with -l: uprobes and USDT probes of the process's executable", function
   local p = io.popen(("exec %s wait 5 > %s"):format(q(prog), q(out_file)), "r")
   local pid = tonumber(wait_file(out_file):match("^(%d+)"))
   local real = core.realpath(prog)
-  eq(run(("-p %d -l 'uprobe::lt_target_*'"):format(pid)), ("uprobe:%s:lt_target_add\nuprobe:%s:lt_target_touch\n"):format(real, real))
+  -- the executable through the process's root, as bpftrace -p names it
+  local exe = ("/proc/%d/root%s"):format(pid, real)
+  eq(run(("-p %d -l 'uprobe::lt_target_*'"):format(pid)), ("uprobe:%s:lt_target_add\nuprobe:%s:lt_target_touch\n"):format(exe, exe))
+  eq(run(("-p %d -l 'uprobe:*:lt_target_add'"):format(pid)), ("uprobe:%s:lt_target_add\n"):format(exe))
   -- USDT probes of every binary the process maps, by /proc/PID/root paths
   eq(run(("-p %d -l 'usdt:*'"):format(pid)), ("usdt:/proc/%d/root%s:luatrace_test:tick\n"):format(pid, real))
   local _, err, code = run("-l 'uprobe::*'")
