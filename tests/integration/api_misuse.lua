@@ -43,7 +43,7 @@ int raw_tracepoint__no_such_raw_tp_xyz(struct bpf_raw_tracepoint_args *ctx) { re
   raises(function() BPF{text = [[
 BPF_HASH(h, u32, u64);
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { int *p = 0; return *p; }
-]]} end, "load BPF object ", "verifier: ")
+]]} end, "load BPF program ", "verifier: ")
   local after_load = fd_count()
   collectgarbage("restart")
   eq(after_attach, before, "fds after a failed auto-attach (" .. err .. ")")

@@ -253,7 +253,7 @@ test("kprobe, kretprobe, kfunc and hardware probes here: one clear error each, e
   end
   if not core.has_fentry() then
     cases[#cases + 1] = { "kfunc:vfs_read { @ = count(); }",
-      "luatrace: load BPF object bpftrace:stdin program lt_bt_p1: Operation not permitted (fentry/fexit programs are refused by this kernel (has_fentry() is false); use a kprobe or a tracepoint)" }
+      "luatrace: load BPF object bpftrace:stdin program lt_bt_p1: Operation not permitted (fentry/fexit programs are refused by this kernel (has_fentry() is false), and it has no kprobes either; use a tracepoint or a raw tracepoint)" }
   end
   if #cases == 0 then skip("this kernel has kprobes and fentry (tests/vm covers them)") end
   for _, c in ipairs(cases) do
