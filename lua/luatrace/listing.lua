@@ -141,6 +141,11 @@ end
 
 -- Parse a pattern into { {provider, source, glob, any} } (or a type glob).
 local function plan(pattern)
+  if (pattern == nil or pattern == "" or pattern == "*") and target.pid and not target.cmd then
+    -- with -p and no pattern: the process's probes, as bpftrace -p -l
+    return { { "uprobe", function() return user_probes("uprobe", "*") end, "*" },
+             { "usdt", function() return user_probes("usdt", "*") end, "*" } }
+  end
   if pattern == nil or pattern == "" or pattern == "*" then pattern = "*:*" end
   if pattern:match("^struct%s") or pattern:match("^union%s") or pattern:match("^enum%s") then
     return { types = pattern:gsub("%s+", " ") }
