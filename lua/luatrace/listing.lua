@@ -90,6 +90,8 @@ end
 local function user_probes(kind, rest)
   local bin, glob = rest:match("^([^:]*):(.*)$")
   bin, glob = bin or rest, glob or "*"
+  -- usdt:BINARY:NAME means any provider, as bpftrace takes it
+  if kind == "usdt" and glob ~= "" and not glob:find(":", 1, true) then glob = "*:" .. glob end
   if kind == "usdt" and (bin == "" or bin == "*") and target.pid then
     -- every binary the process maps, as bpftrace -p lists them
     -- (/proc/PID/root/... paths)
