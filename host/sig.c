@@ -11,7 +11,8 @@
  * the kernel: every attachment is fd-owned and dies with the process.
  * The interactive console can reset the flag and keep its session.
  *
- * A script that waits (a poller, trace_pipe or sleep exists or ran) gets
+ * A script that waits (it attached probes, or a poller, trace_pipe or
+ * sleep exists or ran) gets
  * no hook on the first signal: its next wait returns false, so the code
  * after its poll loop runs with everything still open. The hook is only
  * the fallback if no wait comes within WAIT_GRACE_S. A wait that sees the
