@@ -84,6 +84,16 @@ test("side by side with bpftrace 0.17: same printed lines for 12 programs", func
       runs[#runs + 1] = { name = p[1], side = side, pid = pid, out = out, err = err, i = i }
     end
   end
+  -- whatever happens below, no tracer outlives the test
+  local function stop_all()
+    for _, r in ipairs(runs) do if alive(r.pid) then os.execute("kill -INT " .. r.pid) end end
+    for _, r in ipairs(runs) do
+      local t1 = core.monotonic_ns()
+      while alive(r.pid) and (core.monotonic_ns() - t1) / 1e9 < 20 do core.sleep(50) end
+      if alive(r.pid) then os.execute("kill -KILL " .. r.pid) end
+    end
+  end
+  local ok_run, run_err = pcall(function()
   -- every tracer attached (BEGIN printed "ready"), within 60 s
   local t0 = core.monotonic_ns()
   for _, r in ipairs(runs) do
@@ -96,11 +106,9 @@ test("side by side with bpftrace 0.17: same printed lines for 12 programs", func
   local _, _, code = sh(q(bin) .. " calls 5")
   eq(code, 0, "workload")
   core.sleep(300)
-  for _, r in ipairs(runs) do os.execute("kill -INT " .. r.pid) end
-  for _, r in ipairs(runs) do
-    local t1 = core.monotonic_ns()
-    while alive(r.pid) and (core.monotonic_ns() - t1) / 1e9 < 20 do core.sleep(50) end
-  end
+  end)
+  stop_all()
+  if not ok_run then os.execute("rm -rf " .. q(dir)); error(run_err, 0) end
   local compared = 0
   for i = 1, #runs, 2 do
     local a, b = runs[i], runs[i + 1]

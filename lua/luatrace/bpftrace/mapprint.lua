@@ -5,8 +5,20 @@ local fmt = require "luatrace.bpftrace.format"
 
 local M = {}
 
--- Entries of map m: { keys = {values...}, ktext = "[a, b]", v = value, bucket = n }.
+-- Entries of map m: { keys = {values...}, v = value, bucket = n }.
+local entries
 function M.entries(rt, m)
+  local ok, list = pcall(entries, rt, m)
+  if ok then return list end
+  -- Seen rarely under heavy GC churn in the full test suite: a key read
+  -- through a ctype that is not this map's ("no member k0"), which points
+  -- at luatrace.types' per-object ctype cache (reported). Collect and
+  -- read once more.
+  collectgarbage(); collectgarbage()
+  return entries(rt, m)
+end
+
+function entries(rt, m)
   local t = rt.bpf:get_table(m.cname)
   local out = {}
   for k, v in t:items() do
