@@ -52,8 +52,8 @@ int lt_sig_pipe_fd(void);
 int lt_sig_pending(void);
 void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
-/* A wait primitive exists (poller, trace_pipe): the first signal is left
- * for the next wait to report. */
+/* A wait primitive exists (poller, trace_pipe) or probes are attached:
+ * the first signal is left for the next wait to report. */
 void lt_sig_will_wait(void);
 /* A wait saw the signal: returns the first time (the wait returns false),
  * raises "interrupted" after that. */
