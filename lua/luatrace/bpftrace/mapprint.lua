@@ -225,6 +225,7 @@ end
 -- One JSON line for map m, in bpftrace's shape.
 function M.json(rt, m, top, div)
   local list = M.entries(rt, m)
+  if #list == 0 then return "" end -- bpftrace prints nothing for an empty map
   local typ = (m.kind == "hist" or m.kind == "lhist") and "hist"
     or ((m.kind == "stats" or m.kind == "avg") and "stats" or "map")
   local data
