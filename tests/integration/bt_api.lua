@@ -53,3 +53,17 @@ test("examples/bt_openers.lua: alerts from printf and a table from the map", fun
   ok(out:find("\n%d+ opens in 2 s, %d+ alerts\n"), out)
   ok(out:find("\n[^\n]- +%d+ +[%d.]+%%\n"), "a table row: " .. out)
 end)
+
+test("CLI: -e and prog.bt take $1.. from the words after them", function()
+  local out, err, code = sh(q(luatrace()) .. [[ -e 'BEGIN { printf("%d %s %d\n", $1, str($2), $#); exit(); }' 42 hello]])
+  eq(code, 0, err)
+  eq(out, "Attaching 1 probe...\n42 hello 2\n\n\n")
+  local path = unique_path("args") .. ".bt"
+  local fh = io.open(path, "w")
+  fh:write('#!/usr/bin/env bpftrace\n// a comment\nBEGIN { printf("%d\\n", $1 * 2); exit(); }\n')
+  fh:close()
+  out, err, code = sh(q(luatrace()) .. " " .. q(path) .. " 21")
+  os.remove(path)
+  eq(code, 0, err)
+  eq(out, "Attaching 1 probe...\n42\n\n\n")
+end)
