@@ -5,32 +5,41 @@ local fmt = require "luatrace.bpftrace.format"
 
 local M = {}
 
--- Entries of map m: { keys = {values...}, v = value, bucket = n }.
-local entries
-function M.entries(rt, m)
-  local ok, list = pcall(entries, rt, m)
-  if ok then return list end
-  -- Seen rarely under heavy GC churn in the full test suite: a key read
-  -- through a ctype that is not this map's ("no member k0"), which points
-  -- at luatrace.types' per-object ctype cache (reported). Collect and
-  -- read once more.
-  collectgarbage(); collectgarbage()
-  return entries(rt, m)
-end
+local ffi = require "ffi"
+local types = require "luatrace.types"
+local u8p = ffi.typeof("const uint8_t *")
 
-function entries(rt, m)
-  local t = rt.bpf:get_table(m.cname)
+-- Entries of map m: { keys = {values...}, v = value, bucket = n }. One
+-- batch read; keys and values are copied into their FFI types from the
+-- object's BTF (structs as views: char arrays read as strings).
+function M.entries(rt, m)
+  local obj = rt.bpf:object()
+  local map = obj:map(m.cname)
+  local info = map:info()
+  local kt, vt = types.ctype(obj, info.key_type_id), types.ctype(obj, info.value_type_id)
+  local vscalar = not tostring(vt):match("^ctype<struct")
+  local vptr = ffi.typeof("$ *", vt)
+  local keys, vals, n = map:read_all()
+  local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
+  local ks, vs, vstride = info.key_size, info.value_size, info.value_bytes or info.value_size
+  local keyed = not (#m.keys == 0 and m.kind ~= "hist" and m.kind ~= "lhist")
   local out = {}
-  for k, v in t:items() do
-    local keys = {}
-    local bucket
-    if #m.keys == 0 and m.kind ~= "hist" and m.kind ~= "lhist" then
-      -- scalar map: key 0
-    else
-      for i = 1, #m.keys do keys[i] = k["k" .. (i - 1)] end
-      if m.kind == "hist" or m.kind == "lhist" then bucket = fmt.num(k.bucket) end
+  for i = 0, n - 1 do
+    local e = { keys = {} }
+    if keyed then
+      local k = ffi.new(kt)
+      ffi.copy(k, kp + i * ks, ks)
+      for j = 1, #m.keys do e.keys[j] = k["k" .. (j - 1)] end
+      if m.kind == "hist" or m.kind == "lhist" then e.bucket = fmt.num(k.bucket) end
     end
-    out[#out + 1] = { keys = keys, v = v, bucket = bucket }
+    if vscalar then
+      e.v = fmt.num(ffi.cast(vptr, vp + i * vstride)[0])
+    else
+      local v = ffi.new(vt)
+      ffi.copy(v, vp + i * vstride, vs)
+      e.v = v
+    end
+    out[#out + 1] = e
   end
   return out
 end
