@@ -7,15 +7,10 @@
 -- end: {"comm", "pid", "user_stack": [...], "kernel_stack": [...],
 -- "count"} (frames innermost first).
 local toolkit = require "luatrace.toolkit"
-local sym = require "luatrace.sym"
 local json = require "luatrace.json"
-local folded = require "luatrace.folded"
+local stacks = require "luatrace.toolkit.stacks"
 
 local PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK = 1, 0
-local EFAULT, EEXIST = 14, 17
-
-local function stack_err(id) return id < 0 and id ~= -EFAULT end
-
 local T = {
   name = "profile",
   description = "Profile CPU usage by sampling stack traces at a timed interval",
@@ -55,85 +50,47 @@ local T = {
   end,
 }
 
--- Symbolized frames of a stack id, innermost first.
-local function frames(b, id, pid, kernel, annotate)
-  local out = {}
-  if id < 0 then return out end
-  for i, addr in ipairs(b.stack_traces:walk(id)) do
-    local name
-    if kernel then
-      name = sym.format(sym.ksym(addr)) .. (annotate and "_[k]" or "")
-    else
-      -- a process gone by the time we print has no symbols left
-      local ok, n, off, mod = pcall(sym.usym, addr, pid)
-      name = ok and sym.format(n, off, mod) or "[unknown]"
-    end
-    out[i] = name
-  end
-  return out
-end
-
 function T.main(opts, running)
   local b = running.b
   if not opts.folded and not opts.json then
     local what = opts.pid and ("PID " .. opts.pid) or opts.tid and ("TID " .. opts.tid) or "all threads"
     local rate = opts.period and ("%d events"):format(opts.period) or ("%d Hertz"):format(opts.frequency or 49)
-    local stacks = opts.user_only and "user" or opts.kernel_only and "kernel" or "user + kernel"
-    io.stdout:write(("Sampling at %s of %s by %s stack"):format(rate, what, stacks))
+    local st = opts.user_only and "user" or opts.kernel_only and "kernel" or "user + kernel"
+    io.stdout:write(("Sampling at %s of %s by %s stack"):format(rate, what, st))
     if opts.cpu then io.stdout:write((" on CPU#%d"):format(opts.cpu)) end
     io.stdout:write(opts.duration and (" for %d secs.\n"):format(opts.duration) or "... Hit Ctrl-C to end.\n")
     io.stdout:flush()
-  elseif opts.json or opts.folded then
+  else
     io.stderr:write("Tracing profile... Ctrl-C to end.\n")
   end
   toolkit.intervals(opts, running, function() end)
   local entries = b.counts:entries()
   table.sort(entries, function(x, y) return x[2] < y[2] end)
-  local missing, collision = 0, false
-  local folded_list = {}
+  local c = stacks.collector(opts)
   for _, e in ipairs(entries) do
-    local k, count = e[1], e[2]
+    local k = e[1]
     local uid, kid, pid = tonumber(k.user_stack_id), tonumber(k.kernel_stack_id), tonumber(k.pid)
-    if not opts.user_only and stack_err(kid) then missing = missing + 1; collision = collision or kid == -EEXIST end
-    if not opts.kernel_only and stack_err(uid) then missing = missing + 1; collision = collision or uid == -EEXIST end
-    local kf = frames(b, kid, nil, true, opts.annotations)
-    local uf = frames(b, uid, pid, false)
-    if opts.folded then
-      -- root first: comm; user frames; [-;] kernel frames
-      local f = { k.name }
-      if not opts.kernel_only then
-        if stack_err(uid) then f[#f + 1] = "[Missed User Stack]" end
-        for i = #uf, 1, -1 do f[#f + 1] = uf[i] end
-      end
-      if not opts.user_only then
-        if opts.delimited and uid >= 0 and kid >= 0 then f[#f + 1] = "-" end
-        if stack_err(kid) then f[#f + 1] = "[Missed Kernel Stack]" end
-        for i = #kf, 1, -1 do f[#f + 1] = kf[i] end
-      end
-      folded_list[#folded_list + 1] = { frames = f, count = count }
-    elseif opts.json then
-      json.line({ comm = k.name, pid = pid, user_stack = json.array(uf), kernel_stack = json.array(kf), count = count },
-        { "comm", "pid", "user_stack", "kernel_stack", "count" })
-    else
-      if not opts.user_only then
-        if stack_err(kid) then print("    [Missed Kernel Stack]") end
-        for _, f in ipairs(kf) do print("    " .. f) end
-      end
-      if not opts.kernel_only then
-        if opts.delimited and uid >= 0 and kid >= 0 then print("    --") end
-        if stack_err(uid) then print("    [Missed User Stack]") end
-        for _, f in ipairs(uf) do print("    " .. f) end
-      end
-      print(("    %-16s %s (%d)"):format("-", k.name, pid))
-      print(("        %d\n"):format(count))
+    c.add{ name = k.name, pid = pid, uid = uid, kid = kid, value = e[2],
+      kf = stacks.frames(b.stack_traces, kid, nil, true, opts.annotations),
+      uf = stacks.frames(b.stack_traces, uid, pid, false) }
+  end
+  if opts.folded then
+    io.stdout:write(c.folded())
+  elseif opts.json then
+    for _, s in ipairs(c.list) do
+      json.line({ comm = s.name, pid = s.pid, user_stack = json.array(s.uf), kernel_stack = json.array(s.kf),
+        count = s.value }, { "comm", "pid", "user_stack", "kernel_stack", "count" })
     end
+  else
+    c.text(print)
   end
-  if opts.folded then io.stdout:write(folded.text(folded_list)) end
-  if missing > 0 then
-    io.stderr:write(("WARNING: %d stack traces could not be displayed.%s\n"):format(missing,
-      collision and " Consider increasing --stack-storage-size." or ""))
-  end
+  c.warn()
   return 0
 end
+
+-- --svg FILE: the same samples as a flame graph (luatrace.folded's
+-- BCC-shaped stacks, kernel frames marked _[k] so they colour apart).
+T.svg_title = "CPU flame graph"
+function T.folded(running) return running.tables.counts:folded() end
 
 return toolkit.define(T)

@@ -93,6 +93,27 @@ function M.log2_bounds(i)
   return dec(low), dec(high)
 end
 
+-- Lines of a linear histogram as libbpf-tools print it: only non-empty
+-- rows, value = base + i * step.
+function M.libbpf_linear_lines(vals, val_type, base, step)
+  base, step = base or 0, step or 1
+  local idx_max, val_max = -1, 0
+  for i, v in pairs(vals) do
+    if v > 0 and i > idx_max then idx_max = i end
+    if v > val_max then val_max = v end
+  end
+  if idx_max < 0 then return {} end
+  local out = { ("     %-13s : count     distribution"):format(val_type) }
+  for i = 0, idx_max do
+    local val = vals[i] or 0
+    if val > 0 then
+      out[#out + 1] = ("        %-10d : %-8d |%s|"):format(base + i * step, val,
+        pad_stars(M.stars(val, val_max, STARS_MAX), STARS_MAX))
+    end
+  end
+  return out
+end
+
 -- Lines of a linear histogram: vals[i] = count for value i (0-based).
 function M.linear_lines(vals, val_type, strip_leading_zero)
   local idx_max, val_max = -1, 0

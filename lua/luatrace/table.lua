@@ -53,26 +53,35 @@ local function check_index(s, k)
   end
 end
 
--- Bytes of a Lua value as ctype ct.
+-- Bytes of a Lua value as ctype ct. A value that does not fit is the
+-- caller's error, raised at the caller's line.
 local function encode(ct, v, what, name)
   local size = ffi.sizeof(ct)
   if type(v) == "string" and is_char_array(ct) then
     if #v >= size then
-      error(("%s of table %s: %q does not fit %d bytes"):format(what, name, v, size), 3)
+      args.raisef("%s of table %s: %q does not fit %d bytes", what, name, v, size)
     end
     return v .. ("\0"):rep(size - #v)
   end
   local box = ffi.new(ffi.typeof("$[1]", ct))
-  if type(v) == "table" then
-    for k, x in pairs(v) do box[0][k] = x end
-  elseif type(v) == "cdata" and ffi.sizeof(v) == size and not ffi.istype("uint64_t", v)
-      and not ffi.istype("int64_t", v) then
-    ffi.copy(box, v, size)
-  else
-    local ok, err = pcall(function() box[0] = v end)
-    if not ok then
-      error(("%s of table %s: cannot convert %s (%s)"):format(what, name, tostring(v), err), 3)
+  local scalar = type(box[0]) ~= "cdata" or ffi.istype("uint64_t", box[0])
+    or ffi.istype("int64_t", box[0])
+  if type(v) == "boolean" or type(v) == "nil" or (type(v) == "table" and scalar) then
+    args.raisef("%s of table %s: cannot convert a %s to %s", what, name, type(v), tostring(ct))
+  end
+  local ok, err = pcall(function()
+    if type(v) == "table" then
+      for k, x in pairs(v) do box[0][k] = x end
+    elseif type(v) == "cdata" and ffi.sizeof(v) == size and not ffi.istype("uint64_t", v)
+        and not ffi.istype("int64_t", v) then
+      ffi.copy(box, v, size)
+    else
+      box[0] = v
     end
+  end)
+  if not ok then
+    args.raisef("%s of table %s: cannot convert %s (%s)", what, name, tostring(v),
+      tostring(err):gsub("^[^:]*:%d+: ", ""))
   end
   return ffi.string(box, size)
 end
@@ -92,7 +101,9 @@ function Table.new(chans, obj, name, map)
     if m ~= nil then return m end
     if type(k) == "string" and not (s.kt and is_char_array(s.kt)) then
       -- no string is a key of this table: a misspelt method
-      args.raisef("no method %s in table %s%s", k, name, suggest.hint(k, method_names()))
+      local near = suggest.nearest(k, method_names())
+      if near then args.raisef("no method %s in table %s (did you mean %s?)", k, name, near) end
+      args.raisef("no method %s in table %s (and its keys are not strings)", k, name)
     end
     return Table.get(self, k)
   end

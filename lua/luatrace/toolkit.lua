@@ -67,6 +67,13 @@ function M.define(def)
   assert(type(def.name) == "string", "toolkit.define: name= is required")
   assert(type(def.description) == "string", "toolkit.define: description= is required")
   assert(type(def.start) == "function", "toolkit.define: start= is required")
+  local seen = {}
+  for _, o in ipairs(all_options(def)) do
+    for _, f in ipairs(o.positional and {} or o) do
+      assert(not seen[f], ("toolkit.define: tool %s lists option %s twice"):format(def.name, f))
+      seen[f] = true
+    end
+  end
   local T = {
     name = def.name, description = def.description, options = def.options or {},
     fields = def.fields, metrics = def.metrics, def = def,
@@ -107,9 +114,13 @@ function M.define(def)
       local st = def.before_start(opts)
       if st then return st end
     end
-    if def.main then
+    if def.main and (not def.use_main or def.use_main(opts)) then
       local running = T.start(opts, def.on_event and function(rec) def.on_event(rec, opts) end)
       local ok, st = pcall(def.main, opts, running)
+      if ok and opts.svg then -- --svg of tools with stacks (luatrace.flamegraph)
+        local svg_ok, svg_err = pcall(require("luatrace.flamegraph").save_tool, def, running, opts)
+        if not svg_ok then ok, st = false, svg_err end
+      end
       running:stop()
       if not ok then error(st, 0) end
       return st or 0
@@ -121,6 +132,10 @@ function M.define(def)
     if opts.metrics then require("luatrace.metrics").serve_running(running, opts.metrics, l) end
     p.header()
     local ok, e = pcall(l.run, l, { duration_ms = opts.duration and opts.duration * 1000 })
+    if ok and opts.svg then
+      local svg_ok, svg_err = pcall(require("luatrace.flamegraph").save_tool, def, running, opts)
+      if not svg_ok then ok, e = false, svg_err end
+    end
     running:stop()
     l:close()
     if not ok then error(e, 0) end

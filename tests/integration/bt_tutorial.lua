@@ -253,7 +253,9 @@ test("kprobe, kretprobe, kfunc and hardware probes here: one clear error each, e
   end
   if not core.has_fentry() then
     cases[#cases + 1] = { "kfunc:vfs_read { @ = count(); }",
-      "luatrace: load BPF object bpftrace:stdin program lt_bt_p1: Operation not permitted (fentry/fexit programs are refused by this kernel (has_fentry() is false), and it has no kprobes either; use a tracepoint or a raw tracepoint)" }
+      "luatrace: load BPF object bpftrace:stdin program lt_bt_p1: Operation not permitted (fentry/fexit programs are refused by this kernel (has_fentry() is false)"
+        .. (core.has_kprobes() and "; use a kprobe or a tracepoint)"
+          or ", and it has no kprobes either; use a tracepoint or a raw tracepoint)") }
   end
   if #cases == 0 then skip("this kernel has kprobes and fentry (tests/vm covers them)") end
   for _, c in ipairs(cases) do

@@ -101,3 +101,23 @@ r:stop()
     "the failed open, then the chunk's values: " .. out)
   ok(out:find("\nnothing attached\n$"), "stopped: " .. out)
 end)
+
+test("-i prog.bt: the bpftrace program runs first, its maps stay for the console", function()
+  local s = unique_path("console-bt") .. ".bt"
+  local fh = assert(io.open(s, "w"))
+  fh:write('BEGIN { @n = 41 + $1; @h = hist(5); @h = hist(6); @h = hist(100); exit(); }\n')
+  fh:close()
+  local out, err, code = run('_bt.maps["@n"]\n.tools\n_bt.maps["@h"]\n_bt.maps["@h"][4]\n', "-i " .. q(s) .. " 1")
+  os.remove(s)
+  eq(err, "")
+  ok(out:find("^Attaching 1 probe...\n"), out)
+  ok(out:find("\n@n: 42\n", 1, true), out)
+  ok(out:find("\n42\nTools (luatrace -m NAME", 1, true), "the map from Lua, then .tools: " .. out)
+  -- a histogram prints as bpftrace draws it, and reads as a table
+  ok(out:find("\n@h: \n[4, 8)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+    .. "[8, 16)                0 |                                                    |\n"
+    .. "[16, 32)               0 |                                                    |\n"
+    .. "[32, 64)               0 |                                                    |\n"
+    .. "[64, 128)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n2\n", 1, true), out)
+  eq(code, 0)
+end)

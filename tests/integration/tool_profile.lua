@@ -1,5 +1,5 @@
--- profile: sample a process that spins in known functions (lt_spin) and
--- find its stack, folded (-f), multi-line and JSON.
+-- profile and offcputime: a process that spins in known functions, then
+-- sleeps (lt_spin); its stacks folded (-f), multi-line and JSON.
 local core = require "luatrace.core"
 local T = require "tool_helpers"
 local ffi = require "ffi"
@@ -7,9 +7,9 @@ pcall(ffi.cdef, "int kill(int pid, int sig);")
 
 -- Start lt_spin stopped; returns its pid (it spins MS after SIGCONT, then
 -- lingers so its symbols stay readable).
-local function spinner(ms)
+local function spinner(ms, linger)
   local out = unique_path("spin")
-  os.execute(("%s %d 6000 > %s &"):format(q(test_prog("lt_spin")), ms, q(out)))
+  os.execute(("%s %d %d > %s &"):format(q(test_prog("lt_spin")), ms, linger or 6000, q(out)))
   for _ = 1, 200 do
     local f = io.open(out)
     local pid = f and tonumber(f:read("*l"))
@@ -53,4 +53,55 @@ test("profile -U -p PID: BCC's multi-line stacks; --json", function()
   for line in r.out:gmatch("[^\n]+") do
     ok(line:match('^{"comm":"lt_spin","pid":' .. pid .. ',"user_stack":%[%],"kernel_stack":%[.*%],"count":%d+}$'), line)
   end
+end)
+
+test("offcputime -f -p PID: the sleep of lt_spin in its kernel stack, with its length", function()
+  local pid = spinner(50, 400)
+  local r = T.tool(("offcputime -f -p %d"):format(pid), function()
+    ffi.C.kill(pid, 18) -- SIGCONT: spin 50 ms, sleep 400 ms, exit
+    core.sleep(1000)
+  end)
+  local slept = 0
+  for stack, n in r.out:gmatch("([^\n]+) (%d+)\n") do
+    ok(stack:match("^lt_spin;"), "only lt_spin: " .. stack)
+    if stack:find(";do_nanosleep;", 1, true) then slept = slept + tonumber(n) end
+  end
+  ok(slept >= 400000 and slept < 2000000, ("400 ms in do_nanosleep, got %d us:\n%s"):format(slept, r.out))
+end)
+
+test("offcputime -K -m: kernel stacks only, BCC's multi-line form; --json", function()
+  local pid = spinner(50, 300)
+  local r = T.tool(("offcputime -K -m 100000 -p %d"):format(pid), function()
+    ffi.C.kill(pid, 18)
+    core.sleep(800)
+  end)
+  eq(r.out:match("^[^\n]*"), ("Tracing off-CPU time (us) of PID %d by kernel stack... Hit Ctrl-C to end."):format(pid))
+  local body = r.out:match("^[^\n]*\n(.*)$")
+  ok(body:find("\n    do_nanosleep\n", 1, true), body)
+  ok(body:find(("\n    %-16s lt_spin (%d)\n"):format("-", pid), 1, true), body)
+  local n = 0
+  for _ in body:gmatch("lt_spin %(") do n = n + 1 end
+  eq(n, 1, "one stack blocked >= 100 ms:\n" .. body)
+  pid = spinner(50, 300)
+  r = T.tool(("offcputime --json -m 100000 -p %d"):format(pid), function()
+    ffi.C.kill(pid, 18)
+    core.sleep(800)
+  end)
+  local line = r.out:match("^([^\n]+)\n$")
+  ok(line and line:match('^{"comm":"lt_spin","pid":' .. pid .. ',"tgid":' .. pid .. ',"user_stack":%[.-%],"kernel_stack":%[.*"do_nanosleep".*%],"total_us":%d+}$'), r.out)
+end)
+
+test("profile --svg FILE: lt_spin's samples as a flame graph", function()
+  local pid = spinner(800)
+  local path = unique_path("profile.svg")
+  local r = run("--svg " .. q(path), pid)
+  ffi.C.kill(pid, 9)
+  local total = tonumber(r.err:match("profile: flame graph of (%d+) samples written to "))
+  ok(total and total > 0, "the tool says what it wrote: " .. r.err)
+  ok(r.out:find("lt_spin_inner", 1, true), "the text report still prints")
+  local f = io.open(path); local svg = f:read("*a"); f:close(); os.remove(path)
+  ok(svg:find((">CPU flame graph</text>"), 1, true), "titled")
+  ok(svg:find(("<title>all (%d samples, 100%%)</title>"):format(total), 1, true), "every sample drawn")
+  local inner = tonumber(svg:match("<title>lt_spin_inner %((%d+) samples"))
+  ok(inner and inner >= total / 2, ("lt_spin_inner holds most samples (%s of %d)"):format(tostring(inner), total))
 end)

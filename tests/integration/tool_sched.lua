@@ -86,3 +86,48 @@ test("runqlat as a module: start(), take() for reports, metrics() totals that re
   ok(total >= first[1].total + N - 2, ("totals since start: %d >= %d + %d"):format(total, first[1].total, N - 2))
   running:stop()
 end)
+
+-- Spinners (tests/progs/lt_spin) for a loaded run queue: started
+-- stopped, then SIGCONT; they spin ms and exit.
+local function spinners(n, ms)
+  local ffi = require "ffi"
+  pcall(ffi.cdef, "int kill(int pid, int sig);")
+  local pids = {}
+  for i = 1, n do
+    local out = unique_path("spinner")
+    os.execute(("%s %d 0 > %s &"):format(q(test_prog("lt_spin")), ms, q(out)))
+    for _ = 1, 200 do
+      local f = io.open(out)
+      pids[i] = f and tonumber(f:read("*l"))
+      if f then f:close() end
+      if pids[i] then break end
+      core.sleep(25)
+    end
+    os.remove(out)
+  end
+  return function() for _, p in ipairs(pids) do ffi.C.kill(p, 18) end end
+end
+
+test("runqlen -C: per-CPU histograms that see our queued spinners", function()
+  local go = spinners(6, 1500)
+  local ncpu = #core.online_cpus()
+  local r = T.tool("runqlen -C", function() go(); core.sleep(1200) end)
+  eq(r.out:match("^[^\n]*"), "Sampling run queue length... Hit Ctrl-C to end.")
+  local cpus, queued, headers = 0, 0, 0
+  for line in r.out:gmatch("[^\n]+") do
+    if line:match("^cpu = %d+$") then cpus = cpus + 1 end
+    if line == "     runqlen       : count     distribution" then headers = headers + 1 end
+    local len, n = line:match("^        (%d+) +: (%d+)")
+    if len and tonumber(len) >= 1 then queued = queued + tonumber(n) end
+  end
+  eq(headers, cpus, "a histogram under each cpu line")
+  eq(cpus, ncpu, "one histogram per CPU:\n" .. r.out)
+  ok(queued > 0, "6 spinners on " .. ncpu .. " CPUs queue:\n" .. r.out)
+end)
+
+test("runqlen -O --json: occupancy per report", function()
+  local go = spinners(6, 1500)
+  local r = T.tool("runqlen -O --json", function() go(); core.sleep(1000) end)
+  local occ = tonumber(r.out:match('^{"time":"[%d:]+","cpus":%[{"runqocc":([%d%.e%-]+)}%]}\n$'))
+  ok(occ and occ > 0 and occ <= 100, r.out)
+end)

@@ -1,9 +1,10 @@
 -- luatrace.console: the interactive console (docs/CONSOLE.md).
 --
 --   luatrace                      on a terminal
---   luatrace -i [script [args]]   run the script, then the console (its
---                                 globals stay); without a terminal the
---                                 console reads chunks from stdin, no prompt
+--   luatrace -i [script [args]]   run the script (or a .bt program), then
+--                                 the console (its globals stay); without a
+--                                 terminal the console reads chunks from
+--                                 stdin, no prompt
 --
 -- A loop: read a chunk (lines until it is complete), run it (Lua, a
 -- bpftrace program, or a .command), print what it returns. Ctrl-C stops
@@ -52,6 +53,7 @@ bpftrace program (a line that starts with a probe: `t:syscalls:sys_enter_openat
   .close N      detach and close object N         (also b:close())
   tools.NAME{opts}  start a tool in the background (its lines print here);
   tools.NAME("-x")  run it as `luatrace -m NAME -x` until Ctrl-C; tools() lists
+  .tools        the tools there are
   .help         this text
   exit()        detach everything and leave (also Ctrl-D)
 Ctrl-C stops what runs and comes back here; Tab completes names and probes.]]
@@ -69,11 +71,20 @@ local function keep_maps(p)
   end
 end
 
-local function run_bpftrace(src)
+local function run_bpftrace(src, name, args)
   local bt = require "luatrace.bpftrace"
-  local ok, p = bt.try(bt.load, src, { name = "stdin" })
+  local ok, p = bt.try(bt.load, src, { name = name or "stdin", args = args })
   if not ok then error(p, 0) end
   p.close = keep_maps
+  -- a hist()/lhist() map prints as bpftrace draws it
+  local views, mapprint = p.maps, require "luatrace.bpftrace.mapprint"
+  p.maps = setmetatable({}, { __index = function(_, name)
+    local v, m = views[name], p.mapdesc[name]
+    if type(v) == "table" and m and (m.kind == "hist" or m.kind == "lhist") then
+      setmetatable(v, { __show = function() return (mapprint.text(p, m):gsub("%s+$", "")) end })
+    end
+    return v
+  end })
   session.track("bpftrace", (src:match("^%s*(.-)%s*{") or "program"), p.bpf, p)
   _G._bt = p
   p:run()
@@ -88,6 +99,7 @@ function commands.close(arg)
   if not ok then err_line(e) end
 end
 function commands.exit() error(EXIT, 0) end
+function commands.tools() require("luatrace.tool").list() end
 
 local function run_command(line)
   local name, arg = line:match("^%.(%a+)%s*(.-)%s*$")
@@ -150,12 +162,18 @@ local function tty_reader()
   le.set_completer(complete.line)
   local hist = history.open()
   return function(prompt)
-    local fds, tick = session.event_fds()
-    if #fds > 0 then
-      le.watch(fds, function() session.drain_events(le.begin_output) end, tick)
-    else
-      le.watch(nil)
+    local function watch()
+      local fds, tick = session.event_fds()
+      if #fds > 0 then
+        le.watch(fds, function()
+          session.drain_events(le.begin_output)
+          watch() -- a callback may have closed an object
+        end, tick)
+      else
+        le.watch(nil)
+      end
     end
+    watch()
     local line, sig = le.read(prompt)
     if line == false then return false, sig end
     if line and line:match("%S") then
@@ -241,6 +259,14 @@ function M.cli(cli, o, argv, i)
     local chunk, err = load(o.code, "=(command line)", "t")
     if not chunk then error(err, 0) end
     opts.script = chunk
+  elseif argv[i] and argv[i]:match("%.bt$") then
+    -- a bpftrace program: run it (until exit() or Ctrl-C), then the console
+    cli.set_arg(argv, i)
+    local fh, err = io.open(argv[i])
+    if not fh then error(("read %s: %s"):format(argv[i], err), 0) end
+    local src = fh:read("*a")
+    fh:close()
+    opts.script = function() run_bpftrace(src, argv[i], { unpack(argv, i + 1) }) end
   elseif argv[i] then
     opts.args = cli.set_arg(argv, i)
     opts.script = cli.load_text(argv[i])

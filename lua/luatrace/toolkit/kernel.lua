@@ -6,9 +6,11 @@ local M = {}
 function M.filter_globals(opts, extra)
   local g = {}
   for k, v in pairs(extra or {}) do g[k] = v end
-  g.targ_tgid = opts.pid or 0
-  g.targ_tid = opts.tid or 0
-  g.filter_cg = opts.cgroup and true or false
+  -- only what was asked: the defaults in lt_tool.h are "no filter", and
+  -- objects without lt_tool.h (runqlen) have none of these globals
+  if opts.pid then g.targ_tgid = opts.pid end
+  if opts.tid then g.targ_tid = opts.tid end
+  if opts.cgroup then g.filter_cg = true end
   return g
 end
 
