@@ -83,14 +83,13 @@ end
 local function reduce(m, v)
   local k = m.kind
   if k == "count" or k == "sum" then return fmt.num(v) end
-  if k == "avg" then
+  if k == "avg" or k == "stats" then -- stats sort by their average too
     local c = fmt.num(v.count)
     if c == 0 then return 0 end
     local tot = fmt.num(v.total)
     local q = tot / c
     return q >= 0 and math.floor(q) or -math.floor(-q)
   end
-  if k == "stats" then return fmt.num(v.total) end
   if k == "min" or k == "max" then return fmt.num(v.v) end
   if m.V and (m.V.t == "int") then return fmt.num(v.v) end
   return nil
@@ -181,8 +180,14 @@ local function hist_groups(m, list)
       order[#order + 1] = g
     end
     g.buckets[e.bucket] = (g.buckets[e.bucket] or 0) + fmt.num(e.v)
+    g.total = (g.total or 0) + fmt.num(e.v)
   end
-  table.sort(order, key_less(m))
+  -- bpftrace orders the histograms of a keyed map by their total count
+  local less = key_less(m)
+  table.sort(order, function(a, b)
+    if a.total ~= b.total then return a.total < b.total end
+    return less(a, b)
+  end)
   return order
 end
 
