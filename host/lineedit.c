@@ -2,8 +2,8 @@
  * docs/ARCHITECTURE.md for why not GNU readline).
  *
  * libedit reads characters through our own function (EL_GETCFN), which
- * polls the terminal together with the signal pipe of sig.c (and one
- * optional "background" fd the console watches for events). So Ctrl-C at
+ * polls the terminal together with the signal pipe of sig.c (and the fds
+ * of the event buffers the console drains while it waits). So Ctrl-C at
  * the prompt is the ordinary SIGINT of the host: the handler writes the
  * pipe, the read function sees it and the line is dropped. While a read is
  * under way the host counts as "polling", so the handler never arms the
@@ -13,16 +13,10 @@
  * the cursor; it returns the text to insert and, optionally, a block of
  * candidates to show under the line.
  *
- * History: entries live in libedit's history; the file is appended one
- * line at a time (so a killed session keeps it) and read back at start.
- * luatrace runs as root, so the file must be a regular file owned by the
- * user, not writable by group or others, in a directory owned by the user
- * or root that nobody else can write; it is opened without following
- * symlinks and checked through the descriptor. */
+ * History: entries live in libedit's history; the file is
+ * lineedit_history.c's. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <locale.h>
 #include <poll.h>
@@ -30,11 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <histedit.h>
 #include "lt.h"
+#include "lineedit.h"
 
 static EditLine *el;
 static History *hist;
@@ -116,11 +110,23 @@ static int getc_fn(EditLine *e, wchar_t *wc)
 			run_watch(); /* a latency tick: records below the wakeup size */
 			continue;
 		}
-		if (p[1].revents)
-			continue; /* lt_sig_pending() says which */
-		int ready = 0;
-		for (int i = 0; i < nw; i++)
+		if (p[1].revents) {
+			/* lt_sig_pending() says which; a byte left by a signal
+			 * that lt_sig_reset() raced with is only a wakeup */
+			char junk[64];
+			if (!lt_sig_pending())
+				while (read(p[1].fd, junk, sizeof(junk)) > 0)
+					;
+			continue;
+		}
+		int ready = 0, kept = 0;
+		for (int i = 0; i < nw; i++) {
 			ready |= p[2 + i].revents != 0;
+			/* a buffer closed meanwhile (its object was closed) */
+			if (!(p[2 + i].revents & POLLNVAL))
+				el_watch_fds[kept++] = el_watch_fds[i];
+		}
+		el_nwatch = kept;
 		if (ready) {
 			run_watch();
 			continue;
@@ -320,102 +326,6 @@ static int l_close(lua_State *L)
 	return 0;
 }
 
-/* The history file's checks (see the top of this file). */
-static const char *unsafe_file(int fd, const char *path)
-{
-	struct stat st;
-	if (fstat(fd, &st))
-		return strerror(errno);
-	if (!S_ISREG(st.st_mode))
-		return "not a regular file";
-	if (st.st_uid != geteuid())
-		return "owned by another user";
-	if (st.st_mode & 022)
-		return "writable by group or others";
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (stat(dirname(dir), &st))
-		return strerror(errno);
-	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return "its directory is owned by another user";
-	if (st.st_mode & 022)
-		return "its directory is writable by group or others";
-	return NULL;
-}
-
-static int open_checked(lua_State *L, const char *path, int flags)
-{
-	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	const char *why = unsafe_file(fd, path);
-	if (why) {
-		close(fd);
-		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s (history not used)", path, why);
-		return -1;
-	}
-	return fd;
-}
-
-/* lineedit.history_load(path) -> { lines } | nil, err (nil, nil: none) */
-static int l_history_load(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd >= 0)
-		close(fd);
-	fd = open_checked(L, path, O_RDONLY);
-	if (fd < 0)
-		return 2;
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return luaL_error(L, "history %s: %s", path, strerror(errno));
-	}
-	lua_newtable(L);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int i = 0;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		if (line[len - 1] == '\n')
-			len--;
-		lua_pushlstring(L, line, (size_t)len);
-		lua_rawseti(L, -2, ++i);
-	}
-	free(line);
-	fclose(f);
-	return 1;
-}
-
-/* lineedit.history_write(path, text, append) -> true | nil, err */
-static int l_history_write(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	size_t len;
-	const char *text = luaL_checklstring(L, 2, &len);
-	int flags = O_WRONLY | O_CREAT | (lua_toboolean(L, 3) ? O_APPEND : O_TRUNC);
-	int fd = open_checked(L, path, flags);
-	if (fd < 0)
-		return 2;
-	ssize_t w = write(fd, text, len);
-	int err = errno;
-	close(fd);
-	if (w != (ssize_t)len) {
-		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, w < 0 ? strerror(err) : "short write");
-		return 2;
-	}
-	lua_pushboolean(L, 1);
-	return 1;
-}
-
 /* lineedit.pending_signal() -> the signal that asked to stop, or 0 */
 static int l_pending_signal(lua_State *L)
 {
@@ -440,8 +350,8 @@ void lt_open_lineedit(lua_State *L)
 		{"watch", l_watch},
 		{"begin_output", l_begin_output},
 		{"close", l_close},
-		{"history_load", l_history_load},
-		{"history_write", l_history_write},
+		{"history_load", lt_l_history_load},
+		{"history_write", lt_l_history_write},
 		{"console_mode", l_console_mode},
 		{"pending_signal", l_pending_signal},
 		{NULL, NULL},

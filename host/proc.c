@@ -136,6 +136,11 @@ static void child(int rd, char **argv)
 		_exit(0); /* never released: the trace did not start */
 	close(rd);
 	execv(argv[0], argv);
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "luatrace: -c: exec %s: %s\n", argv[0],
+			 strerror(errno));
+	ssize_t w = write(2, msg, n > 0 && n < (int)sizeof(msg) ? (size_t)n : 0);
+	(void)w;
 	_exit(127);
 }
 

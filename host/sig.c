@@ -9,9 +9,12 @@
  * see it: if the hook has not fired within STOP_GRACE_S seconds (or a
  * second signal comes first), the process exits at once. That is safe for
  * the kernel: every attachment is fd-owned and dies with the process.
- * The interactive console can reset the flag and keep its session.
+ * The interactive console can reset the flag and keep its session; in
+ * console mode (lt_sig_set_console) a running chunk gets the hook at once
+ * and the alarm prints a note instead of exiting.
  *
- * A script that waits (a poller, trace_pipe or sleep exists or ran) gets
+ * A script that waits (it attached probes, or a poller, trace_pipe or
+ * sleep exists or ran) gets
  * no hook on the first signal: its next wait returns false, so the code
  * after its poll loop runs with everything still open. The hook is only
  * the fallback if no wait comes within WAIT_GRACE_S. A wait that sees the

@@ -88,4 +88,11 @@ function T.main(opts, running)
   return 0
 end
 
+-- --svg FILE: off-CPU time as a flame graph (widths in microseconds).
+T.svg_title, T.countname = "Off-CPU time flame graph", "us"
+function T.folded(running)
+  return running.tables.info:folded{ stacks = running.tables.stackmap, missing = false,
+    value = function(v) return tonumber(v.delta) end, comm = function(_, v) return v.comm end }
+end
+
 return toolkit.define(T)

@@ -88,4 +88,9 @@ function T.main(opts, running)
   return 0
 end
 
+-- --svg FILE: the same samples as a flame graph (luatrace.folded's
+-- BCC-shaped stacks, kernel frames marked _[k] so they colour apart).
+T.svg_title = "CPU flame graph"
+function T.folded(running) return running.tables.counts:folded() end
+
 return toolkit.define(T)

@@ -88,20 +88,20 @@ local failures = {}
 local TIMEOUT = tonumber(os.getenv("LUATRACE_TEST_TIMEOUT")) or 120
 local timeout_mark = ("/tmp/luatrace-test-timeout-%d"):format(core.getpid())
 
+-- The watchdog reads a pipe from the runner: closing it (test done) ends
+-- the watchdog at once, with nothing left behind, and a runner that dies
+-- closes it too.
 local function watchdog_start(label)
   os.remove(timeout_mark)
-  local script = ("trap 'kill $s 2>/dev/null; exit 0' TERM; sleep %d & s=$!; wait $s; "
-    .. "touch %s; kill -TERM %d; sleep 30 & s=$!; wait $s; "
+  local script = ("timeout %d cat >/dev/null && exit 0; touch %s; kill -TERM %d; "
+    .. "timeout 30 cat >/dev/null && exit 0; "
     .. "echo 'FAIL  %s: timed out, the runner is stuck: killed' >&2; kill -KILL %d")
     :format(TIMEOUT, timeout_mark, core.getpid(), label:gsub("'", ""), core.getpid())
-  local p = io.popen(("sh -c %s >/dev/null 2>&1 & echo $!"):format(H.q(script)))
-  local pid = p:read("*l")
-  p:close()
-  return pid
+  return io.popen("sh -c " .. H.q(script), "w")
 end
 
-local function watchdog_stop(pid)
-  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+local function watchdog_stop(dog)
+  dog:close()
   local timed_out = io.open(timeout_mark) ~= nil
   os.remove(timeout_mark)
   if timed_out then core.reset_interrupt() end

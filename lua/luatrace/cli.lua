@@ -193,6 +193,7 @@ function M.main(exe, ...)
     return 0
   end
   if o.verbose then core.set_verbose(true) end
+  pairs = require("luatrace").pairs -- luacheck: ignore (the scripts' environment: 5.2's pairs)
   for _, setup in ipairs(M.setup) do
     local status = setup(o)
     if status then return status end

@@ -305,4 +305,27 @@ function M.svg(text, opts)
   return table.concat(out), info
 end
 
+-- For tools with stacks (profile, offcputime): a tool whose definition has
+-- folded(running, opts) -> folded text gets `--svg FILE` (toolkit), and
+-- save_tool writes the graph when the tool ends.
+M.option = { "--svg", type = "string", metavar = "FILE",
+  help = "write an interactive flame graph SVG to FILE" }
+
+function M.save(path, folded_text, opts)
+  local svg, info = M.svg(folded_text, opts)
+  local f, err = io.open(path, "w")
+  if not f then error(("write flame graph %s: %s"):format(path, err), 0) end
+  f:write(svg)
+  f:close()
+  return info
+end
+
+function M.save_tool(def, running, opts)
+  local info = M.save(opts.svg, def.folded(running, opts), {
+    title = def.svg_title or (def.name .. " flame graph"), countname = def.countname })
+  io.stderr:write(("%s: flame graph of %s %s written to %s\n"):format(def.name,
+    info.total, def.countname or "samples", opts.svg))
+  return info
+end
+
 return M

@@ -20,7 +20,12 @@
 -- opts.annotate = false drops it); opts.delimiter = true puts a "-" frame
 -- between user and kernel stacks. A failed stack id (negative, other than
 -- -EFAULT) becomes "[Missed User Stack]" / "[Missed Kernel Stack]".
--- opts.stacks: the stack trace table (default: the object's only one).
+-- opts.stacks: the stack trace table (default: the object's only one);
+-- opts.value(v) -> the count when the value is a struct, opts.comm(k, v)
+-- -> the first frame when the name is not in the key (offcputime keeps it
+-- in the value); opts.missing = false leaves out the missed-stack frames
+-- (where -1 means "not collected", as for kernel threads). Zero counts are
+-- left out.
 local core = require "luatrace.core"
 local sym = require "luatrace.sym"
 
@@ -111,7 +116,7 @@ end
 local function stack_frames(stacks, id, pid, kernel, opts, out)
   id = tonumber(id)
   if id < 0 then
-    if id ~= -EFAULT then
+    if id ~= -EFAULT and opts.missing ~= false then
       out[#out + 1] = kernel and "[Missed Kernel Stack]" or "[Missed User Stack]"
     end
     return false
@@ -120,7 +125,11 @@ local function stack_frames(stacks, id, pid, kernel, opts, out)
   for i = #addrs, 1, -1 do
     local n, off, mod
     if kernel then n, off, mod = sym.ksym(addrs[i])
-    else n, off, mod = sym.usym(addrs[i], pid) end
+    elseif pid and pid > 0 then
+      -- a process that has exited since has no maps left: [unknown], as BCC
+      local ok, a, b, c = pcall(sym.usym, addrs[i], pid)
+      if ok then n, off, mod = a, b, c end
+    end
     local s = sym.format(n, off, mod, opts)
     if kernel and opts.annotate ~= false then s = s .. "_[k]" end
     out[#out + 1] = s
@@ -140,7 +149,8 @@ function M.of_table(t, obj, opts)
     if type(k) == "cdata" then
       fields = fields or key_fields(
         names_of(core.btf_layout(obj, t:info().key_type_id).members), opts, name)
-      if fields.comm then frames[1] = tostring(k[fields.comm]) end
+      if opts.comm then frames[1] = tostring(opts.comm(k, v))
+      elseif fields.comm then frames[1] = tostring(k[fields.comm]) end
       local pid = fields.pid and tonumber(k[fields.pid]) or opts.pid
       local had_user = false
       if fields.user then had_user = stack_frames(stacks, k[fields.user], pid, false, opts, frames) end
@@ -152,7 +162,8 @@ function M.of_table(t, obj, opts)
       local user = opts.user or opts.pid ~= nil
       stack_frames(stacks, k, opts.pid, not user, opts, frames)
     end
-    list[#list + 1] = { frames = frames, count = count_of(v) }
+    local n = opts.value and opts.value(v) or count_of(v)
+    if n ~= 0 then list[#list + 1] = { frames = frames, count = n } end
   end
   return M.text(list)
 end

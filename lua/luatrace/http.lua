@@ -1,7 +1,7 @@
 -- luatrace.http: a small HTTP/1.x server on the process's event loop, for
 -- the metrics endpoint. No thread, no blocking: the listening socket and
 -- each connection are fds in the loop (L:add_fd); a timer retries pending
--- writes and drops clients past their deadline.
+-- writes and drops clients past their deadline while any is connected.
 --
 --   local srv = http.serve(":9100", handler, L, opts)
 --   handler(req) -> status, headers_table, body
@@ -84,10 +84,9 @@ function M.serve(addr, handler, L, opts)
     sock = sock, host = bhost, port = bport, handler = handler, L = L,
     conns = {}, nconns = 0,
     max_head = opts.max_head or 8192, max_clients = opts.max_clients or 64,
-    timeout_ms = opts.timeout_ms or 5000,
+    timeout_ms = opts.timeout_ms or 5000, tick_ms = opts.tick_ms or 100,
   }, Server)
   L:add_fd(sock:fd(), function() srv:_accept() end)
-  srv.timer = L:every(opts.tick_ms or 100, function() srv:_tick() end)
   return srv
 end
 
@@ -95,6 +94,7 @@ function Server:_drop(c)
   if not self.conns[c] then return end
   self.conns[c] = nil
   self.nconns = self.nconns - 1
+  if self.nconns == 0 and self.timer then self.timer:cancel(); self.timer = nil end
   if c.watched then self.L:remove_fd(c.fd) end
   c.sock:close()
 end
@@ -125,6 +125,9 @@ function Server:_accept()
                 deadline = core.monotonic_ns() / 1e6 + self.timeout_ms }
     self.conns[c] = true
     self.nconns = self.nconns + 1
+    -- the timer runs only while clients are connected (an idle endpoint
+    -- never wakes the loop)
+    if not self.timer then self.timer = self.L:every(self.tick_ms, function() self:_tick() end) end
     if self.nconns > self.max_clients then
       self:_reply(c, 503, { ["Content-Type"] = "text/plain" }, "too many clients\n")
     else
@@ -179,7 +182,6 @@ function Server:close()
   for c in pairs(self.conns) do self:_drop(c) end
   if self.sock then
     self.L:remove_fd(self.sock:fd())
-    self.timer:cancel()
     self.sock:close()
     self.sock = nil
   end

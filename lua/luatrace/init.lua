@@ -10,18 +10,20 @@
 -- primitives), lt.types, lt.events, lt.maps, lt.sym, lt.objects.
 local core = require "luatrace.core"
 
--- Lua 5.2's __pairs, so pairs(table_of_a_map) iterates the map (LuaJIT
--- without 5.2 compatibility ignores the metamethod).
-do
-  local raw_pairs = pairs
-  pairs = function(t) -- luacheck: ignore
-    local mt = getmetatable(t)
-    if mt and type(mt) == "table" and mt.__pairs then return mt.__pairs(t) end
-    return raw_pairs(t)
-  end
+-- Lua 5.2's pairs, which honours __pairs: pairs(table_of_a_map) iterates
+-- the map (LuaJIT without 5.2 compatibility ignores the metamethod).
+-- Requiring the library changes no global: the luatrace command installs
+-- it as the global pairs of the scripts it runs (cli.lua), and code
+-- elsewhere can call lt.pairs or t:items().
+local raw_pairs = pairs
+local function pairs52(t)
+  local mt = getmetatable(t)
+  if mt and type(mt) == "table" and mt.__pairs then return mt.__pairs(t) end
+  return raw_pairs(t)
 end
 
 local M = {
+  pairs = pairs52,
   core = core,
   version = core.version,
   types = require "luatrace.types",

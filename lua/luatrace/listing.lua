@@ -17,7 +17,7 @@
 -- ('*open*', 'vfs_read'); 'struct NAME' (union, enum) lists BTF types.
 -- uprobe and usdt need a binary ('uprobe:/bin/bash:*', 'usdt:libc:*').
 -- The big sources (kernel symbols, BTF) are read and matched in C
--- (probe_list.c, btf_list.c): the whole list takes tens of milliseconds.
+-- (probe_list.c, btf_list.c): the whole list (~120k names) takes 0.2-0.3 s.
 local core = require "luatrace.core"
 local perf_events = require "luatrace.perf_events"
 local probekinds = require "luatrace.probekinds"
@@ -68,33 +68,58 @@ end
 local source_of = { kretprobe = "kprobe", kretfunc = "kfunc", uretprobe = "uprobe" }
 
 -- A binary of a uprobe/usdt pattern: a path, a library short name (libc),
--- or a program in PATH.
+-- or a program in PATH. Named as bpftrace names it: an absolute path as
+-- given (symbolic links kept), a library as the loader's cache has it, a
+-- program as found in PATH; a relative path is made absolute (bpftrace
+-- keeps it relative, which only works from the same directory).
 local function binary(name)
   local path
   if name:find("/", 1, true) then
     path = core.stat(name) and name
+    if path and path:sub(1, 1) ~= "/" then
+      path = (core.realpath(".") or ".") .. "/" .. path:gsub("^%./", "")
+    end
   else
     local ok, p = pcall(core.find_library, name, target.pid)
     path = ok and p or target.which(name)
   end
   if not path then error(("list probes of %s: no such file, library or program"):format(name), 0) end
-  return core.realpath(path) or path
+  return path
 end
 
-local function user_probes(provider, rest)
+local function user_probes(kind, rest)
   local bin, glob = rest:match("^([^:]*):(.*)$")
   bin, glob = bin or rest, glob or "*"
+  -- usdt:BINARY:NAME means any provider, as bpftrace takes it
+  if kind == "usdt" and glob ~= "" and not glob:find(":", 1, true) then glob = "*:" .. glob end
+  if kind == "usdt" and (bin == "" or bin == "*") and target.pid then
+    -- every binary the process maps, as bpftrace -p lists them
+    -- (/proc/PID/root/... paths)
+    local out = {}
+    for _, p in ipairs(require("luatrace.usdt").new{ pid = target.pid }:list()) do
+      if not p.path:match("^/proc/%d+/exe$") then
+        local n = p.provider .. ":" .. p.name
+        if glob == "" or core.glob_match(glob, n) then out[#out + 1] = p.path .. ":" .. n end
+      end
+    end
+    table.sort(out)
+    local uniq = {}
+    for i, n in ipairs(out) do if n ~= out[i - 1] then uniq[#uniq + 1] = n end end
+    return uniq
+  end
   if bin == "" or (bin == "*" and target.pid) then
     if not target.pid then
       error(("list %s probes: name a binary ('%s:/path/or/lib:*') or a process (-p PID)")
-        :format(provider, provider), 0)
+        :format(kind, kind), 0)
     end
-    bin = target.path or core.realpath("/proc/" .. target.pid .. "/exe")
+    -- the process's executable through its root, as bpftrace -p names it
+    bin = target.path or ("/proc/%d/root%s"):format(target.pid,
+      core.realpath("/proc/" .. target.pid .. "/exe") or "")
   end
   local path = binary(bin)
   if glob == "" then glob = "*" end
   local out = {}
-  if provider == "usdt" then
+  if kind == "usdt" then
     local ok, probes = pcall(core.usdt_probes, path)
     if not ok then error(probes, 0) end
     local seen = {}
@@ -118,6 +143,11 @@ end
 
 -- Parse a pattern into { {provider, source, glob, any} } (or a type glob).
 local function plan(pattern)
+  if (pattern == nil or pattern == "" or pattern == "*") and target.pid and not target.cmd then
+    -- with -p and no pattern: the process's probes, as bpftrace -p -l
+    return { { "uprobe", function() return user_probes("uprobe", "*") end, "*" },
+             { "usdt", function() return user_probes("usdt", "*") end, "*" } }
+  end
   if pattern == nil or pattern == "" or pattern == "*" then pattern = "*:*" end
   if pattern:match("^struct%s") or pattern:match("^union%s") or pattern:match("^enum%s") then
     return { types = pattern:gsub("%s+", " ") }

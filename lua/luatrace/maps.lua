@@ -51,11 +51,13 @@ local function decoder(ct)
       local ptr_t = ffi.typeof("const $ *", ct)
       d = function(p) return M.scalar(ffi.cast(ptr_t, p)[0]) end
     else
-      -- a struct or array: a copy the caller may keep
+      -- a struct or array: a copy the caller may keep. Not box[0] of a
+      -- [1] array: that is a reference which does not keep the box alive,
+      -- so after a garbage collection it reads freed memory.
       d = function(p, size)
-        local box = ffi.new(box_t)
-        ffi.copy(box, p, size)
-        return box[0]
+        local v = ffi.new(ct)
+        ffi.copy(v, p, size)
+        return v
       end
     end
   end

@@ -18,9 +18,10 @@
 -- key gives one label per name from the field of that name (or `fields`,
 -- the struct fields in label order); `label_fn(key)` -> array of values
 -- overrides both (e.g. syscall number -> name).
--- Histograms: kind "log2" (slot i holds [2^(i-1), 2^i - 1], slot 0 holds 0:
--- le = (2^i - 1) * scale) or "linear" (slot i holds [i*step, (i+1)*step - 1]:
--- le = ((i+1)*step - 1) * scale); a struct key {bucket, slot} adds the
+-- Histograms: kind "log2" (BCC's slots: slot i holds [2^(i-1), 2^i - 1],
+-- slot 0 holds 0: le = (2^i - 1) * scale; libbpf-tools' slot i is slot
+-- i + 1 here) or "linear" (slot i holds [i*step, (i+1)*step - 1]: le =
+-- ((i+1)*step - 1) * scale); a struct key {bucket, slot} adds the
 -- bucket as the first label. Buckets only grow (the highest slot seen
 -- stays), _count is the total. _sum is exact with `sum` (a table whose
 -- values add up to the sum, or a function returning it per label set) and
@@ -33,12 +34,14 @@
 -- one tool never steal counts from each other; a sample not returned again
 -- keeps its last value). Histograms: { type = "histogram", kind=, step=,
 -- scale=, slots = {[slot] = count since start}, sum= }.
-local json = require "luatrace.json"
+-- The text itself is written by luatrace.exposition.
+local exposition = require "luatrace.exposition"
 
 local M = {}
 
-M.CONTENT_TYPE_004 = "text/plain; version=0.0.4; charset=utf-8"
-M.CONTENT_TYPE_OM = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+M.CONTENT_TYPE_004 = exposition.CONTENT_TYPE_004
+M.CONTENT_TYPE_OM = exposition.CONTENT_TYPE_OM
+M.negotiate = exposition.negotiate
 
 local Registry = {}
 Registry.__index = Registry
@@ -49,9 +52,12 @@ function M.new(opts)
                         prefix = opts.namespace and (opts.namespace .. "_") or "" }, Registry)
 end
 
+-- ---- declarations ----
+-- (counter/gauge/histogram tail-call _add, so error levels count from it)
+
 local function check_name(name, what)
   if type(name) ~= "string" or not name:match("^[%a_:][%w_:]*$") then
-    error(("metrics: %s %s is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"):format(what, tostring(name)), 3)
+    error(("metrics: %s %s is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"):format(what, tostring(name)), 4)
   end
 end
 
@@ -59,18 +65,19 @@ local function check_labels(labels, name)
   for _, l in ipairs(labels or {}) do
     if type(l) ~= "string" or not l:match("^[%a_][%w_]*$") or l:match("^__") or l == "le" then
       error(("metrics: %s: label name %s is not valid ([a-zA-Z_][a-zA-Z0-9_]*, not le, not __*)")
-        :format(name, tostring(l)), 3)
+        :format(name, tostring(l)), 4)
     end
   end
 end
 
--- A family: name (for counters without the _total suffix), type, help.
+-- A family: name (a counter's without its _total suffix), type, help,
+-- label names; `values` (counters, gauges) and `hist` (histograms) hold
+-- what the last scrape found, by label set.
 function Registry:_family(spec, mtype)
   local name = self.prefix .. tostring(spec.name)
   check_name(name, mtype)
   check_labels(spec.labels, name)
-  local base = name
-  if mtype == "counter" then base = name:gsub("_total$", "") end
+  local base = mtype == "counter" and name:gsub("_total$", "") or name
   local f = self.families[base]
   if f then
     if f.type ~= mtype then
@@ -79,9 +86,16 @@ function Registry:_family(spec, mtype)
     return f
   end
   f = { name = base, type = mtype, help = spec.help or base:gsub("_", " "), labels = spec.labels or {},
-        sources = {}, totals = {}, hist = {} }
+        sources = {}, values = {}, hist = {} }
   self.families[base] = f
   self.order[#self.order + 1] = base
+  return f
+end
+
+function Registry:_add(spec, mtype)
+  if type(spec) ~= "table" then error("metrics: declare a metric with a table {name=, help=, ...}", 2) end
+  local f = self:_family(spec, mtype)
+  if spec.table or spec.value then f.sources[#f.sources + 1] = spec end
   return f
 end
 
@@ -94,67 +108,25 @@ function Registry:histogram(spec)
   return self:_add(spec, "histogram")
 end
 
-function Registry:_add(spec, mtype)
-  if type(spec) ~= "table" then error("metrics: declare a metric with a table {name=, help=, ...}", 3) end
-  local f = self:_family(spec, mtype)
-  if spec.table or spec.value then f.sources[#f.sources + 1] = spec end
-  return f
-end
-
 -- Samples from a function each scrape (see the header for their shape).
 function Registry:collect(fn)
   self.collectors[#self.collectors + 1] = fn
 end
 
+-- ---- reading ----
+
 local function total_of(v)
-  if type(v) == "table" then
-    local s = 0
-    for _, x in ipairs(v) do s = s + x end
-    return s
-  end
-  return v
+  if type(v) ~= "table" then return v end
+  local s = 0
+  for _, x in ipairs(v) do s = s + x end
+  return s
 end
 
-local function fmt_value(v)
-  if type(v) == "cdata" then return (tostring(v):gsub("U?LL$", "")) end
-  if type(v) == "boolean" then return v and "1" or "0" end
-  v = tonumber(v) or 0
-  if v ~= v then return "NaN" end
-  if v == math.huge then return "+Inf" end
-  if v == -math.huge then return "-Inf" end
-  if v == math.floor(v) and math.abs(v) < 2 ^ 63 then return ("%d"):format(v) end
-  for _, digits in ipairs({ "%.15g", "%.16g" }) do
-    local t = digits:format(v)
-    if tonumber(t) == v then return t end
-  end
-  return ("%.17g"):format(v)
-end
-
--- Label values are UTF-8 text: invalid bytes become U+FFFD; backslash,
--- quote and newline are escaped.
-local function label_value(v)
-  local s = type(v) == "cdata" and (tostring(v):gsub("U?LL$", "")) or tostring(v)
-  if s:find("[\128-\255]") then
-    local out, i = {}, 1
-    while i <= #s do
-      local len = s:byte(i) >= 0x80 and json.utf8_len(s, i)
-      if len then out[#out + 1] = s:sub(i, i + len - 1); i = i + len
-      elseif s:byte(i) >= 0x80 then out[#out + 1] = "\239\191\189"; i = i + 1
-      else out[#out + 1] = s:sub(i, i); i = i + 1 end
-    end
-    s = table.concat(out)
-  end
-  return (s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", "\\n"))
-end
-
-local function labels_text(names, values, extra_name, extra_value)
-  local parts = {}
-  for i, n in ipairs(names) do
-    parts[#parts + 1] = ('%s="%s"'):format(n, label_value(values[i] == nil and "" or values[i]))
-  end
-  if extra_name then parts[#parts + 1] = ('%s="%s"'):format(extra_name, extra_value) end
-  if #parts == 0 then return "" end
-  return "{" .. table.concat(parts, ",") .. "}"
+-- One string per label set (the key of values/hist).
+local function label_id(values, n)
+  local t = {}
+  for i = 1, n do t[i] = tostring(values[i]) end
+  return table.concat(t, "\0")
 end
 
 -- Label values of a table key.
@@ -176,181 +148,154 @@ local function key_labels(spec, key)
   return out
 end
 
+-- Slot i's values: [low, high] before scaling.
+local function slot_range(kind, i, step)
+  if kind == "linear" then return i * step, (i + 1) * step - 1 end
+  if i == 0 then return 0, 0 end
+  return 2 ^ (i - 1), 2 ^ i - 1
+end
+
+-- v in the scale's unit: 15 us is 1.5e-05 s, not 15 * 1e-6 (which prints
+-- as 1.4999999999999999e-05), so a scale that is 1/N divides by N.
+local function scaled(v, scale)
+  scale = scale or 1
+  local inv = 1 / scale
+  local n = math.floor(inv + 0.5)
+  if scale < 1 and math.abs(inv - n) < 1e-6 * n then return v / n end
+  return v * scale
+end
+
 local function slot_le(kind, i, spec)
-  local step, scale = spec.step or 1, spec.scale or 1
-  if kind == "linear" then return ((i + 1) * step - 1) * scale end
-  return (2 ^ i - 1) * scale
+  local _, high = slot_range(kind, i, spec.step or 1)
+  return scaled(high, spec.scale)
 end
 
 local function slot_mid(kind, i, spec)
-  local step, scale = spec.step or 1, spec.scale or 1
-  if kind == "linear" then return (i * step + ((i + 1) * step - 1)) / 2 * scale end
-  if i == 0 then return 0 end
-  return (2 ^ (i - 1) + 2 ^ i - 1) / 2 * scale
+  local low, high = slot_range(kind, i, spec.step or 1)
+  return scaled((low + high) / 2, spec.scale)
 end
 
--- Histogram state per label set: slots (cumulative counts per slot), sum.
-local function hist_entry(f, labels, kind, spec)
-  local id = table.concat((function()
-    local t = {}
-    for i = 1, #f.labels do t[i] = tostring(labels[i]) end
-    return t
-  end)(), "\0")
-  local h = f.hist[id]
-  if not h then
-    h = { labels = labels, slots = {}, sum = 0, max = -1, kind = kind, spec = spec }
-    f.hist[id] = h
+-- A histogram's state for a label set: slots (counts since start), the
+-- highest slot ever seen (buckets only grow), sum.
+local function set_slots(f, labels, spec, slots, sum)
+  local id = label_id(labels, #f.labels)
+  local h = f.hist[id] or { labels = labels, max = -1, kind = spec.kind or "log2", spec = spec }
+  f.hist[id] = h
+  h.slots, h.sum = slots, 0
+  for s, n in pairs(slots) do
+    if s > h.max then h.max = s end
+    h.sum = h.sum + n * slot_mid(h.kind, s, spec)
   end
-  return h
+  if type(sum) == "number" then h.sum = sum end
 end
 
--- Read every source into the family's current samples.
+-- A histogram table: slots by label set (a struct key {bucket, slot} adds
+-- the bucket as the first label).
+local function read_histogram(f, spec)
+  local by = {}
+  for _, e in ipairs(spec.table:entries()) do
+    local k, labels, slot = e[1], {}, nil
+    if type(k) == "cdata" and not tonumber(k) then
+      if #f.labels == 0 then
+        error(("metrics: histogram %s: its key has a bucket: name its label (labels = {\"name\"})")
+          :format(f.name), 0)
+      end
+      local names = spec.fields or { "bucket", "slot" }
+      local ok, b, s = pcall(function() return k[names[1]], k[names[2]] end)
+      if not ok then
+        error(("metrics: histogram %s: a struct key needs fields bucket and slot "
+          .. "(or fields = {bucket_field, slot_field})"):format(f.name), 0)
+      end
+      labels, slot = spec.label_fn and spec.label_fn(b) or { b }, tonumber(s)
+    else
+      labels, slot = spec.label_fn and spec.label_fn() or {}, tonumber(k)
+    end
+    local id = label_id(labels, #f.labels)
+    by[id] = by[id] or { labels = labels, slots = {} }
+    by[id].slots[slot] = tonumber(total_of(e[2])) or 0
+  end
+  local exact
+  if spec.sum and type(spec.sum) ~= "function" then
+    exact = 0
+    for _, e in ipairs(spec.sum:entries()) do exact = exact + total_of(e[2]) end
+    exact = exact * (spec.scale or 1)
+  end
+  for _, x in pairs(by) do
+    set_slots(f, x.labels, spec, x.slots, type(spec.sum) == "function" and spec.sum(x.labels) or exact)
+  end
+end
+
+-- A collector's sample into its family.
+function Registry:_take_sample(s)
+  local mtype = s.type or "counter"
+  local names = s.label_names
+  if not names then
+    names = {}
+    for n in pairs(s.labels or {}) do names[#names + 1] = n end
+    table.sort(names)
+  end
+  local f = self:_family({ name = s.name, help = s.help, labels = names }, mtype)
+  local values = {}
+  for i, n in ipairs(f.labels) do values[i] = (s.labels or {})[n] end
+  if mtype == "histogram" then
+    set_slots(f, values, s, s.slots or {}, s.sum)
+  else
+    f.values[label_id(values, #f.labels)] = { labels = values, value = s.value }
+  end
+end
+
+-- Read every source: tables, value functions, collectors.
 function Registry:_scrape()
-  local current = {}
   for _, base in ipairs(self.order) do
     local f = self.families[base]
-    local samples = {}
-    current[base] = samples
     for _, spec in ipairs(f.sources) do
       if f.type == "histogram" then
-        local kind = spec.kind or "log2"
-        local fresh = {}
-        for _, e in ipairs(spec.table:entries()) do
-          local k, v = e[1], total_of(e[2])
-          local labels, slot
-          if type(k) == "cdata" and not tonumber(k) then
-            local names = spec.fields or { "bucket", "slot" }
-            local ok, b, s = pcall(function() return k[names[1]], k[names[2]] end)
-            if not ok then
-              error(("metrics: histogram %s: a struct key needs fields bucket and slot "
-                .. "(or fields = {bucket_field, slot_field})"):format(f.name), 0)
-            end
-            labels = spec.label_fn and spec.label_fn(b) or { b }
-            slot = tonumber(s)
-          else
-            labels, slot = spec.label_fn and spec.label_fn() or {}, tonumber(k)
-          end
-          local h = hist_entry(f, labels, kind, spec)
-          fresh[h] = fresh[h] or {}
-          fresh[h][slot] = tonumber(v) or 0
-        end
-        -- table values are cumulative: replace the slots seen now
-        for h, slots in pairs(fresh) do
-          h.slots = slots
-          local sum = 0
-          for s, n in pairs(slots) do
-            if s > h.max then h.max = s end
-            sum = sum + n * slot_mid(kind, s, spec)
-          end
-          h.sum = sum
-        end
-        if type(spec.sum) == "function" then
-          for _, h in pairs(f.hist) do if h.spec == spec then h.sum = spec.sum(h.labels) end end
-        elseif spec.sum then
-          local s = 0
-          for _, e in ipairs(spec.sum:entries()) do s = s + total_of(e[2]) end
-          for _, h in pairs(f.hist) do if h.spec == spec then h.sum = s * (spec.scale or 1) end end
-        end
+        read_histogram(f, spec)
       elseif spec.value then
-        samples[#samples + 1] = { labels = {}, value = spec.value() }
+        f.values[""] = { labels = {}, value = spec.value() }
       else
         for _, e in ipairs(spec.table:entries()) do
-          samples[#samples + 1] = { labels = key_labels(spec, e[1]), value = total_of(e[2]) }
+          local labels = key_labels(spec, e[1])
+          f.values[label_id(labels, #f.labels)] = { labels = labels, value = total_of(e[2]) }
         end
       end
     end
   end
   for _, fn in ipairs(self.collectors) do
-    for _, s in ipairs(fn() or {}) do
-      local mtype = s.type or "counter"
-      local f = self:_family({ name = s.name, help = s.help, labels = s.label_names or (function()
-        local names = {}
-        for n in pairs(s.labels or {}) do names[#names + 1] = n end
-        table.sort(names)
-        return names
-      end)() }, mtype)
-      local values = {}
-      for i, n in ipairs(f.labels) do values[i] = (s.labels or {})[n] end
-      local id = table.concat((function()
-        local t = {}
-        for i = 1, #f.labels do t[i] = tostring(values[i]) end
-        return t
-      end)(), "\0")
-      if mtype == "counter" or mtype == "gauge" then
-        f.totals[id] = { labels = values, value = s.value }
-      else
-        local h = hist_entry(f, values, s.kind or "log2", s)
-        h.slots, h.sum = {}, 0
-        for slot, n in pairs(s.slots or {}) do
-          h.slots[slot] = n
-          if slot > h.max then h.max = slot end
-          h.sum = h.sum + n * slot_mid(h.kind, slot, s)
-        end
-        if s.sum then h.sum = s.sum end
-      end
-    end
+    for _, s in ipairs(fn() or {}) do self:_take_sample(s) end
   end
-  for _, base in ipairs(self.order) do
-    local f = self.families[base]
-    current[base] = current[base] or {}
-    for _, t in pairs(f.totals) do current[base][#current[base] + 1] = t end
-  end
-  return current
 end
 
-local function help_text(s, om)
-  s = s:gsub("\\", "\\\\"):gsub("\n", "\\n")
-  if om then s = s:gsub('"', '\\"') end
-  return s
+-- ---- output ----
+
+-- Families as luatrace.exposition renders them.
+function Registry:_families()
+  self:_scrape()
+  local out = {}
+  for _, base in ipairs(self.order) do
+    local f = self.families[base]
+    local e = { name = f.name, type = f.type, help = f.help, labels = f.labels, samples = {}, hists = {} }
+    for _, v in pairs(f.values) do e.samples[#e.samples + 1] = v end
+    local ids = {}
+    for id in pairs(f.hist) do ids[#ids + 1] = id end
+    table.sort(ids)
+    for _, id in ipairs(ids) do
+      local h = f.hist[id]
+      local buckets, cum = {}, 0
+      for i = 0, h.max do
+        cum = cum + (h.slots[i] or 0)
+        buckets[#buckets + 1] = { slot_le(h.kind, i, h.spec), cum }
+      end
+      e.hists[#e.hists + 1] = { labels = h.labels, buckets = buckets, sum = h.sum, count = cum }
+    end
+    out[#out + 1] = e
+  end
+  return out
 end
 
 -- The exposition text: format "openmetrics" or "0.0.4" (the default).
 function Registry:text(format)
-  local om = format == "openmetrics"
-  local current = self:_scrape()
-  local out = {}
-  for _, base in ipairs(self.order) do
-    local f = self.families[base]
-    local name = base
-    local sample_name = (f.type == "counter") and (base .. "_total") or base
-    if not om and f.type == "counter" then name = sample_name end
-    out[#out + 1] = ("# HELP %s %s"):format(name, help_text(f.help, om))
-    out[#out + 1] = ("# TYPE %s %s"):format(name, f.type)
-    if f.type == "histogram" then
-      local ids = {}
-      for id in pairs(f.hist) do ids[#ids + 1] = id end
-      table.sort(ids)
-      for _, id in ipairs(ids) do
-        local h = f.hist[id]
-        local cum = 0
-        for i = 0, h.max do
-          cum = cum + (h.slots[i] or 0)
-          out[#out + 1] = ("%s_bucket%s %s"):format(base,
-            labels_text(f.labels, h.labels, "le", fmt_value(slot_le(h.kind, i, h.spec))), fmt_value(cum))
-        end
-        out[#out + 1] = ("%s_bucket%s %s"):format(base, labels_text(f.labels, h.labels, "le", "+Inf"), fmt_value(cum))
-        out[#out + 1] = ("%s_sum%s %s"):format(base, labels_text(f.labels, h.labels), fmt_value(h.sum))
-        out[#out + 1] = ("%s_count%s %s"):format(base, labels_text(f.labels, h.labels), fmt_value(cum))
-      end
-    else
-      local lines = {}
-      for _, s in ipairs(current[base]) do
-        lines[#lines + 1] = ("%s%s %s"):format(sample_name, labels_text(f.labels, s.labels), fmt_value(s.value))
-      end
-      table.sort(lines)
-      for _, l in ipairs(lines) do out[#out + 1] = l end
-    end
-  end
-  if om then out[#out + 1] = "# EOF" end
-  return table.concat(out, "\n") .. "\n"
-end
-
--- OpenMetrics when the client accepts it (Prometheus asks for it first).
-function M.negotiate(accept)
-  if accept and accept:find("application/openmetrics-text", 1, true) then
-    return "openmetrics", M.CONTENT_TYPE_OM
-  end
-  return "0.0.4", M.CONTENT_TYPE_004
+  return exposition.render(self:_families(), format)
 end
 
 -- The HTTP handler: /metrics (also /), content negotiation by Accept.
@@ -370,6 +315,8 @@ function Registry:serve(addr, L, opts)
   return require("luatrace.http").serve(addr, self:handler(), L, opts)
 end
 
+-- ---- tools ----
+
 -- `--metrics ADDR` of every tool that has a metrics hook (toolkit).
 M.option = { "--metrics", type = "string", metavar = "ADDR",
   help = "serve Prometheus metrics on ADDR (:PORT is loopback; HOST:PORT to expose)",
@@ -380,7 +327,7 @@ M.option = { "--metrics", type = "string", metavar = "ADDR",
   end }
 
 -- A running tool's metrics hook (toolkit contract: running.metrics(running)
--- -> samples) served on addr from loop L, until L is closed. Names get the
+-- -> samples) served on addr from loop L until L is closed. Names get the
 -- prefix luatrace_.
 function M.serve_running(running, addr, L)
   if type(running.metrics) ~= "function" then

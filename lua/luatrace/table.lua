@@ -12,6 +12,7 @@ local ffi = require "ffi"
 local maps = require "luatrace.maps"
 local types = require "luatrace.types"
 local hist = require "luatrace.hist"
+local tablehist = require "luatrace.tablehist"
 local sym = require "luatrace.sym"
 local core = require "luatrace.core"
 local args = require "luatrace.bpf.args"
@@ -53,26 +54,35 @@ local function check_index(s, k)
   end
 end
 
--- Bytes of a Lua value as ctype ct.
+-- Bytes of a Lua value as ctype ct. A value that does not fit is the
+-- caller's error, raised at the caller's line.
 local function encode(ct, v, what, name)
   local size = ffi.sizeof(ct)
   if type(v) == "string" and is_char_array(ct) then
     if #v >= size then
-      error(("%s of table %s: %q does not fit %d bytes"):format(what, name, v, size), 3)
+      args.raisef("%s of table %s: %q does not fit %d bytes", what, name, v, size)
     end
     return v .. ("\0"):rep(size - #v)
   end
   local box = ffi.new(ffi.typeof("$[1]", ct))
-  if type(v) == "table" then
-    for k, x in pairs(v) do box[0][k] = x end
-  elseif type(v) == "cdata" and ffi.sizeof(v) == size and not ffi.istype("uint64_t", v)
-      and not ffi.istype("int64_t", v) then
-    ffi.copy(box, v, size)
-  else
-    local ok, err = pcall(function() box[0] = v end)
-    if not ok then
-      error(("%s of table %s: cannot convert %s (%s)"):format(what, name, tostring(v), err), 3)
+  local scalar = type(box[0]) ~= "cdata" or ffi.istype("uint64_t", box[0])
+    or ffi.istype("int64_t", box[0])
+  if type(v) == "boolean" or type(v) == "nil" or (type(v) == "table" and scalar) then
+    args.raisef("%s of table %s: cannot convert a %s to %s", what, name, type(v), tostring(ct))
+  end
+  local ok, err = pcall(function()
+    if type(v) == "table" then
+      for k, x in pairs(v) do box[0][k] = x end
+    elseif type(v) == "cdata" and ffi.sizeof(v) == size and not ffi.istype("uint64_t", v)
+        and not ffi.istype("int64_t", v) then
+      ffi.copy(box, v, size)
+    else
+      box[0] = v
     end
+  end)
+  if not ok then
+    args.raisef("%s of table %s: cannot convert %s (%s)", what, name, tostring(v),
+      tostring(err):gsub("^[^:]*:%d+: ", ""))
   end
   return ffi.string(box, size)
 end
@@ -92,7 +102,9 @@ function Table.new(chans, obj, name, map)
     if m ~= nil then return m end
     if type(k) == "string" and not (s.kt and is_char_array(s.kt)) then
       -- no string is a key of this table: a misspelt method
-      args.raisef("no method %s in table %s%s", k, name, suggest.hint(k, method_names()))
+      local near = suggest.nearest(k, method_names())
+      if near then args.raisef("no method %s in table %s (did you mean %s?)", k, name, near) end
+      args.raisef("no method %s in table %s (and its keys are not strings)", k, name)
     end
     return Table.get(self, k)
   end
@@ -239,76 +251,24 @@ function Table.stack(t, stack_id, pid, opts)
   return out
 end
 
--- Histogram data: { [bucket] = { [slot] = count } } for tables keyed by a
--- struct {bucket, slot}, else { [slot] = count }.
+-- Histograms (BCC's print_log2_hist / print_linear_hist and the bucket
+-- data behind them) are luatrace.tablehist's.
 function Table.buckets(t, opts)
-  opts = opts or {}
   local s = S(t)
-  local entries = Table.entries(t)
-  local sectioned = false
-  for _, e in ipairs(entries) do
-    if type(e[1]) == "cdata" then sectioned = true end
-    break
-  end
-  local function val(v)
-    if type(v) == "table" then local sum = 0 for _, x in ipairs(v) do sum = sum + x end return sum end
-    return v
-  end
-  if not sectioned then
-    local vals = {}
-    for _, e in ipairs(entries) do vals[e[1]] = val(e[2]) end
-    return vals, false
-  end
-  local layout = core.btf_layout(s.obj, s.info.key_type_id).members
-  local f1, f2 = layout[1].name, layout[2] and layout[2].name
-  if not f2 then
-    error(("histogram of table %s: a sectioned key needs two fields (bucket, slot)"):format(s.name), 3)
-  end
-  local secs, order = {}, {}
-  for _, e in ipairs(entries) do
-    local bucket = e[1][f1]
-    if opts.bucket_fn then bucket = opts.bucket_fn(bucket) end
-    if type(bucket) == "cdata" then bucket = tostring(bucket) end
-    if not secs[bucket] then secs[bucket] = {}; order[#order + 1] = bucket end
-    secs[bucket][tonumber(e[1][f2])] = val(e[2])
-  end
-  if opts.bucket_sort_fn then order = opts.bucket_sort_fn(order)
-  else table.sort(order, function(a, b)
-    if type(a) == type(b) then return a < b end
-    return tostring(a) < tostring(b)
-  end) end
-  return secs, true, order
-end
-
-local function print_hist(t, lines_fn, val_type, section_header, section_print_fn, opts)
-  local data, sectioned, order = Table.buckets(t, opts)
-  local out = {}
-  if sectioned then
-    for _, bucket in ipairs(order) do
-      out[#out + 1] = ""
-      out[#out + 1] = ("%s = %s"):format(section_header or "Bucket ptr",
-        section_print_fn and section_print_fn(bucket) or tostring(bucket))
-      for _, l in ipairs(lines_fn(data[bucket], val_type, opts.strip_leading_zero)) do out[#out + 1] = l end
-    end
-  else
-    for _, l in ipairs(lines_fn(data, val_type, opts.strip_leading_zero)) do out[#out + 1] = l end
-  end
-  local write = opts.write or function(s) io.stdout:write(s, "\n") end
-  for _, l in ipairs(out) do write(l) end
-  return out
+  return tablehist.buckets(Table.entries(t), s.obj, s.info, s.name, opts)
 end
 
 -- print_log2_hist(val_type, section_header, section_print_fn[, opts]):
 -- opts: bucket_fn, bucket_sort_fn, strip_leading_zero, write(line).
-function Table.print_log2_hist(t, val_type, section_header, section_print_fn, opts)
-  return print_hist(t, hist.log2_lines, val_type or "value", section_header,
-    section_print_fn, opts or {})
+local function print_hist(t, lines_fn, val_type, section_header, section_print_fn, opts)
+  opts = opts or {}
+  local data, sectioned, order = Table.buckets(t, opts)
+  return tablehist.print(data, sectioned, order, lines_fn, val_type or "value",
+    section_header, section_print_fn, opts)
 end
 
-function Table.print_linear_hist(t, val_type, section_header, section_print_fn, opts)
-  return print_hist(t, hist.linear_lines, val_type or "value", section_header,
-    section_print_fn, opts or {})
-end
+function Table.print_log2_hist(t, ...) return print_hist(t, hist.log2_lines, ...) end
+function Table.print_linear_hist(t, ...) return print_hist(t, hist.linear_lines, ...) end
 
 -- JSON: t:json([opts]) and BCC's print_json_hist (see luatrace.tablejson).
 function Table.json(t, opts) return require("luatrace.tablejson").json(t, S(t).obj, opts) end

@@ -17,17 +17,19 @@ local core = require "luatrace.core"
 
 local M = {}
 
+-- An executable regular file at path (symbolic links followed)?
+local function executable(path)
+  local st = core.stat(core.realpath(path) or path)
+  return st and not st.dir and bit.band(st.mode or 0, 73) ~= 0 -- 0111
+end
+
 -- The path of an executable: name itself when it holds a '/', else the
--- first regular executable file of that name in PATH.
+-- first executable file of that name in PATH (as a shell looks).
 function M.which(name)
-  if name:find("/", 1, true) then
-    local st = core.stat(name)
-    return st and not st.dir and name or nil
-  end
+  if name:find("/", 1, true) then return executable(name) and name or nil end
   for dir in (os.getenv("PATH") or "/usr/bin:/bin"):gmatch("[^:]+") do
     local p = dir .. "/" .. name
-    local st = core.stat(p)
-    if st and not st.dir then return p end
+    if executable(p) then return p end
   end
 end
 
@@ -59,7 +61,8 @@ function M.start(cmd)
   if #words == 0 then error("-c: empty command", 0) end
   local path = M.which(words[1])
   if not path then
-    error(("-c: command %s not found (not a file, nor in PATH)"):format(words[1]), 0)
+    error(("-c: command %s not found (no executable file of that name%s)")
+      :format(words[1], words[1]:find("/", 1, true) and "" or " in PATH"), 0)
   end
   -- exec the path as found (a multi-call binary such as busybox looks at
   -- argv[0]); uprobe listings use the resolved file

@@ -121,6 +121,10 @@ function M.define(def)
     if def.main and (not def.use_main or def.use_main(opts)) then
       local running = T.start(opts, def.on_event and function(rec) def.on_event(rec, opts) end)
       local ok, st = pcall(def.main, opts, running)
+      if ok and opts.svg then -- --svg of tools with stacks (luatrace.flamegraph)
+        local svg_ok, svg_err = pcall(require("luatrace.flamegraph").save_tool, def, running, opts)
+        if not svg_ok then ok, st = false, svg_err end
+      end
       running:stop()
       if not ok then error(st, 0) end
       return st or 0
@@ -132,6 +136,10 @@ function M.define(def)
     if opts.metrics then require("luatrace.metrics").serve_running(running, opts.metrics, l) end
     p.header()
     local ok, e = pcall(l.run, l, { duration_ms = opts.duration and opts.duration * 1000 })
+    if ok and opts.svg then
+      local svg_ok, svg_err = pcall(require("luatrace.flamegraph").save_tool, def, running, opts)
+      if not svg_ok then ok, e = false, svg_err end
+    end
     running:stop()
     l:close()
     if not ok then error(e, 0) end

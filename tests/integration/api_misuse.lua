@@ -112,6 +112,10 @@ test("wrong argument types are errors at the caller's line", function()
       "open_ring_buffer counts: page_cnt= must be an integer, got string" },
     { function() b:trace_fields{ timeout = "1" } end, "trace_fields: timeout= must be a number, got string" },
     { function() b:get_table(7) end, "get_table: the map name must be a string, got number" },
+    { function() return b.counts[{}] end, "key of table counts: cannot convert a table to ctype<int>" },
+    { function() b.counts[1] = "x" end, "value of table counts: cannot convert x (cannot convert 'string' to 'uint64_t')" },
+    { function() b.counts[1] = true end, "value of table counts: cannot convert a boolean to ctype<uint64_t>" },
+    { function() return b.counts.zzz end, "no method zzz in table counts (and its keys are not strings)" },
   }
   for _, c in ipairs(more) do
     local err = raises(c[1], c[2])

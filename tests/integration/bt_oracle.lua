@@ -23,6 +23,9 @@ local function programs(bin)
     { "ternary strings and tuple keys", ("uprobe:%s:lt_target_add { @x[arg0 %% 2 == 0 ? \"even\" : \"odd\", arg1] = count(); $t = (arg0, \"n\"); @last = $t; }"):format(bin) },
     { "print with top and div", ("uprobe:%s:lt_target_add { @c[arg0] = sum(arg0 * 10); } END { print(@c, 2, 10); clear(@c); }"):format(bin) },
     { "json output", "t:syscalls:sys_enter_read " .. f .. " { @h = hist(args->count); @n[comm] = count(); @s = stats(args->count); }", json = true },
+    { "json values, symbols, an emptied map", 'END { print(5); print("s"); @a[1] = 2; print(@a); @k = ksym(kaddr("vfs_read")); @n = ntop(0x0100007f); @e[1] = 1; delete(@e[1]); }', json = true },
+    { "keyed hist and stats order", 'END { @h[3] = hist(1); @h[1] = hist(5); @h[1] = hist(5); @h[2] = hist(100); @h[2] = hist(100); @h[2] = hist(100); @s["a"] = stats(6); @s["b"] = stats(1); @s["b"] = stats(1); @s["b"] = stats(1); @s["c"] = stats(2); @s["c"] = stats(2); @a["x"] = avg(9); @a["y"] = avg(2); }' },
+    { "text values, symbols, an emptied map", 'END { print(5); print("s"); @a[1] = 2; print(@a); @k = ksym(kaddr("vfs_read")); @n = ntop(0x0100007f); @e[1] = 1; delete(@e[1]); }' },
   }
 end
 
@@ -65,7 +68,7 @@ end
 
 local function alive(pid) return core.stat("/proc/" .. pid) ~= nil end
 
-test("side by side with bpftrace 0.17: same printed lines for 12 programs", function()
+test("side by side with bpftrace 0.17: same printed lines for 15 programs", function()
   local bpftrace = B.bpftrace()
   if not bpftrace then skip("bpftrace is not installed (tools/deps.sh installs it)") end
   local dir = unique_path("oracle")
@@ -84,6 +87,16 @@ test("side by side with bpftrace 0.17: same printed lines for 12 programs", func
       runs[#runs + 1] = { name = p[1], side = side, pid = pid, out = out, err = err, i = i }
     end
   end
+  -- whatever happens below, no tracer outlives the test
+  local function stop_all()
+    for _, r in ipairs(runs) do if alive(r.pid) then os.execute("kill -INT " .. r.pid) end end
+    for _, r in ipairs(runs) do
+      local t1 = core.monotonic_ns()
+      while alive(r.pid) and (core.monotonic_ns() - t1) / 1e9 < 20 do core.sleep(50) end
+      if alive(r.pid) then os.execute("kill -KILL " .. r.pid) end
+    end
+  end
+  local ok_run, run_err = pcall(function()
   -- every tracer attached (BEGIN printed "ready"), within 60 s
   local t0 = core.monotonic_ns()
   for _, r in ipairs(runs) do
@@ -96,11 +109,9 @@ test("side by side with bpftrace 0.17: same printed lines for 12 programs", func
   local _, _, code = sh(q(bin) .. " calls 5")
   eq(code, 0, "workload")
   core.sleep(300)
-  for _, r in ipairs(runs) do os.execute("kill -INT " .. r.pid) end
-  for _, r in ipairs(runs) do
-    local t1 = core.monotonic_ns()
-    while alive(r.pid) and (core.monotonic_ns() - t1) / 1e9 < 20 do core.sleep(50) end
-  end
+  end)
+  stop_all()
+  if not ok_run then os.execute("rm -rf " .. q(dir)); error(run_err, 0) end
   local compared = 0
   for i = 1, #runs, 2 do
     local a, b = runs[i], runs[i + 1]

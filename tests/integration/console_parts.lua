@@ -3,6 +3,7 @@
 local eval = require "luatrace.console.eval"
 local show = require "luatrace.console.show"
 local complete = require "luatrace.console.complete"
+local lt = require "luatrace"
 
 test("a chunk is an expression, statements, incomplete, bpftrace or an error", function()
   eq(select(1, eval.parse("1 + 1")), "lua")
@@ -47,6 +48,8 @@ test("values print as Lua, sorted and bounded", function()
   t.self = t
   eq(show.text(t), "{ self = <cycle> }")
   eq(show.text({}), "{}")
+  eq(show.text(require("ffi").new("uint64_t", 18446744073709551615ULL)), "18446744073709551615")
+  eq(show.text({ n = -5LL }), "{ n = -5 }")
   local long = {}
   for i = 1, 30 do long["key" .. i] = i end
   ok(show.text(long):find("^{\n  key1 = 1,\n  key10 = 10,\n"), "one entry a line when long")
@@ -79,4 +82,15 @@ test("Tab: probe names in strings and on bpftrace lines", function()
   local list = complete.candidates("t:sched:sched_wak")
   ok(#list >= 2, "several sched_wak* tracepoints")
   for _, c in ipairs(list) do ok(c:find("^t:sched:sched_wak"), c) end
+end)
+
+test("Tab in named arguments: fn_name= the object's programs, sym= the library's functions", function()
+  _G.__console_b = lt.BPF{text = "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; } "
+    .. "int on_exec(void *ctx) { return 0; }"}
+  eq((complete.line('__console_b:attach_tracepoint{tp = "syscalls:sys_enter_getpid", fn_name = "on_')), 'exec"')
+  eq((complete.line('__console_b:attach_uprobe{name = "c", sym = "malloc_st')), 'ats"')
+  local list = complete.candidates('x:attach_uprobe{name = "c", sym = "mallo')
+  ok(#list >= 3, "malloc and its neighbours")
+  __console_b:close()
+  _G.__console_b = nil
 end)

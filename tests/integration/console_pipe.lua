@@ -101,3 +101,40 @@ r:stop()
     "the failed open, then the chunk's values: " .. out)
   ok(out:find("\nnothing attached\n$"), "stopped: " .. out)
 end)
+
+test("-i prog.bt: the bpftrace program runs first, its maps stay for the console", function()
+  local s = unique_path("console-bt") .. ".bt"
+  local fh = assert(io.open(s, "w"))
+  fh:write('BEGIN { @n = 41 + $1; @h = hist(5); @h = hist(6); @h = hist(100); exit(); }\n')
+  fh:close()
+  local out, err, code = run('_bt.maps["@n"]\n.tools\n_bt.maps["@h"]\n_bt.maps["@h"][4]\n', "-i " .. q(s) .. " 1")
+  os.remove(s)
+  eq(err, "")
+  ok(out:find("^Attaching 1 probe...\n"), out)
+  ok(out:find("\n@n: 42\n", 1, true), out)
+  ok(out:find("\n42\nTools (luatrace -m NAME", 1, true), "the map from Lua, then .tools: " .. out)
+  -- a histogram prints as bpftrace draws it, and reads as a table
+  ok(out:find("\n@h: \n[4, 8)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+    .. "[8, 16)                0 |                                                    |\n"
+    .. "[16, 32)               0 |                                                    |\n"
+    .. "[32, 64)               0 |                                                    |\n"
+    .. "[64, 128)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n2\n", 1, true), out)
+  eq(code, 0)
+end)
+
+test(".run FILE runs a script in the session; again, it reloads in place", function()
+  local s = unique_path("console-run") .. ".lua"
+  local fh = assert(io.open(s, "w"))
+  fh:write('runs = (runs or 0) + 1\n'
+    .. 'b = BPF{text = "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }"}\n'
+    .. 'print("run " .. runs .. " " .. (...))\n')
+  fh:close()
+  local out, err, code = run((".run %s first\n.probes\n.run %s second\n.probes\nruns\n.run /nonexistent.lua\n"):format(s, s))
+  os.remove(s)
+  local link = "    tracepoint:syscalls:sys_enter_getppid:tracepoint__syscalls__sys_enter_getppid\n"
+  eq(out, "run 1 first\n[1] BPF BPF{text}: 1 attached\n" .. link
+    .. "closed 1 object of " .. s .. "'s last run\nrun 2 second\n[2] BPF BPF{text}: 1 attached\n" .. link
+    .. "2\n")
+  eq(err, "cannot open /nonexistent.lua: No such file or directory\n")
+  eq(code, 1)
+end)

@@ -19,14 +19,14 @@ local Term = {}
 Term.__index = Term
 
 local function tmux(self, args)
-  local out, err, code = sh(("tmux -L %s -f /dev/null %s"):format(self.sock, args))
+  local out, err, code = sh(("tmux -S %s -f /dev/null %s"):format(q(self.sock), args))
   if code ~= 0 then error(("tmux %s: %s"):format(args, err), 2) end
   return out
 end
 
 local function start(env, args)
   if not have_tmux() then skip("tmux is not installed (tools/deps.sh installs it)") end
-  local self = setmetatable({ sock = ("lt-console-%d-%d"):format(core.getpid(), math.random(1e9)) }, Term)
+  local self = setmetatable({ sock = unique_path("tmux") }, Term)
   local cmd = ("env %s %s %s; echo EXIT=$?; sleep 600"):format(env or "", q(luatrace()), args or "")
   tmux(self, ("new-session -d -x 150 -y 50 %s"):format(q(cmd)))
   self:wait("lt> ")
@@ -63,8 +63,21 @@ function Term:line(text)
   return self:wait("lt> ", before + 1)
 end
 
+-- Start a chunk that runs until Ctrl-C: it first prints a marker, so the
+-- Ctrl-C that follows lands in the chunk, not at the prompt. An
+-- expression stays one (its value prints).
+function Term:start(chunk, expression)
+  self.runs = (self.runs or 0) + 1
+  local fmt = expression and 'select(2, io.write("GO", "%d\\n"), %s)' or 'io.write("GO", "%d\\n"); %s'
+  self:type(fmt:format(self.runs, chunk))
+  self:key("Enter")
+  self:wait("GO" .. self.runs .. "\n")
+  core.sleep(200)
+end
+
 function Term:close()
-  sh(("tmux -L %s kill-server"):format(self.sock))
+  sh(("tmux -S %s kill-server"):format(q(self.sock)))
+  os.remove(self.sock)
 end
 
 -- Run fn(term) with a console; the tmux server always goes.
@@ -96,6 +109,24 @@ local function attachments(pid)
   return n
 end
 
+-- The BPF program and link ids a process holds (from its fds' fdinfo).
+local function kernel_ids(pid)
+  local out = sh("cat /proc/" .. pid .. "/fdinfo/* 2>/dev/null")
+  local ids = {}
+  for kind, id in out:gmatch("(%a+)_id:%s*(%d+)") do
+    if kind == "prog" or kind == "link" then ids[#ids + 1] = { kind, id } end
+  end
+  return ids
+end
+
+-- None of these ids exists in the kernel any more (bpftool's view).
+local function gone(ids)
+  for _, e in ipairs(ids) do
+    local _, _, code = sh(("bpftool %s show id %s"):format(e[1], e[2]))
+    if code == 0 then error(("bpftool still shows %s %s"):format(e[1], e[2]), 2) end
+  end
+end
+
 local function console_pid(t)
   local s = t:line("=lt.core.getpid()")
   return tonumber(last_output(s))
@@ -109,27 +140,26 @@ local COUNTER = [[b = BPF{text = "BPF_HASH(counts, u32, u64); ]]
   .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { u32 pid = bpf_get_current_pid_tgid() >> 32; ]]
   .. [[counts.increment(pid); return 0; }"}]]
 
-test("probes, counts, Ctrl-C back to the prompt, detach, close: nothing stays", function()
+test("probes, counts, Ctrl-C back to the prompt, detach, attach again, close: nothing stays", function()
   with_console(hist_env(), function(t)
     local pid = console_pid(t)
     local base = attachments(pid)
     t:line([[ffi = require "ffi"; ffi.cdef "int getppid(void);"]])
     t:line(COUNTER)
     ok(attachments(pid) > base, "the probe holds kernel attachments")
+    local ids = kernel_ids(pid)
+    ok(#ids >= 2, "a program and a link")
     t:line("for i = 1, 5 do ffi.C.getppid() end")
     eq(last_output(t:line("b.counts[lt.core.getpid()]")), "5")
     -- a wait and a busy Lua loop both end on Ctrl-C; the session stays
-    t:type("lt.sleep(600000)"); t:key("Enter")
-    core.sleep(300)
+    t:start("lt.sleep(600000)", true)
     t:key("C-c")
     t:wait("false")
-    t:type("while true do end"); t:key("Enter")
-    core.sleep(500)
+    t:start("while true do end")
     t:key("C-c")
     t:wait("interrupted")
     t:wait("lt> ", 8)
-    t:type("(function() local x = 0; while true do x = x + 1 end end)()"); t:key("Enter")
-    core.sleep(500)
+    t:start("(function() local x = 0; while true do x = x + 1 end end)()")
     t:key("C-c")
     t:wait("interrupted", 2)
     t:wait("lt> ", 9)
@@ -143,9 +173,15 @@ test("probes, counts, Ctrl-C back to the prompt, detach, close: nothing stays", 
     t:line("for i = 1, 3 do ffi.C.getppid() end")
     eq(last_output(t:line("b.counts[lt.core.getpid()]")), "7")
     ok(t:line(".probes"):find("[1] BPF BPF{text}: 0 attached", 1, true), "detached")
+    -- and attached again, live
+    t:line([[b:attach_tracepoint{tp = "syscalls:sys_enter_getppid", fn_name = "tracepoint__syscalls__sys_enter_getppid"}]])
+    t:line("ffi.C.getppid()")
+    eq(last_output(t:line("b.counts[lt.core.getpid()]")), "8")
+    t:line([[b:detach_tracepoint{tp = "syscalls:sys_enter_getppid"}]])
     t:line(".close 1")
     ok(t:line(".probes"):find("nothing attached", 1, true), "closed")
     eq(attachments(pid), base, "kernel attachments after .close")
+    gone(ids)
     t:type("exit()"); t:key("Enter")
     t:wait("EXIT=0")
   end)
@@ -205,6 +241,7 @@ end)
 
 test("events of an open ring buffer print while the prompt waits", function()
   with_console(hist_env(), function(t)
+    local pid = console_pid(t)
     t:line([[ffi = require "ffi"; ffi.cdef "int getppid(void);"; me = lt.core.getpid(); n = 0]])
     t:line([[b = BPF{text = "BPF_RINGBUF_OUTPUT(events, 8); struct ev { u32 pid; }; ]]
       .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { struct ev *e = events.ringbuf_reserve(sizeof(*e)); ]]
@@ -218,22 +255,42 @@ test("events of an open ring buffer print while the prompt waits", function()
     eq(last_output(t:line("n")), "3")
     ok(t:line(".probes"):find("1 attached, events from events", 1, true), ".probes shows the buffer")
     -- BCC's idiom: the first Ctrl-C ends a poll, the next poll raises
-    t:type("while true do b:ring_buffer_poll(1000) end"); t:key("Enter")
-    core.sleep(300)
+    t:start("while true do b:ring_buffer_poll(1000) end")
     t:key("C-c")
     t:wait("interrupted")
     -- the object and its buffer are still there
     t:type("for i = 1, 2 do ffi.C.getppid() end"); t:key("Enter")
     t:wait("event 5")
+    -- a callback that fails at the prompt: one line, its object closes,
+    -- and the prompt does not spin on the closed buffer
+    t:line([[b:close(); b = nil]])
+    t:line([[c = BPF{text = "BPF_RINGBUF_OUTPUT(events, 8); struct ev { u32 pid; }; ]]
+      .. [[TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { struct ev *e = events.ringbuf_reserve(sizeof(*e)); ]]
+      .. [[if (!e) return 0; e->pid = bpf_get_current_pid_tgid() >> 32; events.ringbuf_submit(e, 0); return 0; }"}]])
+    t:line([[c.events:open_ring_buffer(function(e) if e.pid == me then error("cb failed") end end)]])
+    t:type("ffi.C.getppid()"); t:key("Enter")
+    t:wait("cb failed")
+    core.sleep(300)
+    local function cpu_ticks()
+      local f = io.open("/proc/" .. pid .. "/stat")
+      local st = f:read("*a")
+      f:close()
+      local fields = {}
+      for x in st:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = x end
+      return tonumber(fields[12]) + tonumber(fields[13]) -- utime + stime
+    end
+    local before = cpu_ticks()
+    core.sleep(1000)
+    ok(cpu_ticks() - before < 30, "the prompt waits without spinning")
+    ok(t:line(".probes"):find("nothing attached", 1, true), "the failed callback's object is closed")
   end)
 end)
 
 test("a JIT-compiled loop that cannot stop: a note, not an exit; a second Ctrl-C ends luatrace", function()
   with_console(hist_env(), function(t)
     -- jit.on undoes what the console does for prompt chunks
-    t:type("f = function() local x = 0; while true do x = x + 1 end end; jit.on(f, true); f()")
-    t:key("Enter")
-    core.sleep(1000)
+    t:start("f = function() local x = 0; while true do x = x + 1 end end; jit.on(f, true); f()")
+    core.sleep(500) -- compiled by now
     t:key("C-c")
     t:wait("luatrace: the running code does not stop (a JIT-compiled loop?); Ctrl-C again ends luatrace")
     core.sleep(500)
@@ -349,6 +406,16 @@ test("history survives a restart, in a private file", function()
   with_console(env, function(t)
     t:wait("writable by group or others (history not used)")
   end)
+  -- so is one in a directory others can write, or a symbolic link
+  os.execute("chmod 0600 " .. q(dir .. "/history") .. "; chmod 0777 " .. q(dir))
+  with_console(env, function(t)
+    t:wait("its directory: " .. dir .. " is writable by others (mode 777) (history not used)")
+  end)
+  os.execute("chmod 0700 " .. q(dir) .. "; ln -s history " .. q(dir .. "/link"))
+  with_console("LUATRACE_HISTORY=" .. dir .. "/link", function(t)
+    t:wait("/link: Too many levels of symbolic links (history not used)")
+  end)
+  os.remove(dir .. "/link")
 end)
 
 test("SIGTERM at the prompt, or while a chunk runs, detaches and exits 0", function()
@@ -360,8 +427,7 @@ test("SIGTERM at the prompt, or while a chunk runs, detaches and exits 0", funct
   end)
   with_console(hist_env(), function(t)
     local pid = console_pid(t)
-    t:type("lt.sleep(600000)"); t:key("Enter")
-    core.sleep(300)
+    t:start("lt.sleep(600000)")
     os.execute("kill -TERM " .. pid)
     t:wait("EXIT=0")
   end)

@@ -84,3 +84,32 @@ test("t:folded() of a table keyed by a kernel stack id", function()
   raises(function() b.kcounts:folded{ fields = {} , stacks = b.counts } end, "walk table counts")
   b:cleanup()
 end)
+
+test("t:folded{value=, comm=, missing=false}: offcputime's shape (name and count in the value)", function()
+  local b = BPF{text = [[
+struct key_t { u32 tgid; int user_stack_id; int kern_stack_id; };
+struct val_t { u64 delta; char comm[16]; };
+BPF_HASH(info, struct key_t, struct val_t, 16);
+BPF_STACK_TRACE(stackmap, 64);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+	if (lt_pid() != TARGET) return 0;
+	struct key_t k = { .tgid = lt_pid(), .user_stack_id = -1 };
+	k.kern_stack_id = stackmap.get_stackid(args, 0);
+	struct val_t zero = {}, *v = info.lookup_or_try_init(&k, &zero);
+	if (!v) return 0;
+	v->delta += 5;
+	bpf_get_current_comm(&v->comm, sizeof(v->comm));
+	return 0;
+}
+]], cflags = { "-DTARGET=" .. core.getpid() }}
+  getppid_calls(3)
+  local text = b.info:folded{ missing = false, value = function(v) return tonumber(v.delta) end,
+    comm = function(_, v) return v.comm end }
+  local lines = parse(text)
+  eq(#lines, 1, text)
+  eq(lines[1].count, 15)
+  eq(lines[1].frames[1], "luatrace")
+  ok(lines[1].frames[2]:match("_%[k%]$"), "kernel frames follow the comm directly: " .. text)
+  ok(not text:find("Missed", 1, true), "no placeholder for a stack not collected")
+  b:cleanup()
+end)

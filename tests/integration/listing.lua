@@ -100,8 +100,14 @@ test("-l lists a binary's uprobes and USDT probes", function()
   eq(run("-l " .. q("u:" .. prog .. ":main")), "uprobe:" .. real .. ":main\n")
   eq(run("-l " .. q("usdt:" .. prog .. ":*")), "usdt:" .. real .. ":luatrace_test:tick\n")
   eq(run("-l " .. q("usdt:" .. prog)), "usdt:" .. real .. ":luatrace_test:tick\n")
+  eq(run("-l " .. q("usdt:" .. prog .. ":tick")), "usdt:" .. real .. ":luatrace_test:tick\n", "any provider")
   local libc = run("-l 'uprobe:libc:malloc'")
-  ok(libc:match("^uprobe:/[^\n]*libc[^\n]*:malloc\n$"), libc)
+  eq(libc, ("uprobe:%s:malloc\n"):format(core.find_library("c")), "a library as the loader's cache names it")
+  if core.stat("/bin/bash") then
+    eq(run("-l 'uprobe:/bin/bash:readline'"), "uprobe:/bin/bash:readline\n", "a path as given")
+    eq(run("-l 'uprobe:bash:readline'"), ("uprobe:%s:readline\n"):format(require("luatrace.target").which("bash")),
+      "a program as found in PATH")
+  end
 end)
 
 test("-l: nothing matched is empty; a bad binary or extra words are errors", function()
@@ -131,6 +137,11 @@ test("the `luatrace -l ...` hints of errors work as written", function()
   cmd = err:match("luatrace (%-l '[^']+')")
   out = run(cmd)
   ok(out:find("tracepoint:sched:sched_switch\n", 1, true), cmd)
+  -- the bpftrace front end's hint for an unknown tracepoint
+  local _, bterr = run("-e 't:sched:nosuch { @ = count(); }'")
+  cmd = bterr:match("luatrace (%-l '[^']+')")
+  ok(cmd, bterr)
+  ok(run(cmd):find("tracepoint:sched:sched_switch\n", 1, true), cmd)
   -- the USDT hint names the binary
   local prog = test_prog("lt_target")
   o = load("probes")
@@ -166,7 +177,8 @@ test("same output as Debian's bpftrace -l/-lv (tracepoints, types, USDT)", funct
     "-lv 'tracepoint:syscalls:sys_enter_openat'", "-lv 'tracepoint:sched:sched_switch'",
     "-lv 'struct path'", "-lv 'struct dentry'", "-lv 'struct task_struct'",
     "-lv 'union bpf_attr'", "-lv 'enum bpf_map_type'", "-l 'struct path'", "-lv 'struct dma_*'",
-    "-l 'usdt:" .. test_prog("lt_target") .. ":*'" }) do
+    "-l 'usdt:" .. test_prog("lt_target") .. ":*'", "-l 'uprobe:libc:malloc'", "-l 'uprobe:/bin/bash:readline'",
+    "-l 'uprobe:" .. test_prog("lt_target") .. ":lt_*'" }) do
     local want = sh("bpftrace " .. args)
     eq(run(args), want, args)
   end

@@ -101,3 +101,23 @@ test("print_json_hist matches BCC's, plain and sectioned", function()
   eq(out, "same\n", err)
   b:cleanup()
 end)
+
+test("decoded struct keys own their memory: still right after garbage collection", function()
+  local b = load()
+  getppid_calls(2)
+  for i = 1, 12 do b.h:set({ pid = 1000 + i, comm = "k" .. i }, i) end
+  local es = b.h:entries()
+  for _ = 1, 3 do
+    for _ = 1, 100000 do local _ = require("ffi").new("char[64]", 7) end
+    collectgarbage()
+  end
+  local n = 0
+  for _, e in ipairs(es) do
+    if e[1].pid ~= core.getpid() then
+      n = n + 1
+      eq(e[1].comm, "k" .. (e[1].pid - 1000)); eq(e[2], e[1].pid - 1000)
+    end
+  end
+  eq(n, 12)
+  b:cleanup()
+end)

@@ -102,10 +102,12 @@ window.addEventListener("load", function() { setTimeout(function() {
   for (var i = 0; i < gs.length; i++)
     if (nameof(gs[i]) === "parse") gs[i].dispatchEvent(new MouseEvent("click", {bubbles: true}));
   search("lex");
+  for (var j = 0; j < gs.length; j++)
+    if (nameof(gs[j]) === "next_char") gs[j].querySelector("rect").dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
 }, 0); });
 ]]></script></svg>]==]
 
-test("Chromium draws the frames; click zooms and search highlights", function()
+test("Chromium draws the frames; click zooms, search highlights, hover details", function()
   if not core.stat("/usr/bin/chromium") then skip("chromium is not installed (tools/deps.sh installs it)") end
   local svg = fg.svg(INPUT, { title = "luatrace test" })
   local dir = unique_path("chrome")
@@ -129,6 +131,7 @@ test("Chromium draws the frames; click zooms and search highlights", function()
   ok(frame("main"):find('class="parent"', 1, true), "ancestors stay, faded")
   ok(frame("lex"):find('fill="rgb(230,0,230)"', 1, true), "search highlights: " .. frame("lex"))
   ok(dom:find(">Matched: 40.0%<", 1, true), "matched share")
+  ok(dom:find('id="details"[^>]*>Function: next_char %(10 samples, 10.00%%%)</text>'), "hover details")
   sh("rm -rf " .. q(dir))
 end)
 
@@ -150,4 +153,15 @@ test("luatrace -m flamegraph: stdin or files to an SVG, flamegraph.pl's options"
   out, err, code = sh(("%s -m flamegraph --colors nope"):format(q(luatrace())))
   eq(code, 2); ok(err:find("^luatrace: flamegraph: %-%-colors nope: not a palette\n"), err)
   os.remove(input)
+end)
+
+test("flamegraph.save writes the SVG a tool's --svg names; errors name the file", function()
+  local path = unique_path("save.svg")
+  local info = fg.save(path, "a;b 2\na 1\n", { title = "profile" })
+  eq(info.total, 3)
+  local f = io.open(path); local s = f:read("*a"); f:close(); os.remove(path)
+  ok(s:find(">profile</text>", 1, true), "title")
+  raises(function() fg.save("/nonexistent/dir/x.svg", "a 1\n") end,
+    "write flame graph /nonexistent/dir/x.svg: ")
+  eq(fg.option[1], "--svg")
 end)

@@ -58,6 +58,13 @@ test("exposition: counters, gauges, histograms in 0.0.4 and OpenMetrics", functi
     "size_bytes_sum 33",
     "size_bytes_count 2",
   }, "\n") .. "\n")
+  if core.stat("/usr/bin/promtool") then -- Prometheus's own linter agrees
+    local path = unique_path("metrics.txt")
+    local f = io.open(path, "w"); f:write(r:text()); f:close()
+    local out, err, code = sh("promtool check metrics < " .. q(path))
+    os.remove(path)
+    eq(code, 0, "promtool check metrics: " .. out .. err)
+  end
   local om = r:text("openmetrics")
   ok(om:find("# TYPE opens counter\nopens_total{", 1, true), "OpenMetrics counter family without _total")
   ok(om:find("\n# EOF\n$"), "OpenMetrics ends with # EOF")

@@ -70,6 +70,9 @@ end
 
 function M.register(cli)
   local opts = cli.options
+  for _, o in ipairs(opts) do
+    if o[1] == "-e" then o.help = "run CODE: a Lua chunk, or a bpftrace program when it starts with a probe" end
+  end
   opts[#opts + 1] = { "-d", key = "bt_debug", help = "bpftrace: print the generated C instead of running" }
   opts[#opts + 1] = { "-f", value = "FORMAT", key = "bt_format", help = "bpftrace: output format (text, json)" }
   opts[#opts + 1] = { "--unsafe", key = "bt_unsafe", help = "bpftrace: allow system() and signal()" }

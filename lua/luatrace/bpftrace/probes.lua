@@ -70,23 +70,18 @@ local function tracepoints(cat, ev)
   return out
 end
 
--- Kernel functions matching a glob (available_filter_functions, else kallsyms).
-local function kfuncs(glob)
-  local pat = glob_to_pattern(glob)
-  local seen, out = {}, {}
-  local fh = io.open(core.tracefs() .. "/available_filter_functions")
-    or io.open("/proc/kallsyms")
-  if not fh then return out end
-  for line in fh:lines() do
-    local name = line:match("^(%S+)") or ""
-    local k = line:match("^%x+ [tTwW] (%S+)")
-    name = k or name
-    if not seen[name] and name:match(pat) then seen[name] = true; out[#out + 1] = name end
+-- Kernel functions (or a binary's functions) matching a glob, from the
+-- listing module (`luatrace -l`): one source of probe names.
+local function listed(pattern)
+  local out = {}
+  for _, name in ipairs(require("luatrace.listing").names(pattern)) do
+    out[#out + 1] = name:match("([^:]+)$")
   end
-  fh:close()
   table.sort(out)
   return out
 end
+
+local function kfuncs(glob) return listed("kprobe:" .. glob) end
 
 -- A library short name (libc) or path -> path.
 local function binary(path)
@@ -135,7 +130,10 @@ function M.expand(word, err)
       local f, o = fn:match("^(.-)%+(%w+)$")
       if f then fn, off = f, tonumber(o) end
     end
-    local names = has_glob(fn) and kfuncs(fn) or { fn }
+    local names = { fn }
+    if has_glob(fn) then
+      names = (kind == "kfunc" or kind == "kretfunc") and listed("kfunc:" .. fn) or kfuncs(fn)
+    end
     if #names == 0 then err(("no kernel function matches %s"):format(fn)) end
     for _, f in ipairs(names) do
       add({ name = kind .. ":" .. f .. (off and ("+" .. off) or ""), func = f, offset = off })
@@ -147,9 +145,12 @@ function M.expand(word, err)
     local path = binary(bin)
     if not path then err(("library %s not found (give its path)"):format(bin)) end
     if not core.stat(path) then err(("binary %s: no such file"):format(path)) end
-    if has_glob(fn) then err("wildcards in uprobe function names are not supported by luatrace yet") end
-    local addr = fn:match("^0x%x+$") and tonumber(fn)
-    add({ name = ("%s:%s:%s"):format(kind, path, fn), path = path, func = fn, addr = addr })
+    local funcs = has_glob(fn) and listed("uprobe:" .. path .. ":" .. fn) or { fn }
+    if #funcs == 0 then err(("no function of %s matches %s"):format(path, fn)) end
+    for _, f in ipairs(funcs) do
+      local addr = f:match("^0x%x+$") and tonumber(f)
+      add({ name = ("%s:%s:%s"):format(kind, path, f), path = path, func = f, addr = addr })
+    end
   elseif kind == "usdt" then
     if #parts < 2 then err("usdt probes take usdt:binary:[provider:]name") end
     local bin, pv, nm

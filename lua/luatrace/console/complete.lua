@@ -21,10 +21,33 @@ local function listing_complete(prefix)
   return ok2 and type(list) == "table" and list or {}
 end
 
+local resolve -- a dotted name's value (below)
+
+-- In a method call's named arguments (b:attach_uprobe{name = "c", ...),
+-- the object it is called on, and another argument's string value.
+local function call_object(line)
+  local base = line:match("([%a_][%w_%.]*):[%a_][%w_]*%s*[{(][^{(]*$")
+  return base and resolve(base)
+end
+
+local function named_arg(line, key)
+  return line:match(key .. '%s*=%s*"([^"]*)"') or line:match(key .. "%s*=%s*'([^']*)'")
+end
+
+local function starting(list, word)
+  local out = {}
+  for _, c in ipairs(list) do
+    if c:sub(1, #word) == word then out[#out + 1] = c end
+  end
+  table.sort(out)
+  return out
+end
+
 -- Probe names in BCC's spellings inside a string: tp="cat:event",
--- event="kernel_function"; otherwise a bpftrace probe, or a tracepoint
--- "cat:event" when the word has no provider.
-local function probe_candidates(word, key)
+-- event="kernel_function", sym= a function of the name= library,
+-- fn_name= a program of the object; otherwise a bpftrace probe, or a
+-- tracepoint "cat:event" when the word has no provider.
+local function probe_candidates(word, key, line)
   local function strip(list, prefix)
     local out = {}
     for _, c in ipairs(list) do
@@ -33,6 +56,25 @@ local function probe_candidates(word, key)
     return out
   end
   if key == "event" then return strip(listing_complete("kprobe:" .. word), "kprobe:") end
+  if key == "fn_name" then
+    local b = call_object(line)
+    local obj = type(b) == "table" and rawget(b, "_obj")
+    local ok, progs = pcall(function() return obj:programs() end)
+    local names = {}
+    for _, p in ipairs(ok and progs or {}) do names[#names + 1] = p.name end
+    return starting(names, word)
+  end
+  if key == "sym" then
+    local lib = named_arg(line, "name")
+    if not lib then return {} end
+    local ok, path = pcall(require("luatrace.core").find_library, lib)
+    path = ok and path or lib
+    local out = {}
+    for _, c in ipairs(listing_complete("uprobe:" .. path .. ":" .. word)) do
+      out[#out + 1] = c:match("([^:]*)$")
+    end
+    return starting(out, word)
+  end
   local provider = word:match("^(%a+):")
   if key ~= "tp" and provider and eval.providers[provider] ~= nil then return listing_complete(word) end
   return strip(listing_complete("tracepoint:" .. word), "tracepoint:")
@@ -101,7 +143,9 @@ local function fields(v, out, seen)
   return out
 end
 
-local function resolve(path)
+-- The value of a dotted path from the globals (nil when any step fails;
+-- an __index that raises is no value).
+function resolve(path)
   local v = _G
   for part in path:gmatch("[^%.:]+") do
     if type(v) ~= "table" and type(v) ~= "userdata" then return nil end
@@ -116,9 +160,10 @@ local keywords = {}
 for k in ([[and break do else elseif end false for function goto if in local
   nil not or repeat return then true until while]]):gmatch("%S+") do keywords[k] = true end
 
+-- A name at the end of the line: a global, or fields/methods of a dotted
+-- path (lt.B, b:att, string.fo).
 local function lua_candidates(line)
-  local expr = line:match("([%a_][%w_%.:]*)$") or line:match("()$") and ""
-  if type(expr) ~= "string" then expr = "" end
+  local expr = line:match("([%a_][%w_%.:]*)$") or ""
   local base, sep, word = expr:match("^(.*)([%.:])([%w_]*)$")
   local names = {}
   if base then
@@ -181,7 +226,7 @@ end
 function M.candidates(line)
   local str, key, q = open_string(line)
   if str then
-    return probe_candidates(str, key), str, q
+    return probe_candidates(str, key, line), str, q
   end
   if eval.starts_with_probe(line) and not line:find("{", 1, true) then
     local word = line:match("([^%s,]*)$")

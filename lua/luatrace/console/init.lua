@@ -1,9 +1,10 @@
 -- luatrace.console: the interactive console (docs/CONSOLE.md).
 --
 --   luatrace                      on a terminal
---   luatrace -i [script [args]]   run the script, then the console (its
---                                 globals stay); without a terminal the
---                                 console reads chunks from stdin, no prompt
+--   luatrace -i [script [args]]   run the script (or a .bt program), then
+--                                 the console (its globals stay); without a
+--                                 terminal the console reads chunks from
+--                                 stdin, no prompt
 --
 -- A loop: read a chunk (lines until it is complete), run it (Lua, a
 -- bpftrace program, or a .command), print what it returns. Ctrl-C stops
@@ -52,6 +53,9 @@ bpftrace program (a line that starts with a probe: `t:syscalls:sys_enter_openat
   .close N      detach and close object N         (also b:close())
   tools.NAME{opts}  start a tool in the background (its lines print here);
   tools.NAME("-x")  run it as `luatrace -m NAME -x` until Ctrl-C; tools() lists
+  .run FILE [args]  run a Lua file or a .bt program in the session; again:
+                reload it (what its last run attached is closed first)
+  .tools        the tools there are
   .help         this text
   exit()        detach everything and leave (also Ctrl-D)
 Ctrl-C stops what runs and comes back here; Tab completes names and probes.]]
@@ -69,15 +73,49 @@ local function keep_maps(p)
   end
 end
 
-local function run_bpftrace(src)
+local function run_bpftrace(src, name, args)
   local bt = require "luatrace.bpftrace"
-  local ok, p = bt.try(bt.load, src, { name = "stdin" })
+  local ok, p = bt.try(bt.load, src, { name = name or "stdin", args = args })
   if not ok then error(p, 0) end
   p.close = keep_maps
+  -- a hist()/lhist() map prints as bpftrace draws it
+  local views, mapprint = p.maps, require "luatrace.bpftrace.mapprint"
+  p.maps = setmetatable({}, { __index = function(_, name)
+    local v, m = views[name], p.mapdesc[name]
+    if type(v) == "table" and m and (m.kind == "hist" or m.kind == "lhist") then
+      setmetatable(v, { __show = function() return (mapprint.text(p, m):gsub("%s+$", "")) end })
+    end
+    return v
+  end })
   session.track("bpftrace", (src:match("^%s*(.-)%s*{") or "program"), p.bpf, p)
   _G._bt = p
   p:run()
   return p
+end
+
+-- A file run in the session (.run FILE args, -i FILE): Lua, or bpftrace
+-- for *.bt. Running it again reloads it in place: what its last run
+-- attached is closed first, its globals are set anew.
+local function file_runner(path, args)
+  if path:match("%.bt$") then
+    local fh, err = io.open(path)
+    if not fh then error(("read %s: %s"):format(path, err), 0) end
+    local src = fh:read("*a")
+    fh:close()
+    return function() return run_bpftrace(src, path, args) end
+  end
+  local chunk, err = loadfile(path, "t")
+  if not chunk then error(err, 0) end
+  return function() return chunk(unpack(args)) end
+end
+
+local function run_file(path, args)
+  local closed = session.close_source(path)
+  if closed > 0 then out(("closed %d object%s of %s's last run"):format(closed, closed == 1 and "" or "s", path)) end
+  session.source = path
+  local r = { eval.call(file_runner(path, args)) }
+  session.source = nil
+  return unpack(r)
 end
 
 local commands = {}
@@ -88,12 +126,20 @@ function commands.close(arg)
   if not ok then err_line(e) end
 end
 function commands.exit() error(EXIT, 0) end
+function commands.tools() require("luatrace.tool").list() end
+function commands.run(arg)
+  local words = {}
+  for w in arg:gmatch("%S+") do words[#words + 1] = w end
+  if not words[1] then err_line(".run FILE [args]: a file to run") return false end
+  local ok, e, interrupted = run_file(words[1], { unpack(words, 2) })
+  if not ok then err_line(interrupted and "interrupted" or e) return false end
+end
 
 local function run_command(line)
   local name, arg = line:match("^%.(%a+)%s*(.-)%s*$")
   local f = name and commands[name]
-  if not f then err_line(("unknown command %s (.help lists them)"):format(line)) return end
-  f(arg)
+  if not f then err_line(("unknown command %s (.help lists them)"):format(line)) return false end
+  return f(arg) ~= false
 end
 
 -- The globals a session adds.
@@ -118,7 +164,7 @@ local function run_chunk(src, final)
       err_line(tostring(e))
       return false
     end
-    return true
+    return e
   end
   local kind, a = eval.parse(src, final)
   if kind == "error" then err_line(a) return false end
@@ -150,12 +196,18 @@ local function tty_reader()
   le.set_completer(complete.line)
   local hist = history.open()
   return function(prompt)
-    local fds, tick = session.event_fds()
-    if #fds > 0 then
-      le.watch(fds, function() session.drain_events(le.begin_output) end, tick)
-    else
-      le.watch(nil)
+    local function watch()
+      local fds, tick = session.event_fds()
+      if #fds > 0 then
+        le.watch(fds, function()
+          session.drain_events(le.begin_output)
+          watch() -- a callback may have closed an object
+        end, tick)
+      else
+        le.watch(nil)
+      end
     end
+    watch()
     local line, sig = le.read(prompt)
     if line == false then return false, sig end
     if line and line:match("%S") then
@@ -172,7 +224,8 @@ local function pipe_reader()
   end, function() end
 end
 
--- The console; opts: script (a function run first), args.
+-- The console; opts: file (run first, as .run) or script (a function run
+-- first), args.
 function M.run(opts)
   opts = opts or {}
   local tty = core.isatty(0) and core.isatty(1)
@@ -184,8 +237,13 @@ function M.run(opts)
   local status = 0
   local close = function() end
   local ok, e = pcall(function()
-    if opts.script then
-      local r = { eval.call(opts.script, unpack(opts.args or {})) }
+    if opts.script or opts.file then
+      local r
+      if opts.file then
+        r = { run_file(opts.file, opts.args or {}) }
+      else
+        r = { eval.call(opts.script, unpack(opts.args or {})) }
+      end
       if not r[1] then
         if r[3] then err_line("interrupted") else err_line(r[2]); failed = true end
       end
@@ -242,8 +300,10 @@ function M.cli(cli, o, argv, i)
     if not chunk then error(err, 0) end
     opts.script = chunk
   elseif argv[i] then
+    -- a Lua script or a bpftrace program (*.bt): run first, as `.run`
     opts.args = cli.set_arg(argv, i)
-    opts.script = cli.load_text(argv[i])
+    opts.file = argv[i]
+    if not argv[i]:match("%.bt$") then cli.load_text(argv[i]) end -- a bytecode file is refused
   else
     cli.set_arg(argv, i - 1)
   end

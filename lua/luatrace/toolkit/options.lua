@@ -75,6 +75,7 @@ local function all_options(def)
   for _, o in ipairs(def.options or {}) do list[#list + 1] = o end
   for _, o in ipairs(common) do list[#list + 1] = o end
   if def.metrics then list[#list + 1] = require("luatrace.metrics").option end
+  if def.folded then list[#list + 1] = require("luatrace.flamegraph").option end
   return list
 end
 

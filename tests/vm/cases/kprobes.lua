@@ -132,7 +132,10 @@ local UNTYPED = program [[
 BPF_ARRAY(n, u64, 1);
 const volatile int target_pid = 0;
 int do_count(void *ctx) {
-	if (lt_pid() == target_pid) n.increment(0);
+	struct pt_regs *regs = ctx;
+	/* our reads of 123 bytes: count on entry, 123 returned on exit */
+	if (lt_pid() == target_pid && (PT_REGS_PARM3(regs) == 123 || PT_REGS_RC(regs) == 123))
+		n.increment(0);
 	return 0;
 }
 ]]
