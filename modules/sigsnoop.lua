@@ -73,6 +73,4 @@ local T = {
   end,
 }
 
--- killsnoop (modules/killsnoop.lua) is this tool with -k.
-T.define = T
 return toolkit.define(T)
