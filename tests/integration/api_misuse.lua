@@ -120,6 +120,8 @@ test("wrong argument types are errors at the caller's line", function()
     { function() b.counts[1] = "x" end, "value of table counts: cannot convert x (cannot convert 'string' to 'uint64_t')" },
     { function() b.counts[1] = true end, "value of table counts: cannot convert a boolean to ctype<uint64_t>" },
     { function() return b.counts.zzz end, "no method zzz in table counts (and its keys are not strings)" },
+    { function() b.counts:print_log2_hist("x", nil, nil, 5) end,
+      "print hist of table counts: options must be a table, got number" },
   }
   for _, c in ipairs(more) do
     local err = raises(c[1], c[2])
