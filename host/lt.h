@@ -76,6 +76,9 @@ void lt_open_safefs(lua_State *L);
 void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
+void lt_open_poller(lua_State *L);
+/* chan.c: a channel's epoll fd (and name), for the poller. */
+int lt_chan_epoll_fd(lua_State *L, int idx, const char **name);
 void lt_open_net(lua_State *L);
 void lt_open_lineedit(lua_State *L);
 void lt_open_btf_list(lua_State *L);

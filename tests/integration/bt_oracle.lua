@@ -23,6 +23,9 @@ local function programs(bin)
     { "ternary strings and tuple keys", ("uprobe:%s:lt_target_add { @x[arg0 %% 2 == 0 ? \"even\" : \"odd\", arg1] = count(); $t = (arg0, \"n\"); @last = $t; }"):format(bin) },
     { "print with top and div", ("uprobe:%s:lt_target_add { @c[arg0] = sum(arg0 * 10); } END { print(@c, 2, 10); clear(@c); }"):format(bin) },
     { "json output", "t:syscalls:sys_enter_read " .. f .. " { @h = hist(args->count); @n[comm] = count(); @s = stats(args->count); }", json = true },
+    { "json values, symbols, an emptied map", 'END { print(5); print("s"); @a[1] = 2; print(@a); @k = ksym(kaddr("vfs_read")); @n = ntop(0x0100007f); @e[1] = 1; delete(@e[1]); }', json = true },
+    { "keyed hist and stats order", 'END { @h[3] = hist(1); @h[1] = hist(5); @h[1] = hist(5); @h[2] = hist(100); @h[2] = hist(100); @h[2] = hist(100); @s["a"] = stats(6); @s["b"] = stats(1); @s["b"] = stats(1); @s["b"] = stats(1); @s["c"] = stats(2); @s["c"] = stats(2); @a["x"] = avg(9); @a["y"] = avg(2); }' },
+    { "text values, symbols, an emptied map", 'END { print(5); print("s"); @a[1] = 2; print(@a); @k = ksym(kaddr("vfs_read")); @n = ntop(0x0100007f); @e[1] = 1; delete(@e[1]); }' },
   }
 end
 
@@ -65,7 +68,7 @@ end
 
 local function alive(pid) return core.stat("/proc/" .. pid) ~= nil end
 
-test("side by side with bpftrace 0.17: same printed lines for 12 programs", function()
+test("side by side with bpftrace 0.17: same printed lines for 15 programs", function()
   local bpftrace = B.bpftrace()
   if not bpftrace then skip("bpftrace is not installed (tools/deps.sh installs it)") end
   local dir = unique_path("oracle")

@@ -283,3 +283,28 @@ interval:ms:100 { print(@calls); clear(@calls); }]], function() getppid_calls(3)
   eq(lines[2], "@calls: 3", "the first interval prints our 3 calls")
   eq(lines[3], "", "then the cleared map prints empty")
 end)
+
+test("builtins: uid gid cpu cgroup elapsed rand func probe, and return", function()
+  local bin = test_prog("lt_target")
+  local out = B.run(([[
+BEGIN { printf("%%d %%d %%d %%d %%d\n", uid, gid, cpu < 4096, cgroup > 0, elapsed < 10000000000); }
+uprobe:%s:lt_target_add { printf("%%s %%s\n", func, probe); return; printf("not reached\n"); }
+]]):format(bin), function() sh(q(bin) .. " calls 1") end, { pid = false })
+  eq(out, ("Attaching 2 probes...\n0 0 1 1 1\nlt_target_add uprobe:%s:lt_target_add\n\n\n"):format(bin))
+end)
+
+test("--unsafe: system() runs a command; without it, a located error", function()
+  local out, err, code = sh(q(luatrace()) .. [[ --unsafe -e 'BEGIN { system("echo from %s %d", "system", 42); exit(); }']])
+  eq(code, 0, err)
+  eq(out, "Attaching 1 probe...\nfrom system 42\n\n\n")
+  local _, err2, code2 = sh(q(luatrace()) .. [[ -e 'BEGIN { system("echo x"); }']])
+  eq(code2, 1)
+  eq(err2:match("^[^\n]*"), "stdin:1:9-25: ERROR: system() is an unsafe function being used in safe mode (run with --unsafe)")
+end)
+
+test("--unsafe: signal() sends a signal to the current process", function()
+  local bin = test_prog("lt_target")
+  local out, err, code = sh(q(luatrace()) .. " --unsafe -e " .. q(("uprobe:%s:lt_target_add { signal(\"SIGKILL\"); }"):format(bin))
+    .. " & sleep 1; " .. q(bin) .. " calls 3; echo status=$?; kill -INT $!; wait")
+  ok(out:find("status=137\n", 1, true), "lt_target killed by SIGKILL:\n" .. out .. err)
+end)

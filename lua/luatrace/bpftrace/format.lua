@@ -33,10 +33,10 @@ local function cstring(v, size)
 end
 M.cstring = cstring
 
+-- 64-bit cdata as a Lua number when exact (maps.lua's rule).
+local scalar = require("luatrace.maps").scalar
 local function num(v)
-  if type(v) == "cdata" then
-    if v < LIMIT and v > -LIMIT then return tonumber(v) end
-  end
+  if type(v) == "cdata" then return scalar(v) end
   return v
 end
 M.num = num

@@ -5,32 +5,41 @@ local fmt = require "luatrace.bpftrace.format"
 
 local M = {}
 
--- Entries of map m: { keys = {values...}, v = value, bucket = n }.
-local entries
-function M.entries(rt, m)
-  local ok, list = pcall(entries, rt, m)
-  if ok then return list end
-  -- Seen rarely under heavy GC churn in the full test suite: a key read
-  -- through a ctype that is not this map's ("no member k0"), which points
-  -- at luatrace.types' per-object ctype cache (reported). Collect and
-  -- read once more.
-  collectgarbage(); collectgarbage()
-  return entries(rt, m)
-end
+local ffi = require "ffi"
+local types = require "luatrace.types"
+local u8p = ffi.typeof("const uint8_t *")
 
-function entries(rt, m)
-  local t = rt.bpf:get_table(m.cname)
+-- Entries of map m: { keys = {values...}, v = value, bucket = n }. One
+-- batch read; keys and values are copied into their FFI types from the
+-- object's BTF (structs as views: char arrays read as strings).
+function M.entries(rt, m)
+  local obj = rt.bpf:object()
+  local map = obj:map(m.cname)
+  local info = map:info()
+  local kt, vt = types.ctype(obj, info.key_type_id), types.ctype(obj, info.value_type_id)
+  local vscalar = not tostring(vt):match("^ctype<struct")
+  local vptr = ffi.typeof("$ *", vt)
+  local keys, vals, n = map:read_all()
+  local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
+  local ks, vs, vstride = info.key_size, info.value_size, info.value_bytes or info.value_size
+  local keyed = not (#m.keys == 0 and m.kind ~= "hist" and m.kind ~= "lhist")
   local out = {}
-  for k, v in t:items() do
-    local keys = {}
-    local bucket
-    if #m.keys == 0 and m.kind ~= "hist" and m.kind ~= "lhist" then
-      -- scalar map: key 0
-    else
-      for i = 1, #m.keys do keys[i] = k["k" .. (i - 1)] end
-      if m.kind == "hist" or m.kind == "lhist" then bucket = fmt.num(k.bucket) end
+  for i = 0, n - 1 do
+    local e = { keys = {} }
+    if keyed then
+      local k = ffi.new(kt)
+      ffi.copy(k, kp + i * ks, ks)
+      for j = 1, #m.keys do e.keys[j] = k["k" .. (j - 1)] end
+      if m.kind == "hist" or m.kind == "lhist" then e.bucket = fmt.num(k.bucket) end
     end
-    out[#out + 1] = { keys = keys, v = v, bucket = bucket }
+    if vscalar then
+      e.v = fmt.num(ffi.cast(vptr, vp + i * vstride)[0])
+    else
+      local v = ffi.new(vt)
+      ffi.copy(v, vp + i * vstride, vs)
+      e.v = v
+    end
+    out[#out + 1] = e
   end
   return out
 end
@@ -74,14 +83,13 @@ end
 local function reduce(m, v)
   local k = m.kind
   if k == "count" or k == "sum" then return fmt.num(v) end
-  if k == "avg" then
+  if k == "avg" or k == "stats" then -- stats sort by their average too
     local c = fmt.num(v.count)
     if c == 0 then return 0 end
     local tot = fmt.num(v.total)
     local q = tot / c
     return q >= 0 and math.floor(q) or -math.floor(-q)
   end
-  if k == "stats" then return fmt.num(v.total) end
   if k == "min" or k == "max" then return fmt.num(v.v) end
   if m.V and (m.V.t == "int") then return fmt.num(v.v) end
   return nil
@@ -172,8 +180,14 @@ local function hist_groups(m, list)
       order[#order + 1] = g
     end
     g.buckets[e.bucket] = (g.buckets[e.bucket] or 0) + fmt.num(e.v)
+    g.total = (g.total or 0) + fmt.num(e.v)
   end
-  table.sort(order, key_less(m))
+  -- bpftrace orders the histograms of a keyed map by their total count
+  local less = key_less(m)
+  table.sort(order, function(a, b)
+    if a.total ~= b.total then return a.total < b.total end
+    return less(a, b)
+  end)
   return order
 end
 
@@ -225,6 +239,7 @@ end
 -- One JSON line for map m, in bpftrace's shape.
 function M.json(rt, m, top, div)
   local list = M.entries(rt, m)
+  if #list == 0 then return "" end -- bpftrace prints nothing for an empty map
   local typ = (m.kind == "hist" or m.kind == "lhist") and "hist"
     or ((m.kind == "stats" or m.kind == "avg") and "stats" or "map")
   local data

@@ -130,7 +130,10 @@ function M.expand(word, err)
       local f, o = fn:match("^(.-)%+(%w+)$")
       if f then fn, off = f, tonumber(o) end
     end
-    local names = has_glob(fn) and kfuncs(fn) or { fn }
+    local names = { fn }
+    if has_glob(fn) then
+      names = (kind == "kfunc" or kind == "kretfunc") and listed("kfunc:" .. fn) or kfuncs(fn)
+    end
     if #names == 0 then err(("no kernel function matches %s"):format(fn)) end
     for _, f in ipairs(names) do
       add({ name = kind .. ":" .. f .. (off and ("+" .. off) or ""), func = f, offset = off })

@@ -136,9 +136,13 @@ function P:record(p)
     local m = self.mapdesc[ev.map]
     if m then self:print_map(m, ev.top, ev.div) end
   elseif k == "print_value" then
-    local v = fmt.value(self, ev.fields[1], rec.a0)
-    if type(v) == "table" then v = table.concat(v, " ") end
-    self:out("value", v .. "\n")
+    if self.json then
+      self.write(('{"type": "value", "data": %s}\n'):format(fmt.json_value(self, ev.fields[1], rec.a0)))
+    else
+      local v = fmt.value(self, ev.fields[1], rec.a0)
+      if type(v) == "table" then v = table.concat(v, " ") end
+      self.write(v .. "\n")
+    end
   elseif k == "clear" or k == "zero" then
     local m = self.mapdesc[ev.map]
     if m then self:clear_map(m, k == "zero") end
