@@ -108,6 +108,7 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_vmlinux_h(L);
 	lt_open_usdt_notes(L);
 	lt_open_tracepipe(L);
+	lt_open_poller(L);
 	lt_open_net(L);
 	lt_open_lineedit(L);
 	lt_open_btf_list(L);

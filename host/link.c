@@ -35,6 +35,9 @@ static struct lt_link *link_check(lua_State *L, int idx)
 static void link_push(lua_State *L, int obj_idx, struct bpf_link **links,
 		      int n, const char *desc)
 {
+	/* A script that attaches probes will wait for their events: from
+	 * now on the first SIGINT ends its next wait (sig.c). */
+	lt_sig_will_wait();
 	struct lt_link *lk = lua_newuserdata(L, sizeof(*lk));
 	lk->links = links;
 	lk->n = n;

@@ -52,8 +52,8 @@ int lt_sig_pipe_fd(void);
 int lt_sig_pending(void);
 void lt_sig_set_polling(int on);
 void lt_sig_reset(void);
-/* A wait primitive exists (poller, trace_pipe): the first signal is left
- * for the next wait to report. */
+/* A wait primitive exists (poller, trace_pipe) or probes are attached:
+ * the first signal is left for the next wait to report. */
 void lt_sig_will_wait(void);
 /* A wait saw the signal: returns the first time (the wait returns false),
  * raises "interrupted" after that. */
@@ -76,6 +76,9 @@ void lt_open_safefs(lua_State *L);
 void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);
+void lt_open_poller(lua_State *L);
+/* chan.c: a channel's epoll fd (and name), for the poller. */
+int lt_chan_epoll_fd(lua_State *L, int idx, const char **name);
 void lt_open_net(lua_State *L);
 void lt_open_lineedit(lua_State *L);
 void lt_open_btf_list(lua_State *L);

@@ -13,7 +13,8 @@
  * console mode (lt_sig_set_console) a running chunk gets the hook at once
  * and the alarm prints a note instead of exiting.
  *
- * A script that waits (a poller, trace_pipe or sleep exists or ran) gets
+ * A script that waits (it attached probes, or a poller, trace_pipe or
+ * sleep exists or ran) gets
  * no hook on the first signal: its next wait returns false, so the code
  * after its poll loop runs with everything still open. The hook is only
  * the fallback if no wait comes within WAIT_GRACE_S. A wait that sees the

@@ -15,6 +15,7 @@ long send(int fd, const void *buf, size_t n, int flags);
 long recv(int fd, void *buf, size_t n, int flags);
 int close(int fd);
 int setsockopt(int fd, int level, int name, const void *val, unsigned int len);
+int fcntl(int fd, int cmd, ...);
 ]])
 
 local M = {}
@@ -92,6 +93,25 @@ function M.refused()
   assert(ffi.C.connect(c, addr(port), ffi.sizeof("struct lt_sockaddr_in")) ~= 0, "refused")
   ffi.C.close(c)
   return port
+end
+
+-- SYNs the listener drops: a listener with a backlog of 0 and two
+-- non-blocking connects to it; the one that finds the accept queue full
+-- has its SYN retransmitted (after 1 s). Returns the listener's port, the
+-- two connecting ports and a function that closes everything.
+function M.dropped_syn()
+  local lfd = ffi.C.socket(AF_INET, SOCK_STREAM, 0)
+  assert(ffi.C.bind(lfd, addr(0), ffi.sizeof("struct lt_sockaddr_in")) == 0)
+  assert(ffi.C.listen(lfd, 0) == 0)
+  local port = port_of(lfd)
+  local fds, ports = {}, {}
+  for i = 1, 2 do
+    local c = ffi.C.socket(AF_INET, SOCK_STREAM, 0)
+    ffi.C.fcntl(c, 4, ffi.cast("int", 0x800)) -- F_SETFL, O_NONBLOCK (an int through the varargs)
+    ffi.C.connect(c, addr(port), ffi.sizeof("struct lt_sockaddr_in"))
+    fds[i], ports[i] = c, port_of(c)
+  end
+  return port, ports, function() for _, c in ipairs(fds) do ffi.C.close(c) end ffi.C.close(lfd) end
 end
 
 M.close = function(fd) ffi.C.close(fd) end

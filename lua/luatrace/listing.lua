@@ -90,6 +90,8 @@ end
 local function user_probes(kind, rest)
   local bin, glob = rest:match("^([^:]*):(.*)$")
   bin, glob = bin or rest, glob or "*"
+  -- usdt:BINARY:NAME means any provider, as bpftrace takes it
+  if kind == "usdt" and glob ~= "" and not glob:find(":", 1, true) then glob = "*:" .. glob end
   if kind == "usdt" and (bin == "" or bin == "*") and target.pid then
     -- every binary the process maps, as bpftrace -p lists them
     -- (/proc/PID/root/... paths)
@@ -141,6 +143,11 @@ end
 
 -- Parse a pattern into { {provider, source, glob, any} } (or a type glob).
 local function plan(pattern)
+  if (pattern == nil or pattern == "" or pattern == "*") and target.pid and not target.cmd then
+    -- with -p and no pattern: the process's probes, as bpftrace -p -l
+    return { { "uprobe", function() return user_probes("uprobe", "*") end, "*" },
+             { "usdt", function() return user_probes("usdt", "*") end, "*" } }
+  end
   if pattern == nil or pattern == "" or pattern == "*" then pattern = "*:*" end
   if pattern:match("^struct%s") or pattern:match("^union%s") or pattern:match("^enum%s") then
     return { types = pattern:gsub("%s+", " ") }

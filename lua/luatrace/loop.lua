@@ -42,7 +42,7 @@ local function objects_of(x)
 end
 
 -- Add a BPF object (or running tool): its open channels, and those it
--- opens later, are waited on.
+-- opens later, are waited on. Returns the loop (L:add(a):add(b)).
 function Loop:add(x)
   for _, b in ipairs(objects_of(x)) do
     local seen = false
@@ -50,7 +50,7 @@ function Loop:add(x)
     if not seen then self.objs[#self.objs + 1] = b end
   end
   self:_sync()
-  return x
+  return self
 end
 
 -- Stop consuming an object (its channels close with the object).

@@ -12,6 +12,7 @@ local ffi = require "ffi"
 local maps = require "luatrace.maps"
 local types = require "luatrace.types"
 local hist = require "luatrace.hist"
+local tablehist = require "luatrace.tablehist"
 local sym = require "luatrace.sym"
 local core = require "luatrace.core"
 local args = require "luatrace.bpf.args"
@@ -250,76 +251,24 @@ function Table.stack(t, stack_id, pid, opts)
   return out
 end
 
--- Histogram data: { [bucket] = { [slot] = count } } for tables keyed by a
--- struct {bucket, slot}, else { [slot] = count }.
+-- Histograms (BCC's print_log2_hist / print_linear_hist and the bucket
+-- data behind them) are luatrace.tablehist's.
 function Table.buckets(t, opts)
-  opts = opts or {}
   local s = S(t)
-  local entries = Table.entries(t)
-  local sectioned = false
-  for _, e in ipairs(entries) do
-    if type(e[1]) == "cdata" then sectioned = true end
-    break
-  end
-  local function val(v)
-    if type(v) == "table" then local sum = 0 for _, x in ipairs(v) do sum = sum + x end return sum end
-    return v
-  end
-  if not sectioned then
-    local vals = {}
-    for _, e in ipairs(entries) do vals[e[1]] = val(e[2]) end
-    return vals, false
-  end
-  local layout = core.btf_layout(s.obj, s.info.key_type_id).members
-  local f1, f2 = layout[1].name, layout[2] and layout[2].name
-  if not f2 then
-    error(("histogram of table %s: a sectioned key needs two fields (bucket, slot)"):format(s.name), 3)
-  end
-  local secs, order = {}, {}
-  for _, e in ipairs(entries) do
-    local bucket = e[1][f1]
-    if opts.bucket_fn then bucket = opts.bucket_fn(bucket) end
-    if type(bucket) == "cdata" then bucket = tostring(bucket) end
-    if not secs[bucket] then secs[bucket] = {}; order[#order + 1] = bucket end
-    secs[bucket][tonumber(e[1][f2])] = val(e[2])
-  end
-  if opts.bucket_sort_fn then order = opts.bucket_sort_fn(order)
-  else table.sort(order, function(a, b)
-    if type(a) == type(b) then return a < b end
-    return tostring(a) < tostring(b)
-  end) end
-  return secs, true, order
-end
-
-local function print_hist(t, lines_fn, val_type, section_header, section_print_fn, opts)
-  local data, sectioned, order = Table.buckets(t, opts)
-  local out = {}
-  if sectioned then
-    for _, bucket in ipairs(order) do
-      out[#out + 1] = ""
-      out[#out + 1] = ("%s = %s"):format(section_header or "Bucket ptr",
-        section_print_fn and section_print_fn(bucket) or tostring(bucket))
-      for _, l in ipairs(lines_fn(data[bucket], val_type, opts.strip_leading_zero)) do out[#out + 1] = l end
-    end
-  else
-    for _, l in ipairs(lines_fn(data, val_type, opts.strip_leading_zero)) do out[#out + 1] = l end
-  end
-  local write = opts.write or function(s) io.stdout:write(s, "\n") end
-  for _, l in ipairs(out) do write(l) end
-  return out
+  return tablehist.buckets(Table.entries(t), s.obj, s.info, s.name, opts)
 end
 
 -- print_log2_hist(val_type, section_header, section_print_fn[, opts]):
 -- opts: bucket_fn, bucket_sort_fn, strip_leading_zero, write(line).
-function Table.print_log2_hist(t, val_type, section_header, section_print_fn, opts)
-  return print_hist(t, hist.log2_lines, val_type or "value", section_header,
-    section_print_fn, opts or {})
+local function print_hist(t, lines_fn, val_type, section_header, section_print_fn, opts)
+  opts = opts or {}
+  local data, sectioned, order = Table.buckets(t, opts)
+  return tablehist.print(data, sectioned, order, lines_fn, val_type or "value",
+    section_header, section_print_fn, opts)
 end
 
-function Table.print_linear_hist(t, val_type, section_header, section_print_fn, opts)
-  return print_hist(t, hist.linear_lines, val_type or "value", section_header,
-    section_print_fn, opts or {})
-end
+function Table.print_log2_hist(t, ...) return print_hist(t, hist.log2_lines, ...) end
+function Table.print_linear_hist(t, ...) return print_hist(t, hist.linear_lines, ...) end
 
 -- JSON: t:json([opts]) and BCC's print_json_hist (see luatrace.tablejson).
 function Table.json(t, opts) return require("luatrace.tablejson").json(t, S(t).obj, opts) end

@@ -46,14 +46,18 @@ local function running_of(def, r, queue)
   function r.events(self, timeout_ms)
     if not queue then error(("tool %s: events() needs start without a callback"):format(def.name), 2) end
     local l
+    local function done()
+      if l then l:close(); l = nil end
+      return nil
+    end
     return function()
       while #queue == 0 do
-        if stopped then return nil end
+        if stopped then return done() end
         l = l or loop.new():add(r)
-        local got = false
-        l:after(timeout_ms or 1e9, function() l:stop() end)
-        local ok = l:run{ until_fn = function() got = #queue > 0; return got end }
-        if not ok or (#queue == 0 and not got) then return nil end
+        local timer = timeout_ms and l:after(timeout_ms, function() l:stop() end)
+        local ok = l:run{ until_fn = function() return #queue > 0 end }
+        if timer then timer:cancel() end
+        if not ok or #queue == 0 then return done() end -- a signal, or the timeout
       end
       return table.remove(queue, 1)
     end

@@ -48,6 +48,8 @@ test("values print as Lua, sorted and bounded", function()
   t.self = t
   eq(show.text(t), "{ self = <cycle> }")
   eq(show.text({}), "{}")
+  eq(show.text(require("ffi").new("uint64_t", 18446744073709551615ULL)), "18446744073709551615")
+  eq(show.text({ n = -5LL }), "{ n = -5 }")
   local long = {}
   for i = 1, 30 do long["key" .. i] = i end
   ok(show.text(long):find("^{\n  key1 = 1,\n  key10 = 10,\n"), "one entry a line when long")

@@ -121,3 +121,20 @@ test("-i prog.bt: the bpftrace program runs first, its maps stay for the console
     .. "[64, 128)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n2\n", 1, true), out)
   eq(code, 0)
 end)
+
+test(".run FILE runs a script in the session; again, it reloads in place", function()
+  local s = unique_path("console-run") .. ".lua"
+  local fh = assert(io.open(s, "w"))
+  fh:write('runs = (runs or 0) + 1\n'
+    .. 'b = BPF{text = "TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { return 0; }"}\n'
+    .. 'print("run " .. runs .. " " .. (...))\n')
+  fh:close()
+  local out, err, code = run((".run %s first\n.probes\n.run %s second\n.probes\nruns\n.run /nonexistent.lua\n"):format(s, s))
+  os.remove(s)
+  local link = "    tracepoint:syscalls:sys_enter_getppid:tracepoint__syscalls__sys_enter_getppid\n"
+  eq(out, "run 1 first\n[1] BPF BPF{text}: 1 attached\n" .. link
+    .. "closed 1 object of " .. s .. "'s last run\nrun 2 second\n[2] BPF BPF{text}: 1 attached\n" .. link
+    .. "2\n")
+  eq(err, "cannot open /nonexistent.lua: No such file or directory\n")
+  eq(code, 1)
+end)

@@ -19,14 +19,14 @@ local Term = {}
 Term.__index = Term
 
 local function tmux(self, args)
-  local out, err, code = sh(("tmux -L %s -f /dev/null %s"):format(self.sock, args))
+  local out, err, code = sh(("tmux -S %s -f /dev/null %s"):format(q(self.sock), args))
   if code ~= 0 then error(("tmux %s: %s"):format(args, err), 2) end
   return out
 end
 
 local function start(env, args)
   if not have_tmux() then skip("tmux is not installed (tools/deps.sh installs it)") end
-  local self = setmetatable({ sock = ("lt-console-%d-%d"):format(core.getpid(), math.random(1e9)) }, Term)
+  local self = setmetatable({ sock = unique_path("tmux") }, Term)
   local cmd = ("env %s %s %s; echo EXIT=$?; sleep 600"):format(env or "", q(luatrace()), args or "")
   tmux(self, ("new-session -d -x 150 -y 50 %s"):format(q(cmd)))
   self:wait("lt> ")
@@ -76,7 +76,8 @@ function Term:start(chunk, expression)
 end
 
 function Term:close()
-  sh(("tmux -L %s kill-server"):format(self.sock))
+  sh(("tmux -S %s kill-server"):format(q(self.sock)))
+  os.remove(self.sock)
 end
 
 -- Run fn(term) with a console; the tmux server always goes.

@@ -100,6 +100,7 @@ test("-l lists a binary's uprobes and USDT probes", function()
   eq(run("-l " .. q("u:" .. prog .. ":main")), "uprobe:" .. real .. ":main\n")
   eq(run("-l " .. q("usdt:" .. prog .. ":*")), "usdt:" .. real .. ":luatrace_test:tick\n")
   eq(run("-l " .. q("usdt:" .. prog)), "usdt:" .. real .. ":luatrace_test:tick\n")
+  eq(run("-l " .. q("usdt:" .. prog .. ":tick")), "usdt:" .. real .. ":luatrace_test:tick\n", "any provider")
   local libc = run("-l 'uprobe:libc:malloc'")
   eq(libc, ("uprobe:%s:malloc\n"):format(core.find_library("c")), "a library as the loader's cache names it")
   if core.stat("/bin/bash") then

@@ -81,6 +81,19 @@ print("after the loop", b.counts[0])
   eq(out, "after the loop\t3\nexit=0\n")
 end)
 
+test("SIGINT after attaching, before the first wait: the loop ends at once, the summary prints", function()
+  local out, err = child([[
+ready()
+local t = os.clock() + 0.3
+while os.clock() < t do end -- still setting up when the signal comes
+local n = 0
+while lt.sleep(1000) do n = n + 1 end
+print("summary", n, b.counts[0])
+]], "kill -INT $pid")
+  eq(err, "")
+  eq(out, "summary\t0\t3\nexit=0\n")
+end)
+
 test("BCC's while-true poll: false once, then 'interrupted' ends the script with exit 0", function()
   local out, err = child([[
 b.evs:open_ring_buffer(function() end)

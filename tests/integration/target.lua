@@ -143,6 +143,15 @@ test("-p with -l: uprobes and USDT probes of the process's executable", function
   eq(run(("-p %d -l 'uprobe:*:lt_target_add'"):format(pid)), ("uprobe:%s:lt_target_add\n"):format(exe))
   -- USDT probes of every binary the process maps, by /proc/PID/root paths
   eq(run(("-p %d -l 'usdt:*'"):format(pid)), ("usdt:/proc/%d/root%s:luatrace_test:tick\n"):format(pid, real))
+  -- no pattern: the process's uprobes and USDT probes only
+  local all = run(("-p %d -l"):format(pid))
+  ok(all:find(("uprobe:%s:main\n"):format(exe), 1, true), all)
+  ok(all:find(("\nusdt:/proc/%d/root%s:luatrace_test:tick\n"):format(pid, real), 1, true), all)
+  ok(not all:find("tracepoint:", 1, true), "no kernel probes")
+  local _, _, have_bt = sh("command -v bpftrace")
+  if have_bt == 0 then
+    eq(all, (sh(("bpftrace -p %d -l"):format(pid))), "same as bpftrace -p PID -l")
+  end
   local _, err, code = run("-l 'uprobe::*'")
   eq(code, 1)
   eq(err, "luatrace: list uprobe probes: name a binary ('uprobe:/path/or/lib:*') or a process (-p PID)\n")

@@ -77,3 +77,16 @@ test("opensnoop and Debian's libbpf-tools opensnoop see the same opens", functio
   eq(#ours, 6, "our lines (creating a file opens it too):\n" .. res[1].out)
   eq(table.concat(ours, "\n"), table.concat(theirs, "\n"))
 end)
+
+test("opensnoop as a module: start() without a callback, records from running:events()", function()
+  local opensnoop = require("luatrace.tool").load("opensnoop")
+  local running = opensnoop.start(opensnoop.parse{ "-p", tostring(me) })
+  local paths = { unique_path("events1"), unique_path("events2") }
+  for _, p in ipairs(paths) do try_open(p) end
+  local got = {}
+  for rec in running:events(500) do
+    if rec.path:find("-events", 1, true) then got[#got + 1] = ("%s %d %d %d"):format(rec.path, rec.pid, rec.fd, rec.err) end
+  end
+  running:stop()
+  eq(table.concat(got, "\n"), ("%s %d -1 2\n%s %d -1 2"):format(paths[1], me, paths[2], me))
+end)

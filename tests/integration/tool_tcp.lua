@@ -109,3 +109,23 @@ test("tcpstates --json -D: the client's transitions as objects", function()
   end
   eq(n, 5, r.out)
 end)
+
+test("tcpretrans -s: the retransmitted SYN of a connect to a full listener", function()
+  local port, cports, close
+  local r = T.tool("tcpretrans -s", function()
+    port, cports, close = tcp.dropped_syn()
+    core.sleep(1600) -- a dropped SYN is retransmitted after 1 s
+  end)
+  close()
+  eq(r.out:match("^[^\n]*"), ("%-8s %-7s %-2s %-20s %1s> %-20s %-12s %-10s"):format("TIME", "PID", "IP",
+    "LADDR:LPORT", "T", "RADDR:RPORT", "STATE", "SEQ"))
+  local line, cport
+  for _, p in ipairs(cports) do
+    local l = T.lines_with(r.out, (" 127.0.0.1:%d "):format(p))[1]
+    if l then line, cport = l, p end
+  end
+  ok(line, "a retransmit of one of our SYNs:\n" .. r.out)
+  local rest = line:match("^%d%d:%d%d:%d%d %d+ +(.*)$")
+  eq(rest:gsub("%d+$", "SEQ"), ("%-2d %-20s %1s> %-20s %-12s %s"):format(4, "127.0.0.1:" .. cport, "R",
+    "127.0.0.1:" .. port, "SYN_SENT", "SEQ"))
+end)

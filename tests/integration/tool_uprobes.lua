@@ -90,3 +90,44 @@ test("kernel functions without kprobes: one clear line, exit 1", function()
   eq(code, 1); eq(err, "luatrace: funclatency: timing kernel function vfs_read needs kprobes, which this kernel lacks; "
     .. "time a user function (LIB:FUNC) or use a tracepoint pair with bpftrace (luatrace -e)\n")
 end)
+
+test("vfsstat and capable without fentry or kprobes: one clear line, exit 1", function()
+  local lt = require "luatrace"
+  if lt.has_kprobes() or lt.has_fentry() then return skip("this kernel has kprobes or fentry (tests/vm/cases/tools.lua runs them)") end
+  local _, err, code = sh(q(luatrace()) .. " -m vfsstat 1 1")
+  eq(code, 1); eq(err, "luatrace: vfsstat: needs fentry or kprobes on vfs_* functions, which this kernel lacks; "
+    .. "count the VFS syscalls with `luatrace -m syscount -i 1` instead\n")
+  _, err, code = sh(q(luatrace()) .. " -m capable")
+  eq(code, 1); eq(err, "luatrace: capable: needs fentry or kprobes on cap_capable, which this kernel lacks "
+    .. "(no tracepoint reports capability checks; run it on a kernel with kprobes)\n")
+end)
+
+-- An interactive bash (script(1) gives it a terminal) that reads two
+-- lines: "echo $$ MARKER" (it prints its pid) and "exit". Returns its pid.
+local function interactive_bash(marker)
+  local code, out = core.exec({ "sh", "-c", ("printf 'echo $$ %s\\nexit\\n' | script -qfc 'bash --norc --noprofile -i' /dev/null"):format(marker) })
+  eq(code, 0, "script ran bash")
+  return tonumber(out:match("(%d+) " .. marker:gsub("%-", "%%-")))
+end
+
+test("bashreadline: the lines an interactive bash reads, beside Debian's libbpf-tools bashreadline", function()
+  local marker = "lt-bash-" .. me
+  local pid
+  local cmds = { ("exec %s -m bashreadline"):format(q(luatrace())) }
+  local peer = T.peer("bashreadline")
+  if peer then cmds[2] = "exec " .. peer end
+  local res = T.around(cmds, function() pid = interactive_bash(marker) end, 500)
+  ok(pid, "bash printed its pid")
+  eq(res[1].out:match("^[^\n]*"), ("%-9s %-7s %s"):format("TIME", "PID", "COMMAND"))
+  local function ours(text)
+    local t = {}
+    for line in text:gmatch("[^\n]+") do
+      local p, cmd = line:match("^%S+ +(%d+) +(.*)$")
+      if tonumber(p) == pid then t[#t + 1] = ("%-7d %s"):format(pid, cmd) end
+    end
+    return table.concat(t, "\n")
+  end
+  eq(ours(res[1].out), ("%-7d echo $$ %s\n%-7d exit"):format(pid, marker, pid))
+  if not peer then return skip("libbpf-tools is not installed (tools/deps.sh installs it)") end
+  eq(ours(res[1].out), ours(res[2].out), "same lines as libbpf-tools")
+end)

@@ -53,6 +53,8 @@ bpftrace program (a line that starts with a probe: `t:syscalls:sys_enter_openat
   .close N      detach and close object N         (also b:close())
   tools.NAME{opts}  start a tool in the background (its lines print here);
   tools.NAME("-x")  run it as `luatrace -m NAME -x` until Ctrl-C; tools() lists
+  .run FILE [args]  run a Lua file or a .bt program in the session; again:
+                reload it (what its last run attached is closed first)
   .tools        the tools there are
   .help         this text
   exit()        detach everything and leave (also Ctrl-D)
@@ -91,6 +93,31 @@ local function run_bpftrace(src, name, args)
   return p
 end
 
+-- A file run in the session (.run FILE args, -i FILE): Lua, or bpftrace
+-- for *.bt. Running it again reloads it in place: what its last run
+-- attached is closed first, its globals are set anew.
+local function file_runner(path, args)
+  if path:match("%.bt$") then
+    local fh, err = io.open(path)
+    if not fh then error(("read %s: %s"):format(path, err), 0) end
+    local src = fh:read("*a")
+    fh:close()
+    return function() return run_bpftrace(src, path, args) end
+  end
+  local chunk, err = loadfile(path, "t")
+  if not chunk then error(err, 0) end
+  return function() return chunk(unpack(args)) end
+end
+
+local function run_file(path, args)
+  local closed = session.close_source(path)
+  if closed > 0 then out(("closed %d object%s of %s's last run"):format(closed, closed == 1 and "" or "s", path)) end
+  session.source = path
+  local r = { eval.call(file_runner(path, args)) }
+  session.source = nil
+  return unpack(r)
+end
+
 local commands = {}
 function commands.probes() out(session.probes_text()) end
 function commands.help() out(help_text) end
@@ -100,12 +127,19 @@ function commands.close(arg)
 end
 function commands.exit() error(EXIT, 0) end
 function commands.tools() require("luatrace.tool").list() end
+function commands.run(arg)
+  local words = {}
+  for w in arg:gmatch("%S+") do words[#words + 1] = w end
+  if not words[1] then err_line(".run FILE [args]: a file to run") return false end
+  local ok, e, interrupted = run_file(words[1], { unpack(words, 2) })
+  if not ok then err_line(interrupted and "interrupted" or e) return false end
+end
 
 local function run_command(line)
   local name, arg = line:match("^%.(%a+)%s*(.-)%s*$")
   local f = name and commands[name]
-  if not f then err_line(("unknown command %s (.help lists them)"):format(line)) return end
-  f(arg)
+  if not f then err_line(("unknown command %s (.help lists them)"):format(line)) return false end
+  return f(arg) ~= false
 end
 
 -- The globals a session adds.
@@ -130,7 +164,7 @@ local function run_chunk(src, final)
       err_line(tostring(e))
       return false
     end
-    return true
+    return e
   end
   local kind, a = eval.parse(src, final)
   if kind == "error" then err_line(a) return false end
@@ -190,7 +224,8 @@ local function pipe_reader()
   end, function() end
 end
 
--- The console; opts: script (a function run first), args.
+-- The console; opts: file (run first, as .run) or script (a function run
+-- first), args.
 function M.run(opts)
   opts = opts or {}
   local tty = core.isatty(0) and core.isatty(1)
@@ -202,8 +237,13 @@ function M.run(opts)
   local status = 0
   local close = function() end
   local ok, e = pcall(function()
-    if opts.script then
-      local r = { eval.call(opts.script, unpack(opts.args or {})) }
+    if opts.script or opts.file then
+      local r
+      if opts.file then
+        r = { run_file(opts.file, opts.args or {}) }
+      else
+        r = { eval.call(opts.script, unpack(opts.args or {})) }
+      end
       if not r[1] then
         if r[3] then err_line("interrupted") else err_line(r[2]); failed = true end
       end
@@ -259,17 +299,11 @@ function M.cli(cli, o, argv, i)
     local chunk, err = load(o.code, "=(command line)", "t")
     if not chunk then error(err, 0) end
     opts.script = chunk
-  elseif argv[i] and argv[i]:match("%.bt$") then
-    -- a bpftrace program: run it (until exit() or Ctrl-C), then the console
-    cli.set_arg(argv, i)
-    local fh, err = io.open(argv[i])
-    if not fh then error(("read %s: %s"):format(argv[i], err), 0) end
-    local src = fh:read("*a")
-    fh:close()
-    opts.script = function() run_bpftrace(src, argv[i], { unpack(argv, i + 1) }) end
   elseif argv[i] then
+    -- a Lua script or a bpftrace program (*.bt): run first, as `.run`
     opts.args = cli.set_arg(argv, i)
-    opts.script = cli.load_text(argv[i])
+    opts.file = argv[i]
+    if not argv[i]:match("%.bt$") then cli.load_text(argv[i]) end -- a bytecode file is refused
   else
     cli.set_arg(argv, i - 1)
   end

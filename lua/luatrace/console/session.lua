@@ -9,8 +9,12 @@ local BPF = require "luatrace.bpf"
 
 local M = {}
 
-local entries = {}  -- { id, kind, name, b (BPF object), handle (what to stop) }
+local entries = {}  -- { id, kind, name, b (BPF object), handle (what to stop), source }
 local next_id = 1
+
+-- The file being run (.run FILE, -i FILE): its objects are tagged with it,
+-- so running it again first closes what its last run made.
+M.source = nil
 
 -- Record a BPF object (or a handle with .b and :stop()).
 function M.track(kind, name, b, handle)
@@ -20,7 +24,7 @@ function M.track(kind, name, b, handle)
       return e
     end
   end
-  local e = { id = next_id, kind = kind, name = name, b = b, handle = handle }
+  local e = { id = next_id, kind = kind, name = name, b = b, handle = handle, source = M.source }
   next_id = next_id + 1
   entries[#entries + 1] = e
   return e
@@ -100,6 +104,16 @@ function M.close(id)
     end
   end
   return nil, ("no object [%s] (see .probes)"):format(tostring(id))
+end
+
+-- Close the objects a file's last run made; returns how many.
+function M.close_source(source)
+  local n = 0
+  for _, e in ipairs(M.live()) do
+    if e.source == source then stop(e); n = n + 1 end
+  end
+  M.live()
+  return n
 end
 
 function M.close_all()

@@ -23,8 +23,14 @@ local function is_ident(k)
   return type(k) == "string" and k:match("^[%a_][%w_]*$") ~= nil
 end
 
+local ffi = require "ffi"
+
 local function scalar(v)
   if type(v) == "string" then return ("%q"):format(v):gsub("\\\n", "\\n") end
+  -- 64-bit integers (map values beyond 2^53) as their digits, not 1ULL
+  if type(v) == "cdata" and (ffi.istype("uint64_t", v) or ffi.istype("int64_t", v)) then
+    return (tostring(v):gsub("U?LL$", ""))
+  end
   return tostring(v)
 end
 
@@ -141,7 +147,7 @@ function M.text(v, depth, seen, indent)
   end
   if is_map(v) then return map_text(v) end
   if type(v) == "string" and depth == 0 then return v end
-  return scalar(v)
+  return (scalar(v))
 end
 
 return M

@@ -28,3 +28,34 @@ test("funclatency -p PID vfs_read: every read in the histogram", function()
   running:stop()
   eq(h.total, 11)
 end)
+
+test("vfsstat: our reads in the READ column, fentry or kprobes chosen at run time", function()
+  if not core.has_kprobes() and not core.has_fentry() then skip("no kprobes or fentry in this kernel") end
+  local vs = tool.load("vfsstat")
+  local running = vs.start(vs.parse{ "-p", tostring(me) })
+  reads(13)
+  local v = running.take()
+  running:stop()
+  eq(v[1], 13, "reads")
+end)
+
+local ffi = require "ffi"
+pcall(ffi.cdef, "int setuid(int uid);")
+
+test("capable -p PID: our setuid(0) checks CAP_SETUID and is allowed", function()
+  if not core.has_kprobes() and not core.has_fentry() then skip("no kprobes or fentry in this kernel") end
+  local cp = tool.load("capable")
+  local got = {}
+  local running = cp.start(cp.parse{ "-p", tostring(me) }, function(r) got[#got + 1] = r end)
+  eq(ffi.C.setuid(0), 0, "setuid")
+  local L = require("luatrace.loop").new()
+  L:add(running):run{ duration_ms = 300 }
+  L:close()
+  running:stop()
+  local found
+  for _, r in ipairs(got) do
+    if r.name == "CAP_SETUID" then found = r end
+  end
+  ok(found, "a CAP_SETUID check among " .. #got)
+  eq(found.pid, me); eq(found.cap, 7); eq(found.verdict, "allow"); eq(found.comm, "luatrace")
+end)
