@@ -92,7 +92,9 @@ local timeout_mark = ("/tmp/luatrace-test-timeout-%d"):format(core.getpid())
 -- so no test sees its execs or counts its pipe as a leak) reads a line
 -- from the runner as each test starts and waits TIMEOUT s for the line
 -- that says it ended; a runner that dies closes the pipe and ends it.
-local dog = io.popen("exec bash -c " .. H.q(([[
+-- (bash, or busybox's sh in the VM guest: both have read -t; dash has not.)
+local dog_shell = os.execute("command -v bash >/dev/null 2>&1") == 0 and "bash" or "sh"
+local dog = io.popen("exec " .. dog_shell .. " -c " .. H.q(([[
 while read -r c; do
   read -r -t %d c; rc=$?; [ $rc -eq 0 ] && continue; [ $rc -le 128 ] && exit 0
   touch %s; kill -TERM %d
