@@ -88,20 +88,29 @@ local failures = {}
 local TIMEOUT = tonumber(os.getenv("LUATRACE_TEST_TIMEOUT")) or 120
 local timeout_mark = ("/tmp/luatrace-test-timeout-%d"):format(core.getpid())
 
--- The watchdog reads a pipe from the runner: closing it (test done) ends
--- the watchdog at once, with nothing left behind, and a runner that dies
--- closes it too.
-local function watchdog_start(label)
+-- One watchdog process for the whole run (started before the first test,
+-- so no test sees its execs or counts its pipe as a leak) reads a line
+-- from the runner as each test starts and waits TIMEOUT s for the line
+-- that says it ended; a runner that dies closes the pipe and ends it.
+-- (bash, or busybox's sh in the VM guest: both have read -t; dash has not.)
+local dog_shell = os.execute("command -v bash >/dev/null 2>&1") == 0 and "bash" or "sh"
+local dog = io.popen("exec " .. dog_shell .. " -c " .. H.q(([[
+while read -r c; do
+  read -r -t %d c; rc=$?; [ $rc -eq 0 ] && continue; [ $rc -le 128 ] && exit 0
+  touch %s; kill -TERM %d
+  read -r -t 30 c; rc=$?; [ $rc -eq 0 ] && continue; [ $rc -le 128 ] && exit 0
+  echo 'FAIL  a test timed out and the runner is stuck: killed' >&2; kill -KILL %d
+done]]):format(TIMEOUT, timeout_mark, core.getpid(), core.getpid())), "w")
+
+local function watchdog_start()
   os.remove(timeout_mark)
-  local script = ("timeout %d cat >/dev/null && exit 0; touch %s; kill -TERM %d; "
-    .. "timeout 30 cat >/dev/null && exit 0; "
-    .. "echo 'FAIL  %s: timed out, the runner is stuck: killed' >&2; kill -KILL %d")
-    :format(TIMEOUT, timeout_mark, core.getpid(), label:gsub("'", ""), core.getpid())
-  return io.popen("sh -c " .. H.q(script), "w")
+  dog:write("start\n")
+  dog:flush()
 end
 
-local function watchdog_stop(dog)
-  dog:close()
+local function watchdog_stop()
+  dog:write("stop\n")
+  dog:flush()
   local timed_out = io.open(timeout_mark) ~= nil
   os.remove(timeout_mark)
   if timed_out then core.reset_interrupt() end
@@ -112,12 +121,12 @@ local function run_test(file, name, fn)
   local fds = core.open_fds()
   local tfs = tracefs_entries()
   local label = file:match("tests/(.*)%.lua$"):gsub("^vm/cases/", "vm/") .. ": " .. name
-  local dog = watchdog_start(label)
+  watchdog_start()
   local ok, err = xpcall(fn, function(e)
     if type(e) == "table" and e[1] == SKIP then return e end
     return debug.traceback(tostring(e), 2)
   end)
-  if watchdog_stop(dog) then
+  if watchdog_stop() then
     ok, err = false, ("timed out after %d s (LUATRACE_TEST_TIMEOUT)"):format(TIMEOUT)
   end
   local leaked = leaks(fds, tfs)

@@ -11,8 +11,9 @@
 --   name       the kind; links register as "name:target:program"
 --   method     attach_<method> / detach_<method> exist on BPF objects
 --   args       the named arguments of attach_<method>, in order:
---              { name, type ("string", "number", "integer", "boolean"),
---                required }; fn_name is always required
+--              { name, type ("string", "number", "integer", "boolean",
+--                "pid", "cpu": see luatrace.bpf.args), required };
+--              fn_name is always required
 --   validate   function(o) -> an error text for named arguments that
 --              pass the type checks but cannot work, or nil
 --   target     function(o) -> the registry target of named arguments o
@@ -160,14 +161,14 @@ M.list = {
 
   { name = "uretprobe", method = "uretprobe",
     args = { { "name", "string", true }, { "sym", "string" }, { "addr", "integer" },
-             { "pid", "integer" } },
+             { "pid", "pid" } },
     validate = uprobe_validate, target = uprobe_target, attach = uprobe_attach(true),
     sec = "uretprobe", sections = { "uretprobe" }, parse = parse_uprobe,
     prog_type = "kprobe", count = "uprobes", bpftrace = { "uretprobe", "ur" } },
 
   { name = "uprobe", method = "uprobe",
     args = { { "name", "string", true }, { "sym", "string" }, { "addr", "integer" },
-             { "pid", "integer" } },
+             { "pid", "pid" } },
     validate = uprobe_validate, target = uprobe_target, attach = uprobe_attach(false),
     sec = "uprobe", sections = { "uprobe" }, parse = parse_uprobe,
     prog_type = "kprobe", count = "uprobes", bpftrace = { "uprobe", "u" } },
@@ -186,7 +187,7 @@ M.list = {
   { name = "perf_event", method = "perf_event",
     args = { { "ev_type", "integer", true }, { "ev_config", "integer", true },
              { "sample_period", "integer" }, { "sample_freq", "integer" },
-             { "pid", "integer" }, { "cpu", "integer" } },
+             { "pid", "pid" }, { "cpu", "cpu" } },
     target = function(o) return ("%d:%d"):format(o.ev_type, o.ev_config) end,
     attach = function(obj, fn, o)
       return core.attach_perf_event(obj, fn, { type = o.ev_type, config = o.ev_config,

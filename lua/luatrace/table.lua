@@ -241,6 +241,7 @@ end
 -- The symbolized stack: kernel when pid is nil or negative, else user
 -- frames of pid. opts: show_offset, show_module.
 function Table.stack(t, stack_id, pid, opts)
+  args.check_value("stack of table " .. S(t).name, "pid", pid, "pid")
   local out = {}
   for i, addr in ipairs(Table.walk(t, stack_id)) do
     local name, off, mod
@@ -261,6 +262,13 @@ end
 -- print_log2_hist(val_type, section_header, section_print_fn[, opts]):
 -- opts: bucket_fn, bucket_sort_fn, strip_leading_zero, write(line).
 local function print_hist(t, lines_fn, val_type, section_header, section_print_fn, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    args.raisef("print hist of table %s: options must be a table, got %s", S(t).name, type(opts))
+  end
+  if section_print_fn ~= nil and type(section_print_fn) ~= "function" then
+    args.raisef("print hist of table %s: section_print_fn must be a function, got %s",
+      S(t).name, type(section_print_fn))
+  end
   opts = opts or {}
   local data, sectioned, order = Table.buckets(t, opts)
   return tablehist.print(data, sectioned, order, lines_fn, val_type or "value",

@@ -105,7 +105,11 @@ test("wrong argument types are errors at the caller's line", function()
     { function() b:ring_buffer_poll("100") end, "ring_buffer_poll: the timeout must be a number of milliseconds, got string" },
     { function() b:attach_tracepoint{ tp = 5, fn_name = "x" } end, "attach_tracepoint: tp= must be a string, got number 5" },
     { function() b:attach_uprobe{ name = "c", sym = "malloc", fn_name = "x", pid = "12" } end,
-      "attach_uprobe: pid= must be an integer, got string" },
+      "attach_uprobe: pid= must be a process id (-1: any), got string" },
+    { function() b:attach_uprobe{ name = "c", sym = "malloc", fn_name = "x", pid = 2^40 } end,
+      "attach_uprobe: pid= must be a process id (-1: any), got number 1099511627776" },
+    { function() b:attach_perf_event{ ev_type = 1, ev_config = 0, fn_name = "x", cpu = -2 } end,
+      "attach_perf_event: cpu= must be a CPU number (-1: any), got number -2" },
     { function() b:attach_perf_event{ ev_type = 1, ev_config = 0.5, fn_name = "x" } end,
       "attach_perf_event: ev_config= must be an integer, got number 0.5" },
     { function() b.counts:open_ring_buffer(function() end, { page_cnt = "8" }) end,
@@ -116,6 +120,8 @@ test("wrong argument types are errors at the caller's line", function()
     { function() b.counts[1] = "x" end, "value of table counts: cannot convert x (cannot convert 'string' to 'uint64_t')" },
     { function() b.counts[1] = true end, "value of table counts: cannot convert a boolean to ctype<uint64_t>" },
     { function() return b.counts.zzz end, "no method zzz in table counts (and its keys are not strings)" },
+    { function() b.counts:print_log2_hist("x", nil, nil, 5) end,
+      "print hist of table counts: options must be a table, got number" },
   }
   for _, c in ipairs(more) do
     local err = raises(c[1], c[2])

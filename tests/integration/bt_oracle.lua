@@ -24,6 +24,8 @@ local function programs(bin)
     { "print with top and div", ("uprobe:%s:lt_target_add { @c[arg0] = sum(arg0 * 10); } END { print(@c, 2, 10); clear(@c); }"):format(bin) },
     { "json output", "t:syscalls:sys_enter_read " .. f .. " { @h = hist(args->count); @n[comm] = count(); @s = stats(args->count); }", json = true },
     { "json values, symbols, an emptied map", 'END { print(5); print("s"); @a[1] = 2; print(@a); @k = ksym(kaddr("vfs_read")); @n = ntop(0x0100007f); @e[1] = 1; delete(@e[1]); }', json = true },
+    { "kernel stacks in printf and as keys", "t:syscalls:sys_enter_exit_group " .. f ..
+      " { printf(\"%s|\\n\", kstack(3)); @[kstack(2)] = count(); }" },
     { "keyed hist and stats order", 'END { @h[3] = hist(1); @h[1] = hist(5); @h[1] = hist(5); @h[2] = hist(100); @h[2] = hist(100); @h[2] = hist(100); @s["a"] = stats(6); @s["b"] = stats(1); @s["b"] = stats(1); @s["b"] = stats(1); @s["c"] = stats(2); @s["c"] = stats(2); @a["x"] = avg(9); @a["y"] = avg(2); }' },
     { "text values, symbols, an emptied map", 'END { print(5); print("s"); @a[1] = 2; print(@a); @k = ksym(kaddr("vfs_read")); @n = ntop(0x0100007f); @e[1] = 1; delete(@e[1]); }' },
   }
@@ -68,7 +70,7 @@ end
 
 local function alive(pid) return core.stat("/proc/" .. pid) ~= nil end
 
-test("side by side with bpftrace 0.17: same printed lines for 15 programs", function()
+test("side by side with bpftrace 0.17: same printed lines for 16 programs", function()
   local bpftrace = B.bpftrace()
   if not bpftrace then skip("bpftrace is not installed (tools/deps.sh installs it)") end
   local dir = unique_path("oracle")

@@ -97,8 +97,12 @@ test("seed: u:libc malloc { @[ustack, comm] = sum(arg0); } (3.4)", function()
   local lines = B.lines(out)
   eq(lines[1], "Attaching 1 probe...")
   -- our calls come from the same place: one stack whose sum is 3 * 123457
-  -- a stack key, then the comm: "@[\n    frames...\n, luatrace]: sum"
-  ok(out:find("\n, luatrace]: 370371\n", 1, true), "the sum of our mallocs in:\n" .. out)
+  -- stack keys, then the comm: "@[\n    frames...\n, luatrace]: sum";
+  -- JIT-compiled callers have no frame pointers, so our three calls may
+  -- land on different stacks: their sum is in the total
+  local total = 0
+  for n in out:gmatch("\n, luatrace%]: (%d+)\n") do total = total + tonumber(n) end
+  ok(total >= 3 * 123457, "the sum of our mallocs in:\n" .. out)
   ok(out:find("@[\n    __libc_malloc+0\n", 1, true) or out:find("@[\n    malloc+0\n", 1, true),
     "malloc as the innermost frame:\n" .. out)
   -- the short library name works too, with the same probe

@@ -308,3 +308,8 @@ test("--unsafe: signal() sends a signal to the current process", function()
     .. " & sleep 1; " .. q(bin) .. " calls 3; echo status=$?; kill -INT $!; wait")
   ok(out:find("status=137\n", 1, true), "lt_target killed by SIGKILL:\n" .. out .. err)
 end)
+
+test("bswap() by the value's width, variables keep their width", function()
+  local out = B.run('BEGIN { $d = (uint16)0x1234; $d = bswap($d); printf("%d %d %d %d\\n", $d, bswap((uint16)0x1234), bswap((uint32)1), sizeof($d)); exit(); }')
+  eq(out, "Attaching 1 probe...\n13330 13330 16777216 2\n\n\n")
+end)

@@ -20,8 +20,15 @@ end
 
 function M.raisef(fmt, ...) M.raise(fmt:format(...)) end
 
+-- The kernel's PID_MAX_LIMIT: a larger number is no process id (and
+-- would be truncated on the way to the kernel).
+local PID_MAX = 4194304
+
 local function is(v, ty)
   if ty == "integer" then return type(v) == "number" and v == math.floor(v) end
+  if ty == "pid" or ty == "cpu" then
+    return type(v) == "number" and v == math.floor(v) and v >= -1 and v <= PID_MAX
+  end
   if ty == "list" then return type(v) == "table" end
   return type(v) == ty
 end
@@ -29,7 +36,8 @@ end
 local want = {
   string = "a string", number = "a number", integer = "an integer",
   boolean = "a boolean", table = "a table", list = "a list",
-  ["function"] = "a function",
+  ["function"] = "a function", pid = "a process id (-1: any)",
+  cpu = "a CPU number (-1: any)",
 }
 
 -- Check one value: raise "<what>: <name>= must be <type>, got <type>".

@@ -126,11 +126,14 @@ function M.stack_frames(rt, T, v)
   return frames
 end
 
-function M.stack_text(rt, T, v)
+-- A stack as bpftrace prints it: a newline, then one frame per line,
+-- indented 4 spaces in map keys and 8 in printf.
+function M.stack_text(rt, T, v, indent)
   local frames = M.stack_frames(rt, T, v)
   local out = { "\n" }
+  local pad = T.mode == "perf" and "" or (indent or "    ")
   for _, f in ipairs(frames) do
-    out[#out + 1] = (T.mode == "perf" and "" or "    ") .. f .. "\n"
+    out[#out + 1] = pad .. f .. "\n"
   end
   return table.concat(out)
 end
@@ -201,7 +204,8 @@ function M.printf(rt, fmt, specs, fields, rec)
     local conv = sp.conv
     local spec = "%" .. sp.flags .. sp.width .. sp.prec
     if conv == "s" or conv == "r" then
-      local s = M.value(rt, T, v)
+      local s = (T.t == "kstack" or T.t == "ustack") and M.stack_text(rt, T, v, "        ")
+        or M.value(rt, T, v)
       if type(s) == "table" then s = table.concat(s, " ") end
       out[#out + 1] = (spec .. "s"):format(s)
     elseif conv == "c" then

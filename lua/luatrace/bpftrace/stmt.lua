@@ -179,8 +179,8 @@ end
 function F:var_slot(node, VT)
   local var = self.vars[node.name]
   if not var then
+    -- integers are stored in 64 bits but keep their width (bswap, sizeof)
     local vt = T.copy(VT)
-    if vt.t == "int" then vt.size = 8 end
     var = { ty = vt, cname = "v_" .. node.name:sub(2) }
     self.vars[node.name] = var
     self.decls[#self.decls + 1] = T.decl(vt, var.cname) .. ";"
@@ -196,6 +196,7 @@ function F:var_slot(node, VT)
       node.name, T.name(VT), T.name(var.ty)))
   end
   if var.ty.t == "ptr" and VT.t == "ptr" then var.ty = T.copy(VT) end
+  if var.ty.t == "int" and VT.t == "int" and VT.size > var.ty.size then var.ty.size = VT.size end
   return var
 end
 
