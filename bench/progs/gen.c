@@ -5,9 +5,11 @@
  *   gen close N     close(100000 + i) for i < N (EBADF): N distinct fds
  *   gen uloop N     N calls of bench_target(); prints calls per second
  *   gen opener      open /etc/hostname every 200 us until killed
- * With -w first, it waits for a line on stdin before the work. */
+ * With -w first, it waits for a line on stdin before the work. It pins
+ * itself to the last CPU. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,15 @@ int main(int argc, char **argv)
 		return 2;
 	const char *mode = argv[a];
 	long n = a + 1 < argc ? atol(argv[a + 1]) : 0;
+	/* The generator runs on the last CPU, so the tracer's consumer has
+	 * the others to itself (as issue #12's measurements were made). */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu > 1) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(ncpu - 1, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
 	double t0 = now_ns();
 	if (!strcmp(mode, "getppid")) {
 		for (long i = 0; i < n; i++)
