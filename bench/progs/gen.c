@@ -46,13 +46,18 @@ int main(int argc, char **argv)
 		return 2;
 	const char *mode = argv[a];
 	long n = a + 1 < argc ? atol(argv[a + 1]) : 0;
-	/* The generator runs on the last CPU, so the tracer's consumer has
-	 * the others to itself (as issue #12's measurements were made). */
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (ncpu > 1) {
-		cpu_set_t set;
+	/* The generator runs on the last CPU it may use, so the tracer's
+	 * consumer has the others to itself (as issue #12 measured). No
+	 * sysconf(): it opens and closes a file, which the close workload
+	 * would count. */
+	cpu_set_t set;
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 1) {
+		int last = -1;
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				last = c;
 		CPU_ZERO(&set);
-		CPU_SET(ncpu - 1, &set);
+		CPU_SET(last, &set);
 		sched_setaffinity(0, sizeof(set), &set);
 	}
 	double t0 = now_ns();
