@@ -28,14 +28,9 @@ struct {
 	__type(value, struct lt_log2_hist);
 } hists SEC(".maps");
 
-static __always_inline bool wanted(__u32 tgid, __u32 pid)
-{
-	return (!targ_tgid || tgid == targ_tgid) && (!targ_tid || pid == targ_tid);
-}
-
 static __always_inline void store_start(__u32 tgid, __u32 pid, __u64 ts)
 {
-	if (pid && wanted(tgid, pid))
+	if (pid && lt_tool_ids_wanted(tgid, pid))
 		bpf_map_update_elem(&start, &pid, &ts, BPF_ANY);
 }
 

@@ -4,9 +4,13 @@
  *   targ_tid   thread to trace (0: all)       -L TID
  *   filter_cg  trace only the cgroup in cgroup_map[0]   -c PATH
  * The cgroup test is BCC's: bpf_current_task_under_cgroup; until Lua has
- * put the cgroup in the map (after load) nothing passes. */
+ * put the cgroup in the map (after load) nothing passes. Also the task
+ * helpers the scheduler tools share (they look at tasks other than the
+ * current one). Include after vmlinux.h. */
 #ifndef LT_TOOL_H
 #define LT_TOOL_H
+
+#include <bpf/bpf_core_read.h>
 
 const volatile __u32 targ_tgid = 0;
 const volatile __u32 targ_tid = 0;
@@ -30,6 +34,24 @@ static __always_inline bool lt_tool_wanted(void)
 	if (filter_cg && bpf_current_task_under_cgroup(&cgroup_map, 0) != 1)
 		return false;
 	return true;
+}
+
+/* The pid/tid filters for the ids of any task (prev/next of a switch). */
+static __always_inline bool lt_tool_ids_wanted(__u32 tgid, __u32 pid)
+{
+	return (!targ_tgid || tgid == targ_tgid) && (!targ_tid || pid == targ_tid);
+}
+
+/* A task's state; kernels before 5.14 call the field "state". */
+struct task_struct___lt_o {
+	volatile long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long lt_task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___lt_o *)t, state);
 }
 
 #endif

@@ -46,29 +46,16 @@ struct {
 	__type(value, struct offcputime_val);
 } info SEC(".maps");
 
-struct task_struct___o {
-	volatile long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline long task_state(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___o *)t, state);
-}
-
 static __always_inline bool allow_record(struct task_struct *t)
 {
 	__u32 flags = BPF_CORE_READ(t, flags);
-	if (targ_tgid && BPF_CORE_READ(t, tgid) != targ_tgid)
-		return false;
-	if (targ_tid && BPF_CORE_READ(t, pid) != targ_tid)
+	if (!lt_tool_ids_wanted(BPF_CORE_READ(t, tgid), BPF_CORE_READ(t, pid)))
 		return false;
 	if (user_threads_only && (flags & PF_KTHREAD))
 		return false;
 	if (kernel_threads_only && !(flags & PF_KTHREAD))
 		return false;
-	if (targ_state != -1 && task_state(t) != targ_state)
+	if (targ_state != -1 && lt_task_state(t) != targ_state)
 		return false;
 	if (filter_cg && bpf_current_task_under_cgroup(&cgroup_map, 0) != 1)
 		return false;

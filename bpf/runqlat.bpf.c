@@ -31,27 +31,11 @@ struct {
 	__type(value, struct lt_log2_hist);
 } hists SEC(".maps");
 
-/* Kernels before 5.14 call the state field "state". */
-struct task_struct___o {
-	volatile long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline long task_state(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___o *)t, state);
-}
-
 static __always_inline bool task_wanted(struct task_struct *t)
 {
 	if (filter_cg && bpf_current_task_under_cgroup(&cgroup_map, 0) != 1)
 		return false;
-	if (targ_tgid && BPF_CORE_READ(t, tgid) != targ_tgid)
-		return false;
-	if (targ_tid && BPF_CORE_READ(t, pid) != targ_tid)
-		return false;
-	return true;
+	return lt_tool_ids_wanted(BPF_CORE_READ(t, tgid), BPF_CORE_READ(t, pid));
 }
 
 static __always_inline int enqueue(struct task_struct *t)
@@ -66,7 +50,7 @@ static __always_inline int enqueue(struct task_struct *t)
 
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
 {
-	if (task_state(prev) == TASK_RUNNING)
+	if (lt_task_state(prev) == TASK_RUNNING)
 		enqueue(prev);
 	__u32 pid = BPF_CORE_READ(next, pid);
 	__u64 *tsp = bpf_map_lookup_elem(&start, &pid);
