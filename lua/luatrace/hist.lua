@@ -20,6 +20,22 @@ function M.stars(val, val_max, width)
   return s
 end
 
+-- The last non-empty slot (-1 when none) and the largest count: over
+-- slots 0..last (log2 histograms), or every slot there is (linear ones).
+local function extent(vals, last)
+  local idx_max, val_max = -1, 0
+  local function see(i, v)
+    if v > 0 and i > idx_max then idx_max = i end
+    if v > val_max then val_max = v end
+  end
+  if last then
+    for i = 0, last do see(i, vals[i] or 0) end
+  else
+    for i, v in pairs(vals) do see(i, v) end
+  end
+  return idx_max, val_max
+end
+
 local function pad_stars(s, width)
   return s .. (" "):rep(width - #s)
 end
@@ -27,12 +43,7 @@ end
 -- Lines of a log2 histogram. vals[slot] = count, slot 0..64 (slot i holds
 -- values in [2^(i-1), 2^i - 1], as bpf_log2l() buckets them).
 function M.log2_lines(vals, val_type, strip_leading_zero)
-  local idx_max, val_max = -1, 0
-  for i = 0, 64 do
-    local v = vals[i] or 0
-    if v > 0 then idx_max = i end
-    if v > val_max then val_max = v end
-  end
+  local idx_max, val_max = extent(vals, 64)
   local header, body, stars
   if idx_max <= 32 then
     header = ("     %-19s : count     distribution"):format(val_type)
@@ -60,12 +71,7 @@ end
 -- slot i holds [2^i, 2^(i+1) - 1] (slot 0: 0..1), every slot from 0 up
 -- to the last non-empty one, "count    distribution" in the header.
 function M.libbpf_log2_lines(vals, val_type)
-  local idx_max, val_max = -1, 0
-  for i = 0, 64 do
-    local v = vals[i] or 0
-    if v > 0 then idx_max = i end
-    if v > val_max then val_max = v end
-  end
+  local idx_max, val_max = extent(vals, 64)
   if idx_max < 0 then return {} end
   local small = idx_max <= 32
   local out = { ("%s%-" .. (small and 19 or 29) .. "s : count    distribution"):format(
@@ -97,11 +103,7 @@ end
 -- rows, value = base + i * step.
 function M.libbpf_linear_lines(vals, val_type, base, step)
   base, step = base or 0, step or 1
-  local idx_max, val_max = -1, 0
-  for i, v in pairs(vals) do
-    if v > 0 and i > idx_max then idx_max = i end
-    if v > val_max then val_max = v end
-  end
+  local idx_max, val_max = extent(vals)
   if idx_max < 0 then return {} end
   local out = { ("     %-13s : count     distribution"):format(val_type) }
   for i = 0, idx_max do
@@ -116,11 +118,7 @@ end
 
 -- Lines of a linear histogram: vals[i] = count for value i (0-based).
 function M.linear_lines(vals, val_type, strip_leading_zero)
-  local idx_max, val_max = -1, 0
-  for i, v in pairs(vals) do
-    if v > 0 and i > idx_max then idx_max = i end
-    if v > val_max then val_max = v end
-  end
+  local idx_max, val_max = extent(vals)
   local out = {}
   if idx_max >= 0 then
     out[#out + 1] = ("     %-13s : count     distribution"):format(val_type)
