@@ -39,7 +39,6 @@ local function view_of(chan)
   end
   return v
 end
-M.view_of = view_of
 
 -- Walk the records of a view between the consumer and producer positions
 -- (read once: libbpf does the same), calling fn(ptr, len, -1). The
@@ -104,13 +103,6 @@ function M.drain_all(chan, ptrtype, fn)
     total = total + n
   until not more
   return total
-end
-
--- Whether a ring channel has committed data waiting (false for perf
--- buffers: they are drained on every latency tick).
-function M.ring_pending(chan)
-  local v = view_of(chan)
-  return v and tonumber(v.cons[0]) < tonumber(v.prod[0]) or false
 end
 
 return M
