@@ -192,6 +192,21 @@ local function hist_groups(m, list)
 end
 
 -- The text of map m (top: keep the last N entries; div: divide values).
+-- Sort a non-empty entry list as bpftrace prints it: by the value's number
+-- when it has one, then by key. Returns whether values are numeric.
+local function sort_entries(m, list)
+  local less = key_less(m)
+  local numeric = reduce(m, list[1].v) ~= nil
+  table.sort(list, function(a, b)
+    if numeric then
+      local x, y = reduce(m, a.v), reduce(m, b.v)
+      if x ~= y then return x < y end
+    end
+    return less(a, b)
+  end)
+  return numeric
+end
+
 function M.text(rt, m, top, div)
   local list = M.entries(rt, m)
   if #list == 0 then return "\n" end
@@ -205,15 +220,7 @@ function M.text(rt, m, top, div)
     end
     return table.concat(out)
   end
-  local less = key_less(m)
-  local numeric = reduce(m, list[1].v) ~= nil
-  table.sort(list, function(a, b)
-    if numeric then
-      local x, y = reduce(m, a.v), reduce(m, b.v)
-      if x ~= y then return x < y end
-    end
-    return less(a, b)
-  end)
+  local numeric = sort_entries(m, list)
   local first = (top and top > 0 and #list > top) and (#list - top + 1) or 1
   for i = first, #list do
     local e = list[i]
@@ -253,15 +260,7 @@ function M.json(rt, m, top, div)
       data = "{" .. table.concat(parts, ", ") .. "}"
     end
   else
-    local numeric = list[1] and reduce(m, list[1].v) ~= nil
-    local less = key_less(m)
-    table.sort(list, function(a, b)
-      if numeric then
-        local x, y = reduce(m, a.v), reduce(m, b.v)
-        if x ~= y then return x < y end
-      end
-      return less(a, b)
-    end)
+    local numeric = sort_entries(m, list)
     local function val(e)
       if m.kind == "stats" then
         local c, tot = fmt.num(e.v.count), fmt.num(e.v.total)
