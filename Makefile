@@ -131,7 +131,7 @@ unit: all
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/luatrace -m syscount 5
+	$(BUILD)/luatrace -m syscount -d 5
 
 install: all
 	install -D -m 0755 $(BUILD)/luatrace $(DESTDIR)$(PREFIX)/bin/luatrace
