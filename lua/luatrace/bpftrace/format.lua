@@ -251,12 +251,8 @@ end
 
 -- ---- JSON pieces, spaced as bpftrace spaces them ----
 
-function M.jstr(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    local m = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
-    return m[c] or ("\\u%04x"):format(c:byte())
-  end) .. '"'
-end
+-- Strings go through the one JSON encoder (any byte gives valid JSON).
+M.jstr = require("luatrace.json").quote
 
 function M.json_value(rt, T, v)
   local t = T.t
