@@ -150,6 +150,7 @@ end
 
 require("luatrace.bpftrace.stmt")(F, G)
 require("luatrace.bpftrace.expr")(F, G)
+require("luatrace.bpftrace.loops")(F, G)
 
 -- The C head of a probe's function and what its context offers.
 function G:function_head(p, fname)
@@ -237,6 +238,7 @@ function G:program()
   parts[#parts + 1] = require("luatrace.bpftrace.chelpers")
   parts[#parts + 1] = self:map_decls()
   for _, s in ipairs(self.struct_defs) do parts[#parts + 1] = s end
+  for _, s in ipairs(self.callbacks) do parts[#parts + 1] = s end
   for _, f in ipairs(funcs) do parts[#parts + 1] = f end
   return table.concat(parts, "\n") .. "\n"
 end
@@ -250,7 +252,7 @@ function M.generate(ast, opts)
   local seed
   for pass = 1, 2 do
     local g = setmetatable({ ast = ast, ctx = ctx, opts = opts or {}, maps = {}, map_order = {},
-      events = {}, struct_defs = {}, pass = pass }, G)
+      events = {}, struct_defs = {}, callbacks = {}, pass = pass }, G)
     if seed then
       for _, name in ipairs(seed.map_order) do
         local m = seed.maps[name]

@@ -13,7 +13,7 @@ local ops2 = {
   ["=="] = true, ["!="] = true, ["<="] = true, [">="] = true, ["&&"] = true,
   ["||"] = true, ["<<"] = true, [">>"] = true, ["+="] = true, ["-="] = true,
   ["*="] = true, ["/="] = true, ["%="] = true, ["&="] = true, ["|="] = true,
-  ["^="] = true, ["++"] = true, ["--"] = true, ["->"] = true,
+  ["^="] = true, ["++"] = true, ["--"] = true, ["->"] = true, [".."] = true,
 }
 local ops1 = "[%+%-%*/%%&|%^!~<>=%?:%.,;%(%)%[%]{}]"
 

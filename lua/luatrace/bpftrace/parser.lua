@@ -4,6 +4,7 @@
 --   program  {probes, structs}          probe  {attach = {words}, pred, body}
 --   stmts    Expr{e} Assign{target, op, value} If{cond, body, els}
 --            Unroll{count, body} While{cond, body} Return Block{body}
+--            For{var, map | from, to, body}
 --   exprs    Int Str Builtin{name} Var{name} Map{name, keys} Call{name, args}
 --            Binop{op, l, r} Unop{op, e} Ternary{c, a, b} Field{e, field, arrow}
 --            Index{e, idx} Cast{ty, e} Tuple{elems} Param{n} ParamCount
@@ -166,9 +167,7 @@ function P:stmt()
       local body = self:block()
       return node("While", tok, body, { cond = c, body = body })
     end
-    if tok.v == "for" then
-      self:fail_at(tok, "'for' loops are not supported by luatrace's bpftrace front end (use while or unroll)")
-    end
+    if tok.v == "for" then return self:for_stmt() end
     if tok.v == "return" then
       self:take()
       local e
@@ -192,6 +191,27 @@ function P:stmt()
     return node("Assign", e, v, { target = e, op = op.t, value = v })
   end
   return node("Expr", e, e, { e = e })
+end
+
+-- for ($kv : @map) { } and for ($i : START..END) { }
+function P:for_stmt()
+  local tok = self:take()
+  self:expect("(", "(")
+  local var = self:expect("var", "variable")
+  self:expect(":", ":")
+  local n = node("For", tok, tok, { var = node("Var", var, var, { name = var.v }) })
+  if self:is("map") and self:peek(2).t == ")" then
+    local m = self:take()
+    n.map = node("Map", m, m, { name = m.v })
+  else
+    n.from = self:unary()
+    self:expect("..", "..")
+    n.to = self:unary()
+  end
+  self:expect(")", ")")
+  n.body = self:block()
+  n.epos = n.body.epos
+  return n
 end
 
 function P:if_stmt()

@@ -255,9 +255,13 @@ function F:stmt(s)
     self.loops = self.loops - 1
     self:emit("}")
   elseif k == "Break" or k == "Continue" then
-    if (self.loops or 0) == 0 then self:err(s, k:lower() .. " outside of a loop") end
-    self:emit(k:lower() .. ";")
+    if (self.loops or 0) > 0 then self:emit(k:lower() .. ";")
+    elseif self.loop_cb then self:emit(k == "Break" and "return 1;" or "return 0;") -- for's callback
+    else self:err(s, k:lower() .. " outside of a loop") end
+  elseif k == "For" then
+    self:for_stmt(s)
   elseif k == "Return" then
+    if self.loop_cb then self:err(s, "'return' statements are not allowed in for loops") end
     self:emit("return 0;")
   elseif k == "Block" then
     self:emit("{")
