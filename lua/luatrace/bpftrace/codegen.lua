@@ -248,6 +248,16 @@ local M = {}
 -- Compile an AST: two passes, so a map read before the statement that
 -- gives it its type (in source order) still gets the right type.
 function M.generate(ast, opts)
+  -- max_strlen (config block) is the default string size while compiling
+  local saved = T.STRLEN
+  T.STRLEN = opts and opts.strlen or saved
+  local ok, r = pcall(M.generate_passes, ast, opts)
+  T.STRLEN = saved
+  if not ok then error(r, 0) end
+  return r
+end
+
+function M.generate_passes(ast, opts)
   local ctx = { src = ast.src, name = ast.name }
   local seed
   for pass = 1, 2 do

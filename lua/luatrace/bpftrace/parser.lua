@@ -1,7 +1,7 @@
 -- luatrace.bpftrace.parser: tokens -> AST, by recursive descent with C's
 -- operator precedence. Nodes are tables {k = kind, pos, epos, ...}:
 --
---   program  {probes, structs}          probe  {attach = {words}, pred, body}
+--   program  {probes, structs, config}        probe  {attach = {words}, pred, body}
 --   stmts    Expr{e} Assign{target, op, value} If{cond, body, els}
 --            Unroll{count, body} While{cond, body} Return Block{body}
 --            For{var, map | from, to, body}
@@ -71,7 +71,12 @@ function P:program()
     local tok = self:peek()
     if tok.t == "ident" and (tok.v == "struct" or tok.v == "union") and self:peek(3).t == "{" then
       prog.structs[#prog.structs + 1] = self:struct_def()
-    elseif tok.t == "ident" and (tok.v == "config" or tok.v == "import" or tok.v == "macro"
+    elseif tok.t == "ident" and tok.v == "config" and self:peek(2).t == "=" then
+      if #prog.probes > 0 or prog.config then
+        self:fail_at(tok, "the config block must come first, before any probe")
+      end
+      prog.config = self:config_block()
+    elseif tok.t == "ident" and (tok.v == "import" or tok.v == "macro"
         or tok.v == "fn" or tok.v == "let") and self:peek(2).t ~= ":" then
       self:fail_at(tok, "'" .. tok.v .. "' is not supported by luatrace's bpftrace front end")
     else
@@ -82,6 +87,29 @@ function P:program()
     errors.raise(self.src, self.name, 1, 2, "no probes in the program")
   end
   return prog
+end
+
+-- config = { key = value; ... }: a list of {key, value, tok} (checked by
+-- config.lua). Values are integers, strings or bare words (true, perf).
+function P:config_block()
+  self:take(); self:take()
+  self:expect("{", "{")
+  local list = {}
+  while not self:accept("}") do
+    if self:accept(";") then goto continue end
+    do
+      local key = self:expect("ident", "identifier")
+      self:expect("=", "=")
+      local v = self:peek()
+      if v.t ~= "int" and v.t ~= "string" and v.t ~= "ident" then self:unexpected("a value") end
+      self:take()
+      list[#list + 1] = { key = key.v, value = v.v, tok = key, vtok = v }
+      if not self:is("}") then self:expect(";", "; or }") end
+    end
+    ::continue::
+  end
+  self:accept(";")
+  return list
 end
 
 -- struct X { ... }; kept as C text for the generated program.
