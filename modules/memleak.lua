@@ -140,7 +140,7 @@ local T = {
     { "-t", "--trace", type = "flag", help = "print trace messages for each alloc/free call" },
     { "-a", "--show-allocs", type = "flag", help = "show allocation addresses and sizes as well as call stacks" },
     { "-o", "--older", type = "uint", default = 500, metavar = "AGE_MS",
-      help = "prune allocations younger than this age in milliseconds (default 500)" },
+      help = "prune allocations younger than this age in milliseconds" },
     { "-c", "--command", type = "string", metavar = "COMMAND", help = "execute and trace the specified command" },
     { "-C", "--combined-only", type = "flag", help = "show combined allocation statistics only" },
     { "-F", "--wa-missing-free", type = "flag",
@@ -152,10 +152,10 @@ local T = {
     { "-z", "--min-size", type = "uint", metavar = "MIN_SIZE", help = "capture only allocations larger than or equal to this size" },
     { "-Z", "--max-size", type = "uint", metavar = "MAX_SIZE", help = "capture only allocations smaller than or equal to this size" },
     { "-O", "--obj", type = "string", default = "c", metavar = "OBJECT",
-      help = "attach to allocator functions in the specified object (default: the C library)" },
+      help = "attach to allocator functions in the specified object (c: the C library)" },
     { "-P", "--percpu", type = "flag", help = "trace percpu allocations (kernel mode)" },
     { "-S", "--symbols-prefix", type = "string", metavar = "SYMBOLS_PREFIX", help = "memory allocator symbols prefix" },
-    { "interval", positional = true, type = "positive", default = 5, help = "interval in seconds to print outstanding allocs (default 5)" },
+    { "interval", positional = true, type = "positive", default = 5, help = "interval in seconds to print outstanding allocs" },
     toolkit.opt.count,
   },
   validate = function(o)
@@ -232,11 +232,11 @@ local function print_report(opts, stacks, missing)
       for _, f in ipairs(s.frames) do print("\t" .. f) end
     end
   end
-  if missing > 0 then
-    io.stderr:write(("WARNING: %d stack traces could not be displayed due to memory shortage. "
-      .. "Consider increasing --stack-storage-size.\n"):format(missing))
-  end
   io.stdout:flush()
+  if missing > 0 then
+    io.stderr:write(("WARNING: %d stack traces could not be displayed (stack map full, or hash collisions)\n")
+      :format(missing))
+  end
 end
 
 function T.on_event(e, opts)
