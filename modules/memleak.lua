@@ -190,8 +190,11 @@ local T = {
         end)
       end
     end)
-    if not ok then b:cleanup(); error(err, 0) end
+    -- a -c command still running when the trace ends gets SIGTERM (then SIGKILL)
+    local function end_command() if target and target.handle then target.handle:close() end end
+    if not ok then b:cleanup(); end_command(); error(err, 0) end
     if target then running.target = target; target.release() end
+    running.stop = end_command
     -- report(): the outstanding allocations now, as {stack_id, size,
     -- count, frames, allocs}, largest first, at most -T stacks.
     function running.report()
