@@ -33,7 +33,7 @@ BPF.parse_trace_line = tracepipe.parse_trace_line
 local OPTIONS = {
   { "text", "string" }, { "src_file", "string" }, { "obj", "string" },
   { "cflags", "list" }, { "globals", "table" }, { "programs", "list" },
-  { "usdt_contexts", "list" }, { "origin", "table" },
+  { "usdt_contexts", "list" }, { "origin", "table" }, { "attach_targets", "table" },
 }
 
 local function check_options(opts)
@@ -45,6 +45,11 @@ local function check_options(opts)
   end
   for i, p in ipairs(opts.programs or {}) do
     if type(p) ~= "string" then args.raisef("BPF: programs[%d] must be a string, got %s", i, type(p)) end
+  end
+  for k, v in pairs(opts.attach_targets or {}) do
+    if type(k) ~= "string" or type(v) ~= "string" then
+      args.raisef("BPF: attach_targets maps program names to kernel function names, got %s = %s", type(k), type(v))
+    end
   end
   for k, v in pairs(opts.globals or {}) do
     local t = type(v)
@@ -104,6 +109,10 @@ local function start(self, opts, usdt_fns)
     for _, p in ipairs(opts.programs) do self._only[p] = true end
   end
   for k, v in pairs(opts.globals or {}) do obj:set_global(k, v) end
+  -- fentry/fexit targets chosen at run time (SEC("fentry") programs);
+  -- auto-attach then attaches them like fentry/FUNC sections
+  for prog, func in pairs(opts.attach_targets or {}) do obj:set_attach_target(prog, func) end
+  self._targets = opts.attach_targets
   attach.defer_lazy(self)
   obj:load()
   self._chans = channels.new(obj, self._event_types, function() self:cleanup() end)
