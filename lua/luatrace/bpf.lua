@@ -93,8 +93,8 @@ end
 -- one cleanup() undoes a failure at any step.
 local function start(self, opts, usdt_fns)
   -- (the bytes stay: a lazily typed program opens its own instance of them)
-  local obj = self._bytes and core.open_mem(self._bytes, self._name) or core.open_file(self._path)
-  self._obj = obj
+  local obj, btf_done = source.open(self._bytes, self._path, self._name)
+  self._obj, self._btf_done = obj, btf_done
   if opts.programs then
     -- load (and so attach) only these programs of the object
     local want = {}
@@ -115,6 +115,7 @@ local function start(self, opts, usdt_fns)
   self._targets = opts.attach_targets
   attach.defer_lazy(self)
   obj:load()
+  btf_done()
   self._chans = channels.new(obj, self._event_types, function() self:cleanup() end)
   for _, u in ipairs(opts.usdt_contexts or {}) do
     for i, l in ipairs(u:attach(obj)) do
@@ -173,6 +174,7 @@ end
 
 -- Detach everything, close channels and the object. Idempotent.
 function methods:cleanup()
+  if self._btf_done then self._btf_done() end
   attach.close(self)
   if self._chans then self._chans:close() end
   tracepipe.close(self)
