@@ -150,7 +150,9 @@ function F:builtin(e)
     local v = defines[n] or require("luatrace.bpftrace.btf").enum_value(n)
     if v then return int(lit_int(v)) end
   end
-  if n == "username" or n == "numaid" or n == "jiffies" then
+  local x = self:builtin_ext(e)
+  if x then return x end
+  if n == "jiffies" then
     self:err(e, ("the builtin %s is not supported by luatrace"):format(n))
   end
   self:err(e, "Unknown identifier: '" .. n .. "'")
