@@ -215,7 +215,8 @@ function G:program()
   local concrete = {}
   for _, pa in ipairs(prog.probes) do
     for _, w in ipairs(pa.attach) do
-      local list = probes.expand(w, function(msg) self:err(w, msg) end)
+      local list = probes.expand(w, function(msg) self:err(w, msg) end,
+        function(msg) self.warnings[#self.warnings + 1] = msg end)
       for _, p in ipairs(list) do
         p.word = w
         concrete[#concrete + 1] = p
@@ -250,7 +251,7 @@ function M.generate(ast, opts)
   local seed
   for pass = 1, 2 do
     local g = setmetatable({ ast = ast, ctx = ctx, opts = opts or {}, maps = {}, map_order = {},
-      events = {}, struct_defs = {}, pass = pass }, G)
+      events = {}, struct_defs = {}, pass = pass, warnings = {} }, G)
     if seed then
       for _, name in ipairs(seed.map_order) do
         local m = seed.maps[name]
@@ -262,7 +263,7 @@ function M.generate(ast, opts)
     local c = g:program()
     if pass == 2 then
       return { c = c, probes = g.probes, maps = g.maps, map_order = g.map_order, events = g.events,
-        need_stacks = g.need_stacks }
+        need_stacks = g.need_stacks, warnings = g.warnings }
     end
     seed = g
   end

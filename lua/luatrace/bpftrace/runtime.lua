@@ -30,6 +30,14 @@ function M.load(compiled, opts)
     mapdesc = compiled.maps, printf_cbs = {}, links = {}, json = opts.format == "json",
   }, P)
   self.write = opts.out or function(s) io.stdout:write(s); io.stdout:flush() end
+  -- probes skipped as bpftrace skips them (missing uprobe symbols): a
+  -- warning each; none left is an error
+  local warn = opts.warn or function(s) io.stderr:write(s) end
+  for _, w in ipairs(compiled.warnings or {}) do warn("WARNING: " .. w .. "\n") end
+  if #self.probes == 0 then
+    error("bpftrace program" .. (opts.name and (" " .. opts.name) or "") ..
+      ": no probes to attach (every probe was skipped)", 0)
+  end
   local ok, b = pcall(lt.BPF, { text = compiled.c, origin = { file = "bpftrace:" .. (opts.name or "stdin"), line = 1 },
     globals = { lt_bt_target_pid = opts.pid or 0, lt_bt_cpid = opts.cmd_pid or 0,
       lt_bt_start_ns = tonumber(core.monotonic_ns()) } })
