@@ -216,6 +216,33 @@ function ext.override(self, e, stmt_ctx)
   return { ty = T.NONE }
 end
 
+-- func and probe of a probe attached to many functions (kprobe:vfs_*):
+-- one program, one link per match whose BPF cookie indexes lt_bt_names,
+-- which the runtime fills ({cookie * 2} = func, {cookie * 2 + 1} = probe).
+G.NAMELEN = 128
+G.names_decl = ([[struct lt_bt_name { char s[%d]; };
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, u32);
+	__type(value, struct lt_bt_name);
+} lt_bt_names SEC(".maps");]]):format(G.NAMELEN)
+
+-- The string sizes keep a key of both within the 512-byte BPF stack.
+local SIZE = { func = 64, probe = 96 }
+
+function F:target_name(e, which)
+  self.g.need_names = true
+  local slot = which == "probe" and 1 or 0
+  return { ty = T.str(SIZE[which]), write = function(dest)
+    return ([[{ u32 __k = (u32)bpf_get_attach_cookie(ctx) * 2 + %d;
+struct lt_bt_name *__n = bpf_map_lookup_elem(&lt_bt_names, &__k);
+if (__n) __builtin_memcpy(&%s, __n->s, sizeof(%s) < %d ? sizeof(%s) : %d); else ((char *)&%s)[0] = 0; }]]):format(
+      slot, dest, dest, G.NAMELEN, dest, G.NAMELEN, dest)
+  end }
+end
+
 -- A function of this file, or nil to let calls.lua go on.
 function F:call_ext(e, stmt_ctx)
   local f = ext[e.name]

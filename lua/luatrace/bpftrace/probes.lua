@@ -148,6 +148,17 @@ function M.expand(word, err, warn)
       names = (kind == "kfunc" or kind == "kretfunc") and listed("kfunc:" .. fn) or kfuncs(fn)
     end
     if #names == 0 then err(("no kernel function matches %s"):format(fn)) end
+    if has_glob(fn) and (kind == "kprobe" or kind == "kretprobe") then
+      -- one program for every match: attached at run time with a cookie
+      -- that names the match (func, probe), so the C does not depend on
+      -- the host's function list
+      local targets = {}
+      for _, f in ipairs(names) do
+        targets[#targets + 1] = { func = f, name = kind .. ":" .. f .. (off and ("+" .. off) or ""), offset = off }
+      end
+      add({ name = kind .. ":" .. fn, pattern = fn, targets = targets })
+      return out
+    end
     for _, f in ipairs(names) do
       add({ name = kind .. ":" .. f .. (off and ("+" .. off) or ""), func = f, offset = off })
     end
@@ -160,6 +171,16 @@ function M.expand(word, err, warn)
     if not core.stat(path) then err(("binary %s: no such file"):format(path)) end
     local funcs = has_glob(fn) and listed("uprobe:" .. path .. ":" .. fn) or { fn }
     if #funcs == 0 then err(("no function of %s matches %s"):format(path, fn)) end
+    if has_glob(fn) then -- one program, attached to every match (as kprobes)
+      local targets = {}
+      for _, f in ipairs(funcs) do
+        local _, _, foff, count = core.elf_symbol(path, f)
+        targets[#targets + 1] = { func = f, name = ("%s:%s:%s"):format(kind, path, f), path = path,
+          addr = count and count > 1 and foff or nil }
+      end
+      add({ name = ("%s:%s:%s"):format(kind, path, fn), path = path, pattern = fn, targets = targets })
+      return out
+    end
     for _, f in ipairs(funcs) do
       local addr = f:match("^0x%x+$") and tonumber(f)
       local at = path
