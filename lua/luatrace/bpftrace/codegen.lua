@@ -216,7 +216,8 @@ function G:program()
   local concrete = {}
   for _, pa in ipairs(prog.probes) do
     for _, w in ipairs(pa.attach) do
-      local list = probes.expand(w, function(msg) self:err(w, msg) end)
+      local list = probes.expand(w, function(msg) self:err(w, msg) end,
+        function(msg) self.warnings[#self.warnings + 1] = msg end)
       for _, p in ipairs(list) do
         p.word = w
         concrete[#concrete + 1] = p
@@ -236,6 +237,7 @@ function G:program()
   parts[#parts + 1] = "const volatile u64 lt_bt_cpid = 0;"
   parts[#parts + 1] = "const volatile u64 lt_bt_start_ns = 0;"
   parts[#parts + 1] = require("luatrace.bpftrace.chelpers")
+  if self.need_names then parts[#parts + 1] = G.names_decl end -- calls_ext.lua
   parts[#parts + 1] = self:map_decls()
   for _, s in ipairs(self.struct_defs) do parts[#parts + 1] = s end
   for _, s in ipairs(self.callbacks) do parts[#parts + 1] = s end
@@ -262,7 +264,7 @@ function M.generate_passes(ast, opts)
   local seed
   for pass = 1, 2 do
     local g = setmetatable({ ast = ast, ctx = ctx, opts = opts or {}, maps = {}, map_order = {},
-      events = {}, struct_defs = {}, callbacks = {}, pass = pass }, G)
+      events = {}, struct_defs = {}, callbacks = {}, pass = pass, warnings = {} }, G)
     if seed then
       for _, name in ipairs(seed.map_order) do
         local m = seed.maps[name]
@@ -274,7 +276,7 @@ function M.generate_passes(ast, opts)
     local c = g:program()
     if pass == 2 then
       return { c = c, probes = g.probes, maps = g.maps, map_order = g.map_order, events = g.events,
-        need_stacks = g.need_stacks }
+        need_stacks = g.need_stacks, warnings = g.warnings, need_names = g.need_names }
     end
     seed = g
   end

@@ -141,6 +141,8 @@ end
 -- A value of type T (decoded from a record or map) as bpftrace prints it.
 function M.value(rt, T, v)
   local t = T.t
+  local u = require("luatrace.bpftrace.uvalues").format[t] -- strftime, username, ...
+  if u then return u(T, v) end
   if t == "int" then return M.int_text(v, T.signed) end
   if t == "str" then return cstring(v, T.size) end
   if t == "ptr" then return M.int_text(v, false) end

@@ -72,6 +72,8 @@ end
 -- The C declaration of a storage slot named `name` of type T.
 function M.decl(T, name)
   local t = T.t
+  local u = require("luatrace.bpftrace.uvalues").decl[t] -- formatted in user space
+  if u then return u:format(name) end
   if t == "int" then return (T.signed and "s64 " or "u64 ") .. name end
   if t == "ptr" or t == "ksym" then return "u64 " .. name end
   if t == "kstack" then return "s64 " .. name end
