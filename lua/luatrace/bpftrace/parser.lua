@@ -127,7 +127,7 @@ end
 
 function P:probe()
   if self.buf[1] then self.lx.i = self.buf[1].pos end
-  self.buf = {}
+  self.buf, self.lx.pending = {}, {}
   local attach = {}
   repeat
     local w = self.lx:attach_word()
@@ -265,7 +265,7 @@ require("luatrace.bpftrace.parse_expr")(P, node)
 -- Parse src (named name in errors) into a program AST.
 function M.parse(src, name)
   local p = setmetatable({ src = src, name = name or "stdin", buf = {} }, P)
-  p.lx = lexer.new(src, p.name)
+  p.lx = lexer.new(src, p.name, require("luatrace.bpftrace.defines").of_program(src))
   local prog = p:program()
   prog.src, prog.name = src, p.name
   return prog
