@@ -115,6 +115,9 @@ function F:field(e)
   if e.e.k == "Builtin" and e.e.name == "args" then return self:args_field(e) end
   local base = self:expr(e.e)
   local ty = base.ty
+  if ty.t == "struct" and (ty.btf or ty.p) then -- a whole struct held in a variable or map (records.lua)
+    ty = { t = "rec", btf = ty.btf, p = ty.p, lv = self:mat(base) }
+  end
   if ty.t == "ptr" and ty.p then
     local m = self:pmember(e, ty.p, e.field)
     return self:pvalue(e, ("((%s *)(%s))->%s"):format(ty.p.cty, self:hoist(base.c), e.field), m.ty, ty.user)

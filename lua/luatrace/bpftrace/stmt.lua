@@ -135,9 +135,8 @@ function F:assign_map(s, node, value)
   end
   local vals, keyT = self:key_types(node)
   if s.op == "=" then
-    local v = self:expr(value)
+    local v = self:storable(self:expr(value), value, G.MAX_STRUCT_VALUE) -- records.lua
     if v.ty.t == "none" then self:err(value, "cannot assign a value of no type") end
-    if v.ty.t == "rec" then self:err(value, "cannot store a struct by value in a map; read its members") end
     if v.ty.t == "map" then
       self:err(value, "cannot assign a map to a map")
     end
@@ -201,16 +200,13 @@ function F:var_slot(node, VT)
 end
 
 function F:assign_var(s, node, value)
-  local v = self:expr(value)
+  local v = self:storable(self:expr(value), value, G.MAX_STRUCT_VALUE) -- records.lua
   if v.ty.t == "none" then self:err(value, "cannot assign a value of no type") end
   if s.op ~= "=" then
     local var = self.vars[node.name]
     if not var then self:err(node, "Undefined or undeclared variable: " .. node.name) end
     self:emit(("%s %s (%s);"):format(var.cname, s.op, v.c or "0"))
     return
-  end
-  if v.ty.t == "rec" then
-    self:err(value, "cannot store a struct by value in a variable; use a pointer")
   end
   local var = self:var_slot(node, v.ty)
   self:store(v, var.cname, var.ty)
