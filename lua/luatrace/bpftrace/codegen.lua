@@ -152,6 +152,7 @@ require("luatrace.bpftrace.stmt")(F, G)
 require("luatrace.bpftrace.expr")(F, G)
 require("luatrace.bpftrace.loops")(F, G)
 require("luatrace.bpftrace.records")(F, G)
+require("luatrace.bpftrace.macros")(F, G)
 
 -- The C head of a probe's function and what its context offers.
 function G:function_head(p, fname)

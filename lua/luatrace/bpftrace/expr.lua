@@ -170,6 +170,7 @@ function F:expr(e, stmt_ctx)
   local k = e.k
   if k == "Int" then return int(lit_int(e.v)) end
   if k == "Str" then return const_str(e.v) end
+  if (k == "Builtin" or k == "Call") and self:macro_of(e) then return self:expand_macro(self:macro_of(e), e, stmt_ctx) end
   if k == "Builtin" then return self:builtin(e) end
   if k == "Param" then
     local a = (self.g.opts.args or {})[e.n]

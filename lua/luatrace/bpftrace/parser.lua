@@ -66,7 +66,7 @@ end
 -- ---- top level ----
 
 function P:program()
-  local prog = { probes = {}, structs = {} }
+  local prog = { probes = {}, structs = {}, macros = {} }
   while not self:is("eof") do
     local tok = self:peek()
     if tok.t == "ident" and (tok.v == "struct" or tok.v == "union") and self:peek(3).t == "{" then
@@ -76,9 +76,14 @@ function P:program()
         self:fail_at(tok, "the config block must come first, before any probe")
       end
       prog.config = self:config_block()
-    elseif tok.t == "ident" and (tok.v == "import" or tok.v == "macro"
+    elseif tok.t == "ident" and tok.v == "macro" and self:peek(2).t == "ident" and self:peek(3).t == "(" then
+      local m = self:macro_def()
+      if prog.macros[m.name] then self:fail_at(m.name_tok, "macro " .. m.name .. " is defined twice") end
+      prog.macros[m.name] = m
+    elseif tok.t == "ident" and (tok.v == "import"
         or tok.v == "fn" or tok.v == "let") and self:peek(2).t ~= ":" then
-      self:fail_at(tok, "'" .. tok.v .. "' is not supported by luatrace's bpftrace front end")
+      self:fail_at(tok, "'" .. tok.v .. "' is not supported by luatrace's bpftrace front end"
+        .. (tok.v == "fn" and " (write a macro instead)" or ""))
     else
       prog.probes[#prog.probes + 1] = self:probe()
     end
@@ -110,6 +115,26 @@ function P:config_block()
   end
   self:accept(";")
   return list
+end
+
+-- macro name($var, @map, ident) { statements; value }: expanded inline
+-- at each call (macros.lua).
+function P:macro_def()
+  local tok = self:take()
+  local name = self:take()
+  self:expect("(", "(")
+  local params = {}
+  if not self:accept(")") then
+    repeat
+      local p = self:peek()
+      if p.t ~= "var" and p.t ~= "map" and p.t ~= "ident" then self:unexpected("a parameter ($var, @map or a name)") end
+      self:take()
+      params[#params + 1] = { kind = p.t, name = p.v, tok = p }
+    until not self:accept(",")
+    self:expect(")", ') or ","')
+  end
+  local body = self:block()
+  return { name = name.v, name_tok = name, params = params, body = body, pos = tok.pos, epos = body.epos }
 end
 
 -- struct X { ... }; kept as C text for the generated program.
@@ -208,6 +233,15 @@ function P:stmt()
     end
   end
   if tok.t == "{" then return self:block() end
+  -- `let $x = v` (current bpftrace's declaration): an assignment here;
+  -- `let $x;` alone declares nothing until the first assignment
+  if tok.t == "ident" and tok.v == "let" and self:peek(2).t == "var" then
+    self:take()
+    if self:peek(2).t == ";" or self:peek(2).t == "}" then
+      local v = self:take()
+      return node("Block", v, v, { body = {} })
+    end
+  end
   local e = self:expr()
   local op = self:peek()
   if assign_ops[op.t] then
