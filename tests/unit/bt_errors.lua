@@ -36,6 +36,8 @@ local corpus = {
   { 'BEGIN { @ = skboutput("p", 0, 1, 0); }', "stdin:1:13-36: ERROR: the function skboutput() is not supported by luatrace" },
   { "BEGIN { @[1] = 1; @[1, 2] = 2; }", "stdin:1:19-26: ERROR: Argument mismatch for @: trying to access with 2 arguments when map expects 1 arguments" },
   { "watchpoint:0x10:8:rw { }", "stdin:1:1-21: ERROR: probe type watchpoint is not supported by luatrace" },
+  { 'import "x"; BEGIN { }', "stdin:1:1-7: ERROR: 'import' is not supported by luatrace's bpftrace front end" },
+  { "let @a = lruhash(100); BEGIN { }", "stdin:1:1-4: ERROR: 'let' is not supported by luatrace's bpftrace front end" },
   { "BEGIN { break; }", "stdin:1:9-14: ERROR: break outside of a loop" },
   { "i:s:0 { }", "stdin:1:1-6: ERROR: interval probes take interval:unit:N (unit: hz, s, ms, us, ns)" },
   { "s:nosuch:1 {}", "stdin:1:1-11: ERROR: unknown software event: nosuch" },
