@@ -125,3 +125,8 @@ test("strcontains (literal and variable needles) and has_key (one key, tuple key
     if theirs ~= "" then eq(B.lines(theirs)[2], "1 0 1") end
   end
 end)
+
+test("user-space values as map keys sort by their text", function()
+  local out = B.run([[BEGIN { @[strerror(3)] = count(); @[strerror(1)] = count(); @[strerror(2)] = count(); exit(); }]], nil, { pid = false })
+  eq(out, "Attaching 1 probe...\n\n\n@[No such file or directory]: 1\n@[No such process]: 1\n@[Operation not permitted]: 1\n")
+end)

@@ -71,7 +71,7 @@ test("vfsstat.bt: per-second counts of vfs_read", function()
   ok(n and n >= 40, out)
 end)
 
-local PATH = bt_program("vm-path", [[kfunc:vfs_getattr { printf("%s\n", path(args->path)); }]], { pid = 1 })
+local PATH = bt_program("vm-path", [[kfunc:security_inode_getattr { printf("%s\n", path(args->path)); }]], { pid = 1 })
 pcall(ffi.cdef, "int stat(const char *path, void *buf);")
 
 test("path(): bpf_d_path of a kfunc's struct path", function()
