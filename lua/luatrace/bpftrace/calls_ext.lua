@@ -274,10 +274,10 @@ function F:target_name(e, which)
   self.g.need_names = true
   local slot = which == "probe" and 1 or 0
   return { ty = T.str(SIZE[which]), write = function(dest)
-    return ([[{ u32 __k = (u32)bpf_get_attach_cookie(ctx) * 2 + %d;
+    return ([[{ u32 __k = (u32)bpf_get_attach_cookie(%s) * 2 + %d;
 struct lt_bt_name *__n = bpf_map_lookup_elem(&lt_bt_names, &__k);
 if (__n) __builtin_memcpy(&%s, __n->s, sizeof(%s) < %d ? sizeof(%s) : %d); else ((char *)&%s)[0] = 0; }]]):format(
-      slot, dest, dest, G.NAMELEN, dest, G.NAMELEN, dest)
+      self.probe.kind == "tracepoint" and "args" or "ctx", slot, dest, dest, G.NAMELEN, dest, G.NAMELEN, dest)
   end }
 end
 
