@@ -33,7 +33,7 @@ local corpus = {
   { 'BEGIN { @ = "a" + 1; }', "stdin:1:13-20: ERROR: Type mismatch for '+': comparing 'string[2]' with 'int64'" },
   { 'BEGIN { if ("a") { } }', "stdin:1:13-16: ERROR: a condition must be an integer or pointer, not string[2]" },
   { "BEGIN { cpid; }", "stdin:1:9-13: ERROR: cpid cannot be used without a child command (-c)" },
-  { 'BEGIN { @ = skboutput("p", 0, 1, 0); }', "stdin:1:13-36: ERROR: the function skboutput() is not supported by luatrace" },
+  { 'BEGIN { @ = percpu_kaddr("x"); }', "stdin:1:13-30: ERROR: the function percpu_kaddr() is not supported by luatrace" },
   { "BEGIN { @[1] = 1; @[1, 2] = 2; }", "stdin:1:19-26: ERROR: Argument mismatch for @: trying to access with 2 arguments when map expects 1 arguments" },
   { "watchpoint:0x10:8:rw { }", "stdin:1:1-21: ERROR: probe type watchpoint is not supported by luatrace" },
   { 'import "x"; BEGIN { }', "stdin:1:1-7: ERROR: 'import' is not supported by luatrace's bpftrace front end" },

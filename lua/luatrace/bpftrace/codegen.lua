@@ -159,6 +159,8 @@ function G:function_head(p, fname)
   local k = p.kind
   if k == "BEGIN" or k == "END" then
     return ('SEC("uprobe") int %s(struct pt_regs *ctx)'):format(fname)
+  elseif k == "tracepoint" and p.targets then -- several tracepoints, args unused
+    return ('SEC("tracepoint") int %s(void *args)'):format(fname)
   elseif k == "tracepoint" then
     return ('SEC("tracepoint") int %s(struct tracepoint__%s__%s *args)'):format(fname, p.cat, p.event)
   elseif k == "rawtracepoint" then
@@ -219,7 +221,7 @@ function G:program()
   for _, pa in ipairs(prog.probes) do
     for _, w in ipairs(pa.attach) do
       local list = probes.expand(w, function(msg) self:err(w, msg) end,
-        function(msg) self.warnings[#self.warnings + 1] = msg end)
+        function(msg) self.warnings[#self.warnings + 1] = msg end, pa)
       for _, p in ipairs(list) do
         p.word = w
         concrete[#concrete + 1] = p
@@ -240,6 +242,7 @@ function G:program()
   parts[#parts + 1] = "const volatile u64 lt_bt_start_ns = 0;"
   parts[#parts + 1] = require("luatrace.bpftrace.chelpers")
   if self.need_names then parts[#parts + 1] = G.names_decl end -- calls_ext.lua
+  if self.skb_files then parts[#parts + 1] = G.skb_decl end -- skboutput(), calls_ext.lua
   parts[#parts + 1] = self:map_decls()
   for _, s in ipairs(self.struct_defs) do parts[#parts + 1] = s end
   for _, s in ipairs(self.callbacks) do parts[#parts + 1] = s end
@@ -278,7 +281,8 @@ function M.generate_passes(ast, opts)
     local c = g:program()
     if pass == 2 then
       return { c = c, probes = g.probes, maps = g.maps, map_order = g.map_order, events = g.events,
-        need_stacks = g.need_stacks, warnings = g.warnings, need_names = g.need_names }
+        need_stacks = g.need_stacks, warnings = g.warnings, need_names = g.need_names,
+        skb_files = g.skb_files }
     end
     seed = g
   end
