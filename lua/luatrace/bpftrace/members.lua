@@ -177,6 +177,9 @@ function F:args_field(e)
   -- kfunc / kretfunc: the function's parameters
   for _, a in ipairs(p.params or {}) do
     if a.name == e.field then
+      if self.loop_cb then -- they are locals of the probe's function (BPF_PROG)
+        self:err(e, "a kfunc's args cannot be read inside a for loop: copy args." .. a.name .. " to a variable before the loop")
+      end
       local B = btf()
       local t = B.resolve(a.type)
       if t and t.kind == "ptr" then
