@@ -101,7 +101,7 @@ static int link_count(lua_State *L)
 	return 1;
 }
 
-/* core.attach_tracepoint(obj, prog, category, event) */
+/* core.attach_tracepoint(obj, prog, category, event[, {cookie=}]) */
 static int l_attach_tracepoint(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
@@ -114,7 +114,8 @@ static int l_attach_tracepoint(lua_State *L)
 		return lt_fail(L, "attach", desc, ENOENT, hint);
 	}
 	lt_log_reset();
-	int err = link_result(L, bpf_program__attach_tracepoint(p, cat, ev), desc);
+	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = lt_opt_ll(L, 5, "cookie", 0));
+	int err = link_result(L, bpf_program__attach_tracepoint_opts(p, cat, ev, &opts), desc);
 	return err ? lt_fail(L, "attach", desc, err, NULL) : 1;
 }
 

@@ -91,7 +91,7 @@ local function func_target(o) return o.func end
 
 M.list = {
   { name = "tracepoint", method = "tracepoint",
-    args = { { "tp", "string", true } },
+    args = { { "tp", "string", true }, { "cookie", "integer" } },
     validate = function(o)
       if not o.tp:match("^[^:]+:[^:]+$") then
         return ('tp must be "category:event", got %q'):format(o.tp)
@@ -100,7 +100,7 @@ M.list = {
     target = function(o) return o.tp end,
     attach = function(obj, fn, o)
       local cat, ev = o.tp:match("^([^:]+):([^:]+)$")
-      return core.attach_tracepoint(obj, fn, cat, ev)
+      return core.attach_tracepoint(obj, fn, cat, ev, { cookie = o.cookie })
     end,
     sec = "tracepoint", sections = { "tracepoint", "tp" },
     parse = function(rest)

@@ -106,3 +106,27 @@ test("errors: path, override, reg, uaddr, strftime where they cannot be used", f
     ok(e:find(c[2], 1, true), c[1] .. " => " .. e)
   end
 end)
+
+test("strcontains (literal and variable needles) and has_key (one key, tuple keys)", function()
+  local out = B.run([[BEGIN { $n = "o w"; $m = "xyz"; $e = "";
+  printf("%d %d %d %d %d %d\n", strcontains("hello world", "o w"), strcontains("abc", "x"),
+    strcontains("hello world", $n), strcontains("hello world", $m), strcontains("abc", $e), strcontains(comm, "luatr"));
+  @[1] = 1; @t[1, "a"] = 1;
+  printf("%d %d %d %d\n", has_key(@, 1), has_key(@, 2), has_key(@t, 1, "a"), has_key(@t, (1, "b")));
+  exit(); }]], nil, { pid = false })
+  eq(out, "Attaching 1 probe...\n1 0 1 0 1 1\n1 0 1 0\n\n\n@[1]: 1\n@t[1, a]: 1\n")
+  -- Debian's bpftrace agrees on strcontains
+  local bpftrace = B.bpftrace()
+  if bpftrace then
+    local ph = io.popen(("%s -e %s 2>/dev/null"):format(bpftrace,
+      q([[BEGIN { $n = "o w"; printf("%d %d %d\n", strcontains("hello world", "o w"), strcontains("abc", "x"), strcontains("hello world", $n)); exit(); }]])))
+    local theirs = ph:read("*a")
+    ph:close()
+    if theirs ~= "" then eq(B.lines(theirs)[2], "1 0 1") end
+  end
+end)
+
+test("user-space values as map keys sort by their text", function()
+  local out = B.run([[BEGIN { @[strerror(3)] = count(); @[strerror(1)] = count(); @[strerror(2)] = count(); exit(); }]], nil, { pid = false })
+  eq(out, "Attaching 1 probe...\n\n\n@[No such file or directory]: 1\n@[No such process]: 1\n@[Operation not permitted]: 1\n")
+end)

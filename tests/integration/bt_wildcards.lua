@@ -44,3 +44,23 @@ test("kprobe wildcard on this kernel: one clear error when kprobes are missing",
   ok(out:match("^Attaching %d+ probes%.%.%.\n$"), out)
   eq(err, "luatrace: attach kprobe vfs_read: kprobes are not available in this kernel (no kprobe PMU and no kprobe_events); use a tracepoint\n")
 end)
+
+pcall(require("ffi").cdef, "int getppid(void); int getpgid(int pid);")
+
+test("tracepoint wildcard without args: one program, probe per match from the cookie", function()
+  local ffi = require "ffi"
+  local src = "t:syscalls:sys_enter_getp?id { @[probe] = count(); }"
+  local c = bt.compile(src)
+  eq(#c.probes, 1)
+  eq(#c.probes[1].targets, 2, "getpgid and getppid")
+  eq(count(c.c, 'SEC%("tracepoint"%)'), 1)
+  ok(not c.c:find("getppid", 1, true), "no tracepoint name in the C")
+  local out = B.run(src, function()
+    for _ = 1, 3 do ffi.C.getppid() end
+    for _ = 1, 2 do ffi.C.getpgid(0) end
+  end)
+  eq(out, "Attaching 2 probes...\n\n\n@[tracepoint:syscalls:sys_enter_getpgid]: 2\n@[tracepoint:syscalls:sys_enter_getppid]: 3\n")
+  -- a block that reads args keeps one program per tracepoint (their types differ)
+  local a = bt.compile("t:syscalls:sys_enter_getp?id { @[args->__syscall_nr] = count(); }")
+  eq(#a.probes, 2)
+end)

@@ -216,6 +216,44 @@ function ext.override(self, e, stmt_ctx)
   return { ty = T.NONE }
 end
 
+-- strcontains(haystack, needle): 1 when needle occurs in haystack (bpftrace
+-- 0.17). A literal needle compares in line; any other through the helper.
+function ext.strcontains(self, e)
+  nargs(self, e, 2, 2)
+  local h, n = self:expr(e.args[1]), self:expr(e.args[2])
+  if h.ty.t ~= "str" or n.ty.t ~= "str" then self:err(e, "strcontains() compares two strings") end
+  local hc = h.lit and H.cstr(h.lit) or self:mat(h)
+  if n.lit then
+    local lit = n.lit
+    if lit == "" then return int("1") end
+    local cmp = {}
+    for i = 1, #lit do cmp[i] = ("__h[__i + %d] == %d"):format(i - 1, lit:byte(i)) end
+    return int(([[({ const char *__h = (const char *)(%s); int __f = 0;
+for (u32 __i = 0; __i + %d <= %d; __i++) { if (__h[__i] == 0) break; if (%s) { __f = 1; break; } }
+__f; })]]):format(hc, #lit, h.ty.size, table.concat(cmp, " && ")))
+  end
+  local nc = self:mat(n)
+  return int(("lt_bt_strcontains((const char *)(%s), %d, (const char *)(%s), %d)"):format(
+    hc, math.min(h.ty.size, 64), nc, math.min(n.ty.size, 64)))
+end
+
+-- has_key(@m, key...): 1 when the map holds the key (current bpftrace).
+function ext.has_key(self, e)
+  if #e.args < 2 then self:err(e, "has_key() takes a map and a key") end
+  local mapnode = e.args[1]
+  if mapnode.k ~= "Map" or mapnode.keys then self:err(mapnode, "has_key() expects a map without a key as its first argument") end
+  local keys = {}
+  for i = 2, #e.args do keys[#keys + 1] = e.args[i] end
+  if #keys == 1 and keys[1].k == "Tuple" then keys = keys[1].elems or keys end
+  local node = { k = "Map", name = mapnode.name, keys = keys, pos = mapnode.pos, epos = mapnode.epos }
+  local vals, keyT = self:key_types(node)
+  local m = self.g:map_use(node, nil, nil, keyT)
+  if not m.kind then m.kind, m.V, m.assumed = "value", T.copy(T.INT), true end
+  local k = self:build_key(node, m, vals)
+  -- looked up now: the key temporary is shared with the map's other uses
+  return int(self:hoist(("(bpf_map_lookup_elem(&%s, &%s) != 0)"):format(m.cname, k)), false)
+end
+
 -- func and probe of a probe attached to many functions (kprobe:vfs_*):
 -- one program, one link per match whose BPF cookie indexes lt_bt_names,
 -- which the runtime fills ({cookie * 2} = func, {cookie * 2 + 1} = probe).
@@ -236,10 +274,10 @@ function F:target_name(e, which)
   self.g.need_names = true
   local slot = which == "probe" and 1 or 0
   return { ty = T.str(SIZE[which]), write = function(dest)
-    return ([[{ u32 __k = (u32)bpf_get_attach_cookie(ctx) * 2 + %d;
+    return ([[{ u32 __k = (u32)bpf_get_attach_cookie(%s) * 2 + %d;
 struct lt_bt_name *__n = bpf_map_lookup_elem(&lt_bt_names, &__k);
 if (__n) __builtin_memcpy(&%s, __n->s, sizeof(%s) < %d ? sizeof(%s) : %d); else ((char *)&%s)[0] = 0; }]]):format(
-      slot, dest, dest, G.NAMELEN, dest, G.NAMELEN, dest)
+      self.probe.kind == "tracepoint" and "args" or "ctx", slot, dest, dest, G.NAMELEN, dest, G.NAMELEN, dest)
   end }
 end
 

@@ -159,6 +159,8 @@ function G:function_head(p, fname)
   local k = p.kind
   if k == "BEGIN" or k == "END" then
     return ('SEC("uprobe") int %s(struct pt_regs *ctx)'):format(fname)
+  elseif k == "tracepoint" and p.targets then -- several tracepoints, args unused
+    return ('SEC("tracepoint") int %s(void *args)'):format(fname)
   elseif k == "tracepoint" then
     return ('SEC("tracepoint") int %s(struct tracepoint__%s__%s *args)'):format(fname, p.cat, p.event)
   elseif k == "rawtracepoint" then
@@ -219,7 +221,7 @@ function G:program()
   for _, pa in ipairs(prog.probes) do
     for _, w in ipairs(pa.attach) do
       local list = probes.expand(w, function(msg) self:err(w, msg) end,
-        function(msg) self.warnings[#self.warnings + 1] = msg end)
+        function(msg) self.warnings[#self.warnings + 1] = msg end, pa)
       for _, p in ipairs(list) do
         p.word = w
         concrete[#concrete + 1] = p

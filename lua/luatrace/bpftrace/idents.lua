@@ -45,7 +45,7 @@ function F:builtin(e)
       return ("bpf_get_current_comm(&%s, sizeof(%s));"):format(dest, dest)
     end }
   end
-  if (n == "probe" or n == "func") and p.targets then return self:target_name(e, n) end
+  if p.targets and (n == "probe" or (n == "func" and k ~= "tracepoint")) then return self:target_name(e, n) end
   if n == "probe" then return const_str(p.name) end
   if n == "func" then
     if not p.func then self:err(e, "func is not available for " .. k .. " probes") end

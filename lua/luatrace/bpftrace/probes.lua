@@ -22,7 +22,7 @@ local unsupported = { watchpoint = true, w = true, asyncwatchpoint = true, aw = 
 local units = { s = 1e9, ms = 1e6, us = 1e3, ns = 1 }
 
 local function glob_to_pattern(g)
-  return "^" .. g:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
+  return "^" .. g:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
 end
 M.glob_to_pattern = glob_to_pattern
 
@@ -102,11 +102,22 @@ local function glibc_stub_target(path, fn)
   if libc and core.elf_symbol(libc, fn) then return libc end
 end
 
+-- Does an AST (a probe block) use the builtin `name` anywhere?
+function M.uses(node, name)
+  if type(node) ~= "table" then return false end
+  if node.k == "Builtin" and node.name == name then return true end
+  for k, v in pairs(node) do
+    if k ~= "parent" and type(v) == "table" and M.uses(v, name) then return true end
+  end
+  return false
+end
+
 -- Expand one attach word (from the parser) into concrete probes. err(msg)
 -- raises a located error at the word; warn(msg), when given, reports a
 -- probe skipped as bpftrace skips it (a uprobe or usdt probe missing from
--- an existing binary).
-function M.expand(word, err, warn)
+-- an existing binary). block (the probe's AST) lets a tracepoint glob
+-- whose block reads no `args` become one program.
+function M.expand(word, err, warn, block)
   local text = word.v
   local prov, rest = text:match("^([%w_]+):(.*)$")
   if not prov then prov, rest = text, "" end
@@ -127,6 +138,16 @@ function M.expand(word, err, warn)
     if #list == 0 then
       err(("tracepoint not found: %s:%s (list them with luatrace -l 'tracepoint:%s:*')"):format(
         parts[1], parts[2], parts[1]))
+    end
+    if (has_glob(parts[1]) or has_glob(parts[2])) and block and not M.uses(block, "args") then
+      -- the block reads no tracepoint fields: one program for every match
+      local targets = {}
+      for _, t in ipairs(list) do
+        targets[#targets + 1] = { cat = t[1], event = t[2], func = "",
+          name = ("tracepoint:%s:%s"):format(t[1], t[2]) }
+      end
+      add({ name = "tracepoint:" .. rest, pattern = rest, targets = targets })
+      return out
     end
     for _, t in ipairs(list) do
       add({ name = ("tracepoint:%s:%s"):format(t[1], t[2]), cat = t[1], event = t[2] })

@@ -137,7 +137,9 @@ function P:attach_targets(p, fn)
       end
     end
     local k = p.kind
-    if k == "kprobe" then
+    if k == "tracepoint" then
+      b:attach_tracepoint { tp = t.cat .. ":" .. t.event, fn_name = fn, cookie = cookie }
+    elseif k == "kprobe" then
       b:attach_kprobe { event = t.func, event_off = t.offset, fn_name = fn, cookie = cookie }
     elseif k == "kretprobe" then
       b:attach_kretprobe { event = t.func, fn_name = fn, cookie = cookie }

@@ -41,8 +41,8 @@ local function tool(name)
 end
 
 local WILD = bt_program("vm-wild", [[
-kprobe:vfs_rea* { @f[func] = count(); }
-kretprobe:vfs_rea* { @p[probe] = count(); }]], { pid = 1 })
+kprobe:vfs_rea* /arg2 == 123/ { @f[func] = count(); }
+kretprobe:vfs_rea* /retval == 123/ { @p[probe] = count(); }]], { pid = 1 })
 
 test("wildcard kprobe/kretprobe: one program each, func and probe from the cookie", function()
   if not core.has_kprobes() then skip("no kprobes in this kernel") end
@@ -71,13 +71,14 @@ test("vfsstat.bt: per-second counts of vfs_read", function()
   ok(n and n >= 40, out)
 end)
 
-local PATH = bt_program("vm-path", [[kfunc:vfs_getattr /comm == "stat"/ { printf("%s\n", path(args->path)); }]])
+local PATH = bt_program("vm-path", [[kfunc:security_inode_getattr { printf("%s\n", path(args->path)); }]], { pid = 1 })
+pcall(ffi.cdef, "int stat(const char *path, void *buf);")
 
 test("path(): bpf_d_path of a kfunc's struct path", function()
   if not core.has_fentry() then skip("fentry is not available in this kernel") end
   local f = "/tmp/lt-bt-path-probe"
   io.open(f, "w"):close()
-  local out = run(PATH, function() sh("stat " .. f .. " > /dev/null") end)
+  local out = run(PATH, function() ffi.C.stat(f, ffi.new("char[256]")) end, 300, { pid = core.getpid() })
   os.remove(f)
   ok(out:find("\n" .. f .. "\n", 1, true), out)
 end)
