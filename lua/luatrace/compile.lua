@@ -19,6 +19,9 @@
 --                                them; .sum guards against corruption
 --   obj/p-<key>.o, .sum          the same object by a key without the
 --                                compiler, for machines that have none
+--   obj/t-<tkey>.idx             the object's name for a text as the script
+--                                gave it (before csource), and what the
+--                                transform learnt: a warm run skips it
 --
 -- A hit runs no clang at all: the compiler is identified by the path, size
 -- and mtime of its binary, not by running it. The kernel is identified by
@@ -142,9 +145,9 @@ end
 -- The cache directories this compile opened (closed when it ends).
 local opened = {}
 
--- prelude-<h>/ with the embedded headers; returns its dir and hash.
+-- The hash of the embedded prelude headers (names and texts).
 local prelude_hash
-local function prelude_dir()
+local function prelude_id()
   if not prelude_hash then
     local names = {}
     for name in pairs(core.prelude) do names[#names + 1] = name end
@@ -153,6 +156,12 @@ local function prelude_dir()
     for _, n in ipairs(names) do parts[#parts + 1] = n; parts[#parts + 1] = core.prelude[n] end
     prelude_hash = core.hash(unpack(parts))
   end
+  return prelude_hash
+end
+
+-- prelude-<h>/ with the embedded headers; returns its dir and hash.
+local function prelude_dir()
+  prelude_id()
   local dir = cache.sub("prelude-" .. prelude_hash)
   opened[#opened + 1] = dir
   for n, text in pairs(core.prelude) do
@@ -259,10 +268,53 @@ end
 local odir_path
 local function shown(name) return odir_path .. "/" .. name end
 
+-- ---- texts seen before (the warm path of luatrace.bpf.source) ----
+-- A text's object is found by a key over the text as the script gave it
+-- (before csource's transform, which costs milliseconds) plus everything
+-- else that shapes the object: obj/t-<tkey>.idx holds the object's name
+-- and what the transform learnt (info, a string). The object itself is
+-- still checked against its .sum.
+
+-- tkey from the caller's parts, the base flags, clang, kernel and
+-- prelude; nil without a clang (objects built elsewhere: the p- keys).
+function M.text_key(...)
+  local ok, _, clang_id = pcall(M.clang)
+  if not ok then return nil end
+  return core.hash("text-key-1", table.concat(M.base_flags(), "\1"), clang_id, M.kernel_id(),
+    prelude_id(), ...)
+end
+
+-- A known text: its object's path (for messages), bytes and info; nil.
+function M.text_hit(tkey)
+  local odir, opath = cache.sub("obj")
+  local ok, path, bytes, info = pcall(function()
+    local iname = "t-" .. tkey .. ".idx"
+    local idx = odir:read(iname)
+    local oname, info = (idx or ""):match("^(%x+%.o)\n(.*)$")
+    if not oname then return nil end
+    local bytes = cached(odir, oname, (oname:gsub("%.o$", ".sum")))
+    if not bytes then return nil end
+    odir:touch(iname)
+    return opath .. "/" .. oname, bytes, info
+  end)
+  odir:close()
+  if not ok then error(path, 0) end
+  return path, bytes, info
+end
+
+-- Remember that text key opts.text_key compiles to object oname (in the
+-- same checked directory as the object).
+local function note_text(odir, opts, oname)
+  if opts.text_key then
+    odir:write("t-" .. opts.text_key .. ".idx", oname .. "\n" .. (opts.text_info or ""))
+  end
+end
+
 -- Compile C text (already transformed by csource) to an object. opts:
 -- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
 -- compile for another kernel), file and line (where the text starts, for
--- clang errors without a location). Returns the object's path (for messages),
+-- clang errors without a location), text_key and text_info (an index of
+-- the text before its transform, see text_hit). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
 local compile
@@ -295,7 +347,7 @@ function compile(source, opts)
   local key = core.hash(source, table.concat(flags, "\1"), clang_id, kid, phash)
   local oname, sname = key .. ".o", key .. ".sum"
   local bytes = cached(odir, oname, sname)
-  if bytes then return shown(oname), true, bytes end
+  if bytes then note_text(odir, opts, oname); return shown(oname), true, bytes end
 
   local kdir, kname = kernel_dir(opts.target)
   odir:write(key .. ".c", source)
@@ -337,6 +389,7 @@ function compile(source, opts)
   odir:write(sname, h)
   odir:write("p-" .. pkey .. ".o", bytes)
   odir:write("p-" .. pkey .. ".sum", h)
+  note_text(odir, opts, oname)
   local keep = { ["obj/" .. oname] = true, ["obj/" .. sname] = true,
     [kname .. "/vmlinux.h"] = true, [kname .. "/vmlinux.h.sum"] = true }
   if pch_name then keep[kname .. "/" .. pch_name] = true end
