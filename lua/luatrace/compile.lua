@@ -170,24 +170,33 @@ local function prelude_dir()
   return dir, prelude_hash
 end
 
--- kernel-<id>/ with an intact vmlinux.h (of the target's BTF when given):
--- a damaged one (its .sum differs: a crash, a full disk) is rebuilt.
+-- kernel-<id>/ (of the target's BTF when given), and a function that
+-- makes its vmlinux.h intact: a missing or damaged one (its .sum differs:
+-- a crash, a full disk) is rebuilt. Only a build of the PCH or a compile
+-- without one reads vmlinux.h, so only they pay for reading and hashing
+-- its megabytes (a PCH notices a changed vmlinux.h by itself: clang
+-- refuses it, and the PCH is rebuilt).
 local function kernel_dir(target)
   if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end
   local name = "kernel-" .. M.kernel_id(target)
   local dir = cache.sub(name)
   opened[#opened + 1] = dir
-  local text, sum = dir:read("vmlinux.h"), dir:read("vmlinux.h.sum")
-  if not text or not sum or core.hash(text) ~= sum then
-    local tmp = "vmlinux.h.tmp." .. core.getpid()
-    dir:unlink(tmp)
-    core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf)
-    text = dir:read(tmp)
-    if not text then fail("write vmlinux.h in the compile cache: cannot read it back") end
-    dir:write("vmlinux.h.sum", core.hash(text))
-    dir:rename(tmp, "vmlinux.h")
+  local checked = false
+  local function ensure_vmlinux()
+    if checked then return end
+    checked = true
+    local text, sum = dir:read("vmlinux.h"), dir:read("vmlinux.h.sum")
+    if not text or not sum or core.hash(text) ~= sum then
+      local tmp = "vmlinux.h.tmp." .. core.getpid()
+      dir:unlink(tmp)
+      core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf)
+      text = dir:read(tmp)
+      if not text then fail("write vmlinux.h in the compile cache: cannot read it back") end
+      dir:write("vmlinux.h.sum", core.hash(text))
+      dir:rename(tmp, "vmlinux.h")
+    end
   end
-  return dir, name
+  return dir, name, ensure_vmlinux
 end
 
 -- Run clang with the cache directories as fds 3, 4, 5.
@@ -331,7 +340,7 @@ function compile(source, opts)
   local flags = M.base_flags()
   local nbase = #flags
   for _, f in ipairs(opts.cflags or {}) do flags[#flags + 1] = f end
-  local pdir, phash = prelude_dir()
+  local phash = prelude_id()
   local kid = M.kernel_id(opts.target)
   local odir
   odir, odir_path = cache.sub("obj")
@@ -349,7 +358,8 @@ function compile(source, opts)
   local bytes = cached(odir, oname, sname)
   if bytes then note_text(odir, opts, oname); return shown(oname), true, bytes end
 
-  local kdir, kname = kernel_dir(opts.target)
+  local pdir = prelude_dir()
+  local kdir, kname, ensure_vmlinux = kernel_dir(opts.target)
   odir:write(key .. ".c", source)
   local tmp = oname .. ".tmp." .. core.getpid()
   local function attempt(pch_name)
@@ -359,6 +369,7 @@ function compile(source, opts)
     if pch_name then
       args[#args + 1] = "-include-pch"; args[#args + 1] = KFD .. "/" .. pch_name
     else
+      ensure_vmlinux()
       args[#args + 1] = "-include"; args[#args + 1] = "luatrace.bpf.h"
     end
     for _, f in ipairs({ "-c", OFD .. "/" .. key .. ".c", "-o", OFD .. "/" .. tmp }) do
@@ -368,12 +379,15 @@ function compile(source, opts)
   end
   local kkeep = {}
   local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
-    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep }
+    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep,
+    before_build = ensure_vmlinux }
   local pch_name = pch.get(pch_args)
   local code, out = attempt(pch_name)
   if code ~= 0 and pch_name and pch.damaged(out, pch_name) then
-    -- a truncated or stale PCH: rebuild it once instead of failing forever
+    -- a truncated or stale PCH (or a vmlinux.h changed under it): rebuild
+    -- it once instead of failing forever
     kdir:unlink(pch_name)
+    ensure_vmlinux()
     pch_name = pch.get(pch_args)
     code, out = attempt(pch_name)
   end
@@ -397,7 +411,9 @@ function compile(source, opts)
   -- the prelude's headers: never touched (a PCH checks their mtime), so
   -- the oldest files of all, yet in use
   for n in pairs(core.prelude) do keep["prelude-" .. phash .. "/" .. n] = true end
-  cache.prune(keep)
+  -- what this compile added: the source, the object twice, small files;
+  -- a new PCH or vmlinux.h (rare) makes the prune count everything
+  cache.prune(keep, nil, not pch_args.built and (#source + 2 * #bytes + 256) or nil)
   return shown(oname), false, bytes
 end
 
