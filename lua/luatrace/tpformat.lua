@@ -47,9 +47,14 @@ function M.parse(text)
   return fields
 end
 
+-- Where the format file of category:event is.
+function M.path(category, event)
+  return ("%s/events/%s/%s/format"):format(core.tracefs(), category, event)
+end
+
 -- Read the format file of category:event, or raise a clear error.
 function M.read(category, event)
-  local path = ("%s/events/%s/%s/format"):format(core.tracefs(), category, event)
+  local path = M.path(category, event)
   local fh, err = io.open(path)
   if not fh then
     -- tracefs is root's: without the privilege every tracepoint looks absent
