@@ -160,9 +160,9 @@ test("memleak (kernel mode): the pipes we hold open are outstanding, and gone on
   local after = pipe_allocs()
   running:stop()
   -- at least the pipe_inode_info and buffer array of each of our pipes;
-  -- other processes may open (and close) pipes meanwhile
+  -- other processes may open (and close) a few pipes meanwhile
   ok(held >= 2 * N, ("%d allocations from alloc_pipe_info while we hold %d pipes"):format(held, N))
-  ok(after <= held - 2 * N, ("%d left after closing, of %d"):format(after, held))
+  ok(after < N, ("%d left after closing, of %d"):format(after, held))
 end)
 
 test("memleak usage errors: -p with -c, -z above -Z (exit 2)", function()
