@@ -97,3 +97,70 @@ test("oomkill: the OOM kill of a shell over its 64 MiB memory cgroup, exact line
     :format(r.time, pid, pid, r.loadavg))
   ok(r.loadavg:match("^[%d%.]+ [%d%.]+ [%d%.]+ %d+/%d+ %d+$"), r.loadavg)
 end)
+
+-- Debian's libbpf-tools oomkill (copied into the guest by run.sh) in the
+-- background: its pid once it has attached (its kprobe and perf buffer
+-- are perf_event fds), and the file its output goes to.
+pcall(ffi.cdef, "int kill(int pid, int sig);")
+local function running_state(pid)
+  local f = io.open("/proc/" .. pid .. "/status")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s:match("\nState:%s+(%u)")
+end
+
+local function peer_oomkill()
+  local out = "/tmp/lt-peer-oomkill.out"
+  local p = io.popen(("exec /usr/sbin/oomkill >%s 2>&1 & echo $!"):format(out))
+  local pid = tonumber(p:read("*l"))
+  p:close()
+  for _ = 1, 600 do
+    local l = io.popen("ls -l /proc/" .. pid .. "/fd 2>/dev/null")
+    local fds = l:read("*a")
+    l:close()
+    local _, n = fds:gsub("perf_event", "")
+    if n >= 2 then return pid, out end
+    if not running_state(pid) or running_state(pid) == "Z" then break end
+    core.sleep(50)
+  end
+  local f = io.open(out)
+  local why = f and f:read("*a") or "no output"
+  if f then f:close() end
+  return nil, why
+end
+
+test("oomkill beside Debian's libbpf-tools oomkill: the same kill, the same line", function()
+  if not core.has_kprobes() then skip("no kprobes in this kernel (Debian's oomkill uses one)") end
+  if not core.stat("/usr/sbin/oomkill") then skip("Debian's libbpf-tools oomkill is not in the guest") end
+  local ppid, out = peer_oomkill()
+  ok(ppid, "Debian's oomkill attached: " .. tostring(out))
+  local om = tool.load("oomkill")
+  local got = {}
+  local running = om.start(om.parse{}, function(r) got[#got + 1] = r end)
+  local pid, why = oom_in_cgroup()
+  local L = require("luatrace.loop").new()
+  L:add(running):run{ duration_ms = 500 }
+  L:close()
+  running:stop()
+  ffi.C.kill(ppid, 2)
+  for _ = 1, 200 do
+    local st = running_state(ppid)
+    if not st or st == "Z" then break end
+    core.sleep(50)
+  end
+  if not pid then skip(why) end
+  local f = io.open(out)
+  local theirs = f:read("*a")
+  f:close()
+  os.remove(out)
+  eq(#got, 1, "one OOM kill")
+  local mid = ('Triggered by PID %d ("sh"), OOM kill of PID %d ("sh"), 16384 pages'):format(pid, pid)
+  eq(om.def.text(got[1]):match("^%d%d:%d%d:%d%d (.-), loadavg: "), mid)
+  local peer = {}
+  for line in theirs:gmatch("[^\n]+") do
+    local m = line:match("^%d%d:%d%d:%d%d (Triggered by .-), loadavg: ")
+    if m then peer[#peer + 1] = m end
+  end
+  eq(table.concat(peer, "\n"), mid, theirs)
+end)
