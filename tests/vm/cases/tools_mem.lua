@@ -99,8 +99,8 @@ test("oomkill: the OOM kill of a shell over its 64 MiB memory cgroup, exact line
 end)
 
 -- Debian's libbpf-tools oomkill (copied into the guest by run.sh) in the
--- background: its pid once it has attached (its kprobe and perf buffer
--- are perf_event fds), and the file its output goes to.
+-- background: its pid once it has attached (its kprobe is a perf_event
+-- fd) and polls its buffer (an epoll fd), and the file its output goes to.
 pcall(ffi.cdef, "int kill(int pid, int sig);")
 local function running_state(pid)
   local f = io.open("/proc/" .. pid .. "/status")
@@ -119,14 +119,16 @@ local function peer_oomkill()
     local l = io.popen("ls -l /proc/" .. pid .. "/fd 2>/dev/null")
     local fds = l:read("*a")
     l:close()
-    local _, n = fds:gsub("perf_event", "")
-    if n >= 2 then return pid, out end
+    if fds:find("[perf_event]", 1, true) and fds:find("[eventpoll]", 1, true) then return pid, out end
     if not running_state(pid) or running_state(pid) == "Z" then break end
     core.sleep(50)
   end
   local f = io.open(out)
   local why = f and f:read("*a") or "no output"
   if f then f:close() end
+  local l = io.popen("ls -l /proc/" .. pid .. "/fd 2>&1")
+  why = why .. " state " .. tostring(running_state(pid)) .. "; fds:\n" .. l:read("*a")
+  l:close()
   return nil, why
 end
 
