@@ -183,3 +183,23 @@ test("memleak bad targets: a gone process, a missing object (one line, exit 1, n
   eq(code, 1); eq(out, "")
   eq(err, "luatrace: memleak: attach uprobe /nonexistent/libc.so: No such file or directory (no such binary or library)\n")
 end)
+
+test("memleak -P -F -T 2 1 1 (kernel mode, percpu too): the report's lines, kernel frames without object", function()
+  if not core.tracepoint_exists("percpu", "percpu_alloc_percpu") then skip("no percpu tracepoints in this kernel") end
+  local out, _, code = sh(q(luatrace()) .. " -m memleak -P -F -T 2 1 1")
+  eq(code, 0)
+  local lines = {}
+  for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+  eq(lines[1], "Attaching to kernel allocators, Ctrl+C to quit.")
+  local n = tonumber(lines[2]:match("^%[%d%d:%d%d:%d%d%] Top (%d+) stacks with outstanding allocations:$"))
+  eq(n, 2, lines[2]) -- a second of a whole kernel leaves more than two stacks
+  local stacks, frames = 0, 0
+  for i = 3, #lines do
+    if lines[i]:match("^%d+ bytes in %d+ allocations from stack$") then stacks = stacks + 1
+    else
+      ok(lines[i]:match("^\t%d+ %[<ffff%x%x%x%x%x%x%x%x%x%x%x%x>%] [%w_.]+%+0x%x+$"), lines[i])
+      frames = frames + 1
+    end
+  end
+  eq(stacks, 2); ok(frames >= 2, "frames under the stacks")
+end)
