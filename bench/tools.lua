@@ -55,6 +55,7 @@ local SPECS = {
   gethostlatency = { marker = "localhost" },
   capable = { marker = "trigger" },
   funccount = { args = "t:syscalls:sys_enter_getppid" },
+  flamegraph = { skip = "a converter (folded stacks on stdin to SVG), no tracing" },
   funclatency = { args = "c:getaddrinfo", lb = "/lib/x86_64-linux-gnu/libc.so.6:getaddrinfo" },
 }
 
@@ -66,11 +67,12 @@ local function tools()
     want = {}
     for n in only:gmatch("%S+") do want[n] = true end
   end
-  local list = {}
+  local list, skipped = {}, {}
   for name in sh(q(LT) .. " -m"):gmatch("\n  (%S+)") do
-    if not want or want[name] then list[#list + 1] = name end
+    if SPECS[name] and SPECS[name].skip then skipped[#skipped + 1] = name .. " (" .. SPECS[name].skip .. ")"
+    elseif not want or want[name] then list[#list + 1] = name end
   end
-  return list
+  return list, skipped
 end
 
 local function exists(p) local f = io.open(p); if f then f:close() end; return f ~= nil end
@@ -86,7 +88,7 @@ end
 
 -- One timed run: {first_ms, rss_mb} or nil and the first line it printed.
 local function run(cmd, marker, env)
-  local args = { q(B .. "/runner"), "-t", "-i" }
+  local args = { q(B .. "/runner"), "-t", "-i", "-w", "15" }
   if marker then args[#args + 1] = "-m " .. q(marker) end
   local out = sh(("%s %s -- %s"):format(env or "", table.concat(args, " "), cmd))
   local line = out:match("RUNNER ([^\n]+)")
@@ -100,6 +102,7 @@ local function run(cmd, marker, env)
   local err = first:match("^luatrace:") or first:match("^libbpf:") or first:match("[Ff]ailed")
     or first:match("[Ee]rror") or first:match("Can't") or first:match("^[Uu]sage")
   if r.first_ms < 0 or (not marker and err) then
+    if r.status == 128 + 9 and r.first_ms < 0 then first = "no event line within 15 s" end
     if first:match("^%s*$") then first = "exit status " .. r.status end
     return nil, first
   end
@@ -118,7 +121,7 @@ local VARIANTS = {
 }
 
 -- ---- run ----
-local list = tools()
+local list, skipped = tools()
 local trigger = tonumber(sh(("(%s >/dev/null 2>&1 & echo $!)"):format(q(B .. "/trigger"))))
 local T0 = core.monotonic_ns()
 local results, why = {}, {}
@@ -195,6 +198,7 @@ for _, t in ipairs(list) do
 end
 emit("")
 emit(("%d of %d tools met both targets."):format(met, total))
+if #skipped > 0 then emit("Not measured: " .. table.concat(skipped, "; ") .. ".") end
 emit("<!-- /tools -->")
 
 local text = table.concat(out, "\n") .. "\n"

@@ -1,6 +1,6 @@
 /* runner: run one tracer and measure it.
  *
- *   runner [-m MARKER] [-x SHELL_CMD] [-i] [-c LINEMARK] [-t] -- COMMAND [ARGS...]
+ *   runner [-m MARKER] [-x SHELL_CMD] [-i] [-c LINEMARK] [-t] [-w SECONDS] -- COMMAND [ARGS...]
  *
  * Starts COMMAND with stdout and stderr on a pipe, echoes its lines, and
  * notes the time from exec to the first line containing MARKER. Then it
@@ -15,7 +15,8 @@
  * tracer that prints one line per event (bpftrace's printf) is measured by
  * the lines it delivers, however its output is buffered. With -t, COMMAND
  * runs on a pseudo-terminal (raw mode) instead of a pipe: C tools that
- * printf to stdout then flush each line, as on a user's terminal. */
+ * printf to stdout then flush each line, as on a user's terminal. With
+ * -w, COMMAND is killed (SIGKILL) if it still runs SECONDS after exec. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -29,6 +30,15 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+static pid_t child;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (child > 0)
+		kill(child, SIGKILL);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -39,10 +49,12 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
 	const char *marker = NULL, *onmark = NULL, *linemark = NULL;
-	int interrupt = 0, tty = 0, opt;
-	while ((opt = getopt(argc, argv, "m:x:ic:t")) != -1) {
+	int interrupt = 0, tty = 0, deadline = 0, opt;
+	while ((opt = getopt(argc, argv, "m:x:ic:tw:")) != -1) {
 		if (opt == 't')
 			tty = 1;
+		else if (opt == 'w')
+			deadline = atoi(optarg);
 		else if (opt == 'c')
 			linemark = optarg;
 		else if (opt == 'm')
@@ -86,6 +98,12 @@ int main(int argc, char **argv)
 	}
 	if (!tty)
 		close(pfd[1]);
+	child = pid;
+	if (deadline > 0) {
+		struct sigaction sa = {.sa_handler = on_alarm};
+		sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: the read returns */
+		alarm(deadline);
+	}
 	FILE *in = fdopen(pfd[0], "r");
 	char line[65536];
 	double first = -1, sent = -1, lfirst = -1, llast = -1, tmark = -1;
