@@ -64,7 +64,8 @@ static int elf_sections(const char *buf, size_t n, Elf_Data **btf, Elf_Data **ex
 
 /* core.btf_min(object_bytes [, kernel_btf_path]) -> raw BTF bytes, or
  * false when the object has no CO-RE relocations (it needs no kernel
- * BTF at all). */
+ * BTF at all) or relocates a type vmlinux lacks (libbpf would look in
+ * the modules' BTF, which a custom BTF turns off: load it as before). */
 static int l_btf_min(lua_State *L)
 {
 	size_t n;
@@ -107,13 +108,18 @@ static int l_btf_min(lua_State *L)
 		for (__u32 i = 0; !err && i < cnt && p + rec <= end; i++, p += rec)
 			err = lt_minbtf_relo(&m, (const struct core_relo *)p);
 	}
-	struct btf *out = err ? NULL : lt_minbtf_emit(&m, &err);
+	int uncovered = !err && m.uncovered;
+	struct btf *out = err || uncovered ? NULL : lt_minbtf_emit(&m, &err);
 	for (__u32 i = 0; m.members && i < m.n; i++)
 		free(m.members[i]);
 	free(m.members);
 	free(m.marked);
 	btf__free(local);
 	btf__free(kern);
+	if (uncovered) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
 	if (!out)
 		return lt_fail(L, "minimize BTF for", "BPF object", -err, NULL);
 	__u32 size;

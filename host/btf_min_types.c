@@ -243,6 +243,7 @@ int lt_minbtf_relo(struct minbtf *m, const struct core_relo *r)
 		if (nacc <= 0)
 			return -EINVAL;
 	}
+	int cands = 0;
 	for (__u32 id = 1; id < m->n; id++) {
 		const struct btf_type *t = ktype(m, id);
 		if (!same_kind(t, lt))
@@ -250,6 +251,7 @@ int lt_minbtf_relo(struct minbtf *m, const struct core_relo *r)
 		const char *kn = btf__name_by_offset(m->kern, t->name_off);
 		if (!kn || essential_len(kn) != elen || strncmp(kn, lname, elen))
 			continue;
+		cands++;
 		int err = 0;
 		if (r->kind <= RELO_FIELD_LAST)
 			err = field_relo(m, r->type_id, id, acc, nacc);
@@ -260,6 +262,10 @@ int lt_minbtf_relo(struct minbtf *m, const struct core_relo *r)
 		if (err)
 			return err;
 	}
+	/* libbpf looks for it in the modules' BTF too, which a custom BTF
+	 * turns off: such an object keeps the kernel's BTF */
+	if (!cands)
+		m->uncovered = 1;
 	return 0;
 }
 

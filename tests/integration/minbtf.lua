@@ -34,6 +34,7 @@ end)
 
 test("core.btf_min: an object without CO-RE relocations needs none (false)", function()
   eq(core.btf_min(read(build("bpf/funccount.bpf.o"))), false)
+  eq(core.btf_min(read(build("bpf/funccount.bpf.o")), "/sys/kernel/btf/vmlinux"), false)
   raises(function() core.btf_min("not an object") end, "minimize BTF for BPF object: ")
 end)
 
@@ -74,4 +75,31 @@ test("BPF{obj=}: an unusable cache directory falls back to the kernel's BTF", fu
   eq(code, 0, err)
   ok(err:find("loading kernel BTF", 1, true), "fell back to the kernel BTF")
   os.execute("rm -rf " .. q(cache))
+end)
+
+test("core.btf_min: a type vmlinux lacks keeps the kernel's BTF (false: libbpf searches the modules)", function()
+  local BPF = require("luatrace").BPF
+  local _, _, _, bytes = BPF.build([[
+struct lt_minbtf_absent { int a; int b; };
+BPF_ARRAY(seen, u64, 1);
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int probe(void *ctx) {
+	struct lt_minbtf_absent *p = 0;
+	if (bpf_core_field_exists(p->b)) seen.increment(0);
+	return 0;
+}
+]], { file = "minbtf_absent.c", line = 1 })
+  eq(core.btf_min(bytes), false)
+  -- the control: the same program on a type vmlinux has is minimized
+  _, _, _, bytes = BPF.build([[
+BPF_ARRAY(seen, u64, 1);
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int probe(void *ctx) {
+	struct task_struct *p = 0;
+	if (bpf_core_field_exists(p->pid)) seen.increment(0);
+	return 0;
+}
+]], { file = "minbtf_present.c", line = 1 })
+  local raw = core.btf_min(bytes)
+  ok(type(raw) == "string" and raw:find("task_struct", 1, true) and raw:find("pid", 1, true), "task_struct.pid kept")
 end)
