@@ -3,7 +3,9 @@
 --   startup aot|warm|cold [TAG]   count openat by comm, exit at the first
 --                                 event: AOT object, C text (warm cache),
 --                                 C text never compiled before (cold)
---   events-ring PID | events-perf PID   PID's getppid events into Lua, from
+--   events-ring PID [CAT:EVENT] | events-perf PID [CAT:EVENT]
+--                                 PID's hits of a tracepoint (default
+--                                 syscalls:sys_enter_getppid) into Lua, from
 --                                 C text written as docs/BPF_C.md shows it
 --                                 (ringbuf_reserve + ringbuf_submit(e, 0);
 --                                 perf_submit), warm cache
@@ -63,13 +65,14 @@ end
 
 if mode == "events-ring" or mode == "events-perf" then
   local ring = mode == "events-ring"
+  local cat, event = (arg[3] or "syscalls:sys_enter_getppid"):match("^([%w_]+):([%w_]+)$")
   -- the user code of docs/BPF_C.md: nothing tuned for the benchmark
-  local b = BPF{text = [[
+  local b = BPF{text = ([[
 const volatile u32 target_pid;
 struct lt_bench_ev { u32 pid; u32 seq; u64 ts; };
 BPF_RINGBUF_OUTPUT(ring, 128);
 BPF_PERF_OUTPUT(perf);
-TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+TRACEPOINT_PROBE(CAT, EVENT) {
 	if (lt_pid() != target_pid) return 0;
 #ifdef USE_RING
 	struct lt_bench_ev *e = ring.ringbuf_reserve(sizeof(*e));
@@ -83,7 +86,8 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
 #endif
 	return 0;
 }
-]], cflags = ring and { "-DUSE_RING" } or nil, globals = { target_pid = pid }}
+]]):gsub("CAT, EVENT", cat .. ", " .. event), cflags = ring and { "-DUSE_RING" } or nil,
+    globals = { target_pid = pid }}
   local n, t_first, t_last = 0, 0, 0
   local cb = function()
     if n == 0 then t_first = now_ns() end
