@@ -196,11 +196,12 @@ workloads[#workloads + 1] = { name = "events", variants = {
 }, measure = events_measure("getppid") }
 
 -- 2b. Many events per syscall: io_uring NOP requests submitted 256 per
--- io_uring_enter, the same documented probe on io_uring:io_uring_submit_req
--- (once per request). A getppid with a probe costs ~0.6 us, so 2a cannot
--- reach 3 M/s for any tracer; here the kernel's cost per event is the probe
--- and ~80 ns of NOP, for luatrace and the C floor alike.
-local URING_TP = "io_uring:io_uring_submit_req"
+-- io_uring_enter, the same documented probe as a raw tracepoint on
+-- io_uring_submit_req (once per request). A getppid with a probe costs
+-- ~0.6 us, so 2a cannot reach 3 M/s for any tracer; here the kernel's cost
+-- per event is the probe and ~80 ns of NOP, for luatrace and the C floor
+-- alike (bench/README.md says why raw).
+local URING_TP = "raw:io_uring_submit_req"
 workloads[#workloads + 1] = { name = "uring", variants = {
   { "C floor, ring buffer, default submit", function(pid)
     return q(B .. "/floor") .. " events-ring-default " .. pid .. " " .. URING_TP end },
@@ -209,8 +210,9 @@ workloads[#workloads + 1] = { name = "uring", variants = {
   { "C floor, perf buffer", function(pid) return q(B .. "/floor") .. " events-perf " .. pid .. " " .. URING_TP end },
   { "luatrace, ring buffer (C text as documented)", function(pid) return LTT .. " events-ring " .. pid .. " " .. URING_TP end },
   { "luatrace, perf buffer (C text)", function(pid) return LTT .. " events-perf " .. pid .. " " .. URING_TP end },
-  { "bpftrace (printf)", function(pid)
-    return bt(("tracepoint:%s /pid == %d/ { printf(\"@E\\n\"); }"):format(URING_TP, pid))
+  -- bpftrace 0.17 refuses rawtracepoint: here ("Invalid probe type")
+  { "bpftrace (printf, tracepoint)", function(pid)
+    return bt(("tracepoint:io_uring:io_uring_submit_req /pid == %d/ { printf(\"@E\\n\"); }"):format(pid))
   end, need = "bpftrace", lines = "@E" },
 }, measure = events_measure("uring") }
 
