@@ -5,8 +5,8 @@
 -- (A B C A B C ...), BENCH_ROUNDS rounds (default 5). Results are medians
 -- with min..max, and ratios against the floor and the peers; the Markdown
 -- goes to stdout, build/bench/results.md and docs/PERFORMANCE.md.
--- Environment: BENCH_ROUNDS, BENCH_EVENTS (default 1e6), BENCH_ONLY (a
--- workload name; such a partial run leaves docs/PERFORMANCE.md alone),
+-- Environment: BENCH_ROUNDS, BENCH_EVENTS (default 1e6), BENCH_ONLY (workload
+-- names, comma-separated; such a partial run leaves docs/PERFORMANCE.md alone),
 -- BENCH_NO_DOC=1 (do not rewrite docs/PERFORMANCE.md).
 local core = require "luatrace.core"
 
@@ -306,7 +306,7 @@ end }
 
 local skipped = {}
 for _, w in ipairs(workloads) do
-  if not ONLY or ONLY == w.name then
+  if not ONLY or ("," .. ONLY .. ","):find("," .. w.name .. ",", 1, true) then
     order[w.name] = {}
     for _, v in ipairs(w.variants) do order[w.name][#order[w.name] + 1] = v[1] end
     if w.setup then w:setup() end
