@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cachestat: page cache accesses, additions (misses) and dirtied pages,
  * counted per CPU. The kernel functions changed names over the years
- * (page -> folio), so every candidate has an fentry and a kprobe program
- * here; Lua loads, for each role, the first name the running kernel has,
- * through fentry when the kernel allows it, else kprobes (feature probing
- * at run time, as libbpf-tools does). Dirtied pages also come from the
- * writeback tracepoints on kernels where the function is inlined. */
+ * (page -> folio): for each role Lua picks the first name the running
+ * kernel has, through fentry when the kernel allows it, else kprobes
+ * (feature probing at run time, as libbpf-tools does). Dirtied pages come
+ * from the writeback tracepoints on kernels where the function is
+ * inlined. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -34,21 +34,18 @@ static __always_inline int dirtied(void) { add(C_MISSES, -1); return 0; }
 /* a buffer dirtied: counted apart, not an access */
 static __always_inline int buffer_dirtied(void) { add(C_TOTAL, -1); add(C_MBD, 1); return 0; }
 
-SEC("fentry/filemap_add_folio") int fentry_filemap_add_folio(void *ctx) { return added(); }
-SEC("fentry/add_to_page_cache_lru") int fentry_add_to_page_cache_lru(void *ctx) { return added(); }
-SEC("fentry/folio_mark_accessed") int fentry_folio_mark_accessed(void *ctx) { return accessed(); }
-SEC("fentry/mark_page_accessed") int fentry_mark_page_accessed(void *ctx) { return accessed(); }
-SEC("fentry/folio_account_dirtied") int fentry_folio_account_dirtied(void *ctx) { return dirtied(); }
-SEC("fentry/account_page_dirtied") int fentry_account_page_dirtied(void *ctx) { return dirtied(); }
-SEC("fentry/mark_buffer_dirty") int fentry_mark_buffer_dirty(void *ctx) { return buffer_dirtied(); }
+/* One program per role and mode; Lua gives each its kernel function:
+ * fentry through BPF{attach_targets=} before load, kprobes when it
+ * attaches them. */
+SEC("fentry") int fentry_added(void *ctx) { return added(); }
+SEC("fentry") int fentry_accessed(void *ctx) { return accessed(); }
+SEC("fentry") int fentry_dirtied(void *ctx) { return dirtied(); }
+SEC("fentry") int fentry_buffer_dirtied(void *ctx) { return buffer_dirtied(); }
 
-SEC("kprobe/filemap_add_folio") int kprobe_filemap_add_folio(void *ctx) { return added(); }
-SEC("kprobe/add_to_page_cache_lru") int kprobe_add_to_page_cache_lru(void *ctx) { return added(); }
-SEC("kprobe/folio_mark_accessed") int kprobe_folio_mark_accessed(void *ctx) { return accessed(); }
-SEC("kprobe/mark_page_accessed") int kprobe_mark_page_accessed(void *ctx) { return accessed(); }
-SEC("kprobe/folio_account_dirtied") int kprobe_folio_account_dirtied(void *ctx) { return dirtied(); }
-SEC("kprobe/account_page_dirtied") int kprobe_account_page_dirtied(void *ctx) { return dirtied(); }
-SEC("kprobe/mark_buffer_dirty") int kprobe_mark_buffer_dirty(void *ctx) { return buffer_dirtied(); }
+SEC("kprobe") int kprobe_added(void *ctx) { return added(); }
+SEC("kprobe") int kprobe_accessed(void *ctx) { return accessed(); }
+SEC("kprobe") int kprobe_dirtied(void *ctx) { return dirtied(); }
+SEC("kprobe") int kprobe_buffer_dirtied(void *ctx) { return buffer_dirtied(); }
 
 SEC("tracepoint/writeback/writeback_dirty_folio") int tp_writeback_dirty_folio(void *ctx) { return dirtied(); }
 SEC("tracepoint/writeback/writeback_dirty_page") int tp_writeback_dirty_page(void *ctx) { return dirtied(); }

@@ -15,17 +15,19 @@ local core = lt.core
 
 local C_TOTAL, C_MISSES, C_MBD = 0, 1, 2
 
--- role -> candidate kernel functions, newest name first
+-- The roles (programs of bpf/cachestat.bpf.c, as MODE_ROLE) and their
+-- candidate kernel functions, newest name first.
 local ROLES = {
-  { "filemap_add_folio", "add_to_page_cache_lru" },    -- a page added: miss
-  { "folio_mark_accessed", "mark_page_accessed" },     -- an access
-  { "folio_account_dirtied", "account_page_dirtied",   -- a page dirtied
+  { "added", "filemap_add_folio", "add_to_page_cache_lru" },       -- a page added: miss
+  { "accessed", "folio_mark_accessed", "mark_page_accessed" },     -- an access
+  { "dirtied", "folio_account_dirtied", "account_page_dirtied",    -- a page dirtied
     tracepoints = { "writeback_dirty_folio", "writeback_dirty_page" } },
-  { "mark_buffer_dirty" },                              -- a buffer dirtied
+  { "buffer_dirtied", "mark_buffer_dirty" },                       -- a buffer dirtied
 }
 
--- The programs of bpf/cachestat.bpf.c for this kernel, and the functions
--- they trace; nil, why when a role has no candidate.
+-- The plan for this kernel: programs to load, fentry attach targets,
+-- kprobes to attach ({program, function}) and what is traced; nil, why
+-- when a role has no candidate.
 local function choose()
   local mode = lt.has_fentry() and "fentry" or lt.has_kprobes() and "kprobe"
   if not mode then
@@ -33,30 +35,33 @@ local function choose()
       .. "folio_mark_accessed, ...), which this kernel lacks (no tracepoint counts cache hits; "
       .. "run it on a kernel with kprobes)"
   end
-  local programs, traced = {}, {}
+  local plan = { programs = {}, targets = mode == "fentry" and {} or nil, kprobes = {}, traced = {} }
   for _, role in ipairs(ROLES) do
     local found
-    for _, fn in ipairs(role) do
+    for i = 2, #role do
+      local fn = role[i]
       if core.ksym_addr(fn) and (mode ~= "fentry" or core.btf_func(nil, fn)) then
         found = fn
-        programs[#programs + 1] = mode .. "_" .. fn
-        traced[#traced + 1] = mode .. ":" .. fn
+        local prog = mode .. "_" .. role[1]
+        plan.programs[#plan.programs + 1] = prog
+        if mode == "fentry" then plan.targets[prog] = fn else plan.kprobes[#plan.kprobes + 1] = { prog, fn } end
+        plan.traced[#plan.traced + 1] = mode .. ":" .. fn
         break
       end
     end
     for _, tp in ipairs(not found and role.tracepoints or {}) do
       if core.tracepoint_exists("writeback", tp) then
         found = tp
-        programs[#programs + 1] = "tp_" .. tp
-        traced[#traced + 1] = "tracepoint:writeback:" .. tp
+        plan.programs[#plan.programs + 1] = "tp_" .. tp
+        plan.traced[#plan.traced + 1] = "tracepoint:writeback:" .. tp
         break
       end
     end
     if not found then
-      return nil, ("cachestat: this kernel has none of %s to trace"):format(table.concat(role, ", "))
+      return nil, ("cachestat: this kernel has none of %s to trace"):format(table.concat(role, ", ", 2))
     end
   end
-  return programs, traced
+  return plan
 end
 
 -- Buffers and Cached of /proc/meminfo, in kB.
@@ -78,10 +83,14 @@ local T = {
   fields = { "time", "hits", "misses", "dirties", "hit_ratio", "buffers_mb", "cached_mb" },
 
   start = function(opts)
-    local programs, traced = choose()
-    if not programs then error(traced, 0) end
-    local b = toolkit.open("cachestat", {}, {}, programs)
-    local running = { b = b, traced = traced, tables = { counts = b.counts } }
+    local plan, why = choose()
+    if not plan then error(why, 0) end
+    local b = toolkit.open("cachestat", {}, {}, plan.programs, plan.targets)
+    local ok, err = pcall(function()
+      for _, k in ipairs(plan.kprobes) do b:attach_kprobe{ event = k[2], fn_name = k[1] } end
+    end)
+    if not ok then b:cleanup(); error(err, 0) end
+    local running = { b = b, traced = plan.traced, tables = { counts = b.counts } }
     -- take(): the counts since the last take, as libbpf-tools computes them
     function running.take()
       local c = { [C_TOTAL] = 0, [C_MISSES] = 0, [C_MBD] = 0 }
