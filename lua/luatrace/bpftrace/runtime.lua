@@ -360,7 +360,11 @@ function P:finish()
 end
 
 function P:close()
-  if self.pcap then self.bpf:poll(0); self.pcap:close(); self.pcap = nil end
+  if self.pcap then -- the last packets (a poll after Ctrl-C raises "interrupted")
+    if self.bpf then pcall(self.bpf.poll, self.bpf, 0) end
+    self.pcap:close()
+    self.pcap = nil
+  end
   for _, l in ipairs(self.links) do l:close() end
   self.links = {}
   if self.bpf then self.bpf:cleanup(); self.bpf = nil end
