@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* funccount: count calls of up to FUNCCOUNT_SLOTS functions, tracepoints
  * or user functions. Program k counts into slot k; Lua attaches fc_k (a
- * kprobe-type program: kprobes and uprobes) or ft_k (tracepoints) to the
+ * kprobe-type program: kprobes and uprobes), fe_k (fentry, its target set
+ * at run time through BPF{attach_targets=}) or ft_k (tracepoints) to the
  * k-th matched function and loads only the programs it uses (BPF{obj=,
  * programs=}). One program per slot, not one program with a cookie: the
  * kernels this must run on include ones without bpf_get_attach_cookie. */
@@ -30,6 +31,7 @@ static __always_inline int count(__u32 slot)
 
 #define FC_SLOT(k) \
 	SEC("kprobe") int fc_##k(void *ctx) { return count(k); } \
+	SEC("fentry") int fe_##k(void *ctx) { return count(k); } \
 	SEC("tracepoint") int ft_##k(void *ctx) { return count(k); }
 
 FC_SLOT(0)

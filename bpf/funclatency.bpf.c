@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* funclatency: the time spent in one function (kernel: kprobe/kretprobe;
- * user: uprobe/uretprobe; Lua attaches both programs) as a log2 histogram
- * in the unit Lua chose. */
+/* funclatency: the time spent in one function (kernel: fentry/fexit where
+ * the kernel allows them, their target set at run time through
+ * BPF{attach_targets=}, else kprobe/kretprobe; user: uprobe/uretprobe;
+ * Lua attaches the pair) as a log2 histogram in the unit Lua chose. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "lt_tool.h"
@@ -25,8 +26,7 @@ struct {
 	__type(value, __u64);
 } hist SEC(".maps");
 
-SEC("kprobe")
-int fl_entry(void *ctx)
+static __always_inline int entry(void)
 {
 	if (!lt_tool_wanted())
 		return 0;
@@ -36,8 +36,7 @@ int fl_entry(void *ctx)
 	return 0;
 }
 
-SEC("kretprobe")
-int fl_return(void *ctx)
+static __always_inline int ret(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 *ts = bpf_map_lookup_elem(&starts, &tid);
@@ -53,5 +52,10 @@ int fl_return(void *ctx)
 		*v += 1;
 	return 0;
 }
+
+SEC("kprobe") int fl_entry(void *ctx) { return entry(); }
+SEC("kretprobe") int fl_return(void *ctx) { return ret(); }
+SEC("fentry") int fl_fentry(void *ctx) { return entry(); }
+SEC("fexit") int fl_fexit(void *ctx) { return ret(); }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -34,6 +34,19 @@ static __always_inline bool lt_port_in(const volatile __u16 *ports, __u16 port)
 	return false;
 }
 
+/* The filter tcpstates and tcplife share on sock:inet_sock_set_state:
+ * TCP only, the -4/-6 family (0: any) and the -L/-D port lists. */
+static __always_inline bool
+lt_tcp_state_wanted(struct trace_event_raw_inet_sock_set_state *ctx, __u16 family,
+		    const volatile __u16 *sports, const volatile __u16 *dports)
+{
+	if (ctx->protocol != LT_IPPROTO_TCP)
+		return false;
+	if (family && ctx->family != family)
+		return false;
+	return lt_port_in(sports, ctx->sport) && lt_port_in(dports, ctx->dport);
+}
+
 static __always_inline void lt_tcp_addr(struct lt_tcp_addr *a,
 					struct trace_event_raw_inet_sock_set_state *ctx)
 {

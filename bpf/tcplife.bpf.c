@@ -49,11 +49,7 @@ LT_EXPORT_TYPE(struct tcplife_event, events);
 SEC("tracepoint/sock/inet_sock_set_state")
 int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	if (ctx->protocol != LT_IPPROTO_TCP)
-		return 0;
-	if (target_family && ctx->family != target_family)
-		return 0;
-	if (!lt_port_in(target_sports, ctx->sport) || !lt_port_in(target_dports, ctx->dport))
+	if (!lt_tcp_state_wanted(ctx, target_family, target_sports, target_dports))
 		return 0;
 	__u64 sk = (__u64)ctx->skaddr;
 	int newstate = ctx->newstate;

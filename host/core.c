@@ -96,6 +96,7 @@ int luaopen_luatrace_core(lua_State *L)
 	lua_newtable(L);
 	lt_setfuncs(L, fns);
 	lt_open_obj(L);
+	lt_open_btf_min(L);
 	lt_open_link(L);
 	lt_open_map(L);
 	lt_open_chan(L);

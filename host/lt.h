@@ -63,6 +63,7 @@ void lt_sig_request_stop(void);
 
 /* Registration of each area's functions into the core module table. */
 void lt_open_obj(lua_State *L);
+void lt_open_btf_min(lua_State *L);
 void lt_open_link(lua_State *L);
 void lt_open_map(lua_State *L);
 void lt_open_chan(lua_State *L);

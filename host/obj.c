@@ -12,12 +12,8 @@
 #include <bpf/libbpf.h>
 #include "lt.h"
 #include "kfeatures.h"
+#include "obj.h"
 
-struct lt_obj {
-	struct bpf_object *o;
-	int loaded;
-	char name[128];
-};
 
 static struct lt_obj *obj_check(lua_State *L, int idx)
 {
@@ -68,12 +64,27 @@ static int open_error(lua_State *L, const char *what, int err)
 	return lt_fail(L, "open BPF object", what, err, hint);
 }
 
-/* core.open_file(path) -> obj */
+/* The open options both openers take as their last argument: a table
+ * {btf = PATH}, the kernel types CO-RE relocations resolve against (a
+ * minimized BTF, btf_min.c) instead of the whole kernel BTF. */
+static const char *opt_btf(lua_State *L, int idx)
+{
+	if (lua_isnoneornil(L, idx))
+		return NULL;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_getfield(L, idx, "btf");
+	const char *btf = lua_tostring(L, -1); /* the table keeps it alive */
+	lua_pop(L, 1);
+	return btf;
+}
+
+/* core.open_file(path [, {btf=}]) -> obj */
 static int l_open_file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = opt_btf(L, 2));
 	lt_log_reset();
-	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	struct bpf_object *o = bpf_object__open_file(path, &opts);
 	int err = libbpf_get_error(o);
 	if (err)
 		return open_error(L, path, -err);
@@ -81,7 +92,7 @@ static int l_open_file(lua_State *L)
 	return 1;
 }
 
-/* core.open_mem(bytes, name) -> obj */
+/* core.open_mem(bytes, name [, {btf=}]) -> obj */
 static int l_open_mem(lua_State *L)
 {
 	size_t n;
@@ -93,7 +104,8 @@ static int l_open_mem(lua_State *L)
 	for (char *c = oname; *c; c++)
 		if (*c == '.' || *c == '/' || *c == '-')
 			*c = '_';
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = oname);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = oname,
+		    .btf_custom_path = opt_btf(L, 3));
 	lt_log_reset();
 	struct bpf_object *o = bpf_object__open_mem(buf, n, &opts);
 	int err = libbpf_get_error(o);
@@ -201,87 +213,6 @@ static int l_set_global(lua_State *L)
 	return 0;
 }
 
-/* Is this verifier log line noise around the reason (instruction dumps,
- * state dumps, summaries)? */
-static int verifier_noise(const char *p, size_t len)
-{
-	static const char *const prefixes[] = {
-		"processed ", "verification time", "stack depth", "-- END",
-		"old state:", "cur state:", "from ", "mark_precise", "last_idx",
-		"regs=", "parent ", "Func#", "func#", "Validating", "caller:",
-		"callee:", "returning from", "propagating",
-	};
-	if (!len)
-		return 1;
-	if (p[0] >= '0' && p[0] <= '9') { /* "12: (85) call ..." */
-		const char *q = p;
-		while (q < p + len && *q >= '0' && *q <= '9')
-			q++;
-		if (q < p + len && *q == ':')
-			return 1;
-	}
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
-		if (!strncmp(p, prefixes[i], strlen(prefixes[i])))
-			return 1;
-	return 0;
-}
-
-/* The verifier's reason: the last line of its log that is not noise, and
- * where: the last source line annotation before it ("; code @ file:N",
- * from the object's BTF line info) as " at file:N (code)". */
-static void verifier_reason(const char *log, char *out, size_t n, char *where,
-			    size_t wn)
-{
-	out[0] = where[0] = 0;
-	if (!log)
-		return;
-	/* Reasons the verifier appends to an instruction line. */
-	static const char *const embedded[] = {"infinite loop detected",
-					       "back-edge from insn"};
-	const char *p = log, *best = NULL, *src = NULL, *best_src = NULL;
-	size_t bestlen = 0, srclen = 0, best_srclen = 0;
-	int pinned = 0; /* an embedded reason wins over later noise */
-	while (*p) {
-		const char *e = strchrnul(p, '\n');
-		size_t len = e - p;
-		const char *hit = NULL;
-		for (size_t i = 0; i < sizeof(embedded) / sizeof(*embedded); i++) {
-			const char *h = memmem(p, len, embedded[i], strlen(embedded[i]));
-			if (h)
-				hit = h;
-		}
-		if (len > 2 && p[0] == ';' && p[1] == ' ') {
-			src = p;
-			srclen = len;
-		} else if (hit) {
-			best = hit;
-			bestlen = e - hit;
-			best_src = src;
-			best_srclen = srclen;
-			pinned = 1;
-		} else if (!pinned && !verifier_noise(p, len)) {
-			best = p;
-			bestlen = len;
-			best_src = src;
-			best_srclen = srclen;
-		}
-		p = *e ? e + 1 : e;
-	}
-	if (best)
-		snprintf(out, n, "%.*s", (int)bestlen, best);
-	if (best_src) {
-		/* "; return p[0]; @ prog.c:11" */
-		const char *at = NULL;
-		for (const char *q = best_src; q + 3 <= best_src + best_srclen; q++)
-			if (!strncmp(q, " @ ", 3))
-				at = q;
-		if (at)
-			snprintf(where, wn, " at %.*s (%.*s)",
-				 (int)(best_src + best_srclen - at - 3), at + 3,
-				 (int)(at - best_src - 2), best_src + 2);
-	}
-}
-
 static int l_load(lua_State *L)
 {
 	struct lt_obj *ob = obj_check(L, 1);
@@ -297,63 +228,7 @@ static int l_load(lua_State *L)
 		ob->loaded = 1;
 		return 0;
 	}
-	err = -err;
-	/* Name the program that failed, if libbpf said which. */
-	char progname[128] = "";
-	enum bpf_prog_type type = BPF_PROG_TYPE_UNSPEC;
-	const char *section = "";
-	const char *log = lt_log_text();
-	const char *pp = strstr(log, "prog '");
-	if (pp && sscanf(pp, "prog '%127[^']'", progname) == 1) {
-		struct bpf_program *p =
-			bpf_object__find_program_by_name(o, progname);
-		if (p) {
-			type = bpf_program__type(p);
-			section = bpf_program__section_name(p);
-		}
-	}
-	char reason[512], where[512];
-	verifier_reason(lt_verifier_log(), reason, sizeof(reason), where,
-			sizeof(where));
-	const char *hint = lt_verifier_hint(reason, err, type, section);
-	char target[512];
-	snprintf(target, sizeof(target), "%s%s%s", ob->name,
-		 *progname ? " program " : "", progname);
-	if (*reason) {
-		/* the user's file:line first (where: " at FILE:N (code)", FILE
-		 * the base name the line info keeps; ob->name is the full one) */
-		char loc[512] = "", code[512] = "";
-		const char *file = NULL, *colon = NULL;
-		if (!strncmp(where, " at ", 4)) {
-			file = where + 4;
-			colon = strchr(file, ':');
-		}
-		if (colon) {
-			const char *base = strrchr(ob->name, '/');
-			base = base ? base + 1 : ob->name;
-			int flen = (int)(colon - file);
-			int same = (int)strlen(base) == flen && !strncmp(base, file, flen);
-			const char *paren = strchr(colon, ' ');
-			snprintf(loc, sizeof(loc), "%s%.*s: ", same ? ob->name : "",
-				 same ? (int)(paren ? paren - colon : (long)strlen(colon)) :
-					(int)(paren ? paren - file : (long)strlen(file)),
-				 same ? colon : file);
-			if (paren)
-				snprintf(code, sizeof(code), "%s", paren);
-		}
-		int named = *loc && strncmp(loc, ob->name, strlen(ob->name));
-		lua_pushfstring(L, "%sload BPF program %s%s%s: %s: verifier: %s%s%s%s%s%s",
-				loc, *progname ? progname : ob->name,
-				named && *progname ? " of " : "",
-				named && *progname ? ob->name : "",
-				err == ENOTSUPP ? "Not supported" : strerror(err),
-				reason, *loc ? code : where, *loc ? "" : "",
-				hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
-		return lua_error(L);
-	}
-	if (err == EPERM && !hint)
-		hint = "loading BPF needs root or CAP_BPF with CAP_PERFMON";
-	return lt_fail(L, "load BPF object", target, err, hint);
+	return lt_obj_load_fail(L, o, ob->name, -err);
 }
 
 static int l_programs(lua_State *L)
@@ -382,6 +257,32 @@ static int l_set_autoload(lua_State *L)
 	int err = bpf_program__set_autoload(p, lua_toboolean(L, 3));
 	if (err)
 		return lt_fail(L, "set autoload of", bpf_program__name(p), err, NULL);
+	return 0;
+}
+
+/* obj:set_attach_target(prog, func): before load, the kernel function an
+ * fentry/fexit program (SEC("fentry") without a target) attaches to,
+ * chosen at run time. */
+static int l_set_attach_target(lua_State *L)
+{
+	struct lt_obj *ob = obj_check(L, 1);
+	struct bpf_program *p = lt_check_prog(L, 1, 2);
+	const char *func = luaL_checkstring(L, 3);
+	if (ob->loaded)
+		return lt_failf(L, "set attach target of %s to %s: the object is "
+				"already loaded (set it before load)",
+				bpf_program__name(p), func);
+	lt_log_reset();
+	int err = bpf_program__set_attach_target(p, 0, func);
+	if (err == -ESRCH)
+		return lt_failf(L, "set attach target of %s to %s: the kernel's BTF "
+				"has no function %s (fentry/fexit need one)",
+				bpf_program__name(p), func, func);
+	if (err) {
+		char what[256];
+		snprintf(what, sizeof(what), "%s to %s", bpf_program__name(p), func);
+		return lt_fail(L, "set attach target of", what, -err, NULL);
+	}
 	return 0;
 }
 
@@ -414,6 +315,7 @@ void lt_open_obj(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{"set_global", l_set_global},
 		{"set_autoload", l_set_autoload},
+		{"set_attach_target", l_set_attach_target},
 		{"load", l_load},
 		{"programs", l_programs},
 		{"name", l_name},

@@ -1,12 +1,15 @@
 -- funccount: count function calls, tracepoints or user functions matching
 -- a pattern, as BCC's funccount (same flags and output).
 --
---   luatrace -m funccount 'vfs_*'              kernel functions (kprobes)
+--   luatrace -m funccount 'vfs_*'              kernel functions (fentry, else kprobes)
 --   luatrace -m funccount 'c:malloc*'           user functions of a library or binary
 --   luatrace -m funccount 't:sched:sched_*'     tracepoints
 --
 -- Kernel side: bpf/funccount.bpf.c: one counting program per matched
--- function (up to 256), attached from Lua. Patterns expand through
+-- function (up to 256), attached from Lua. Kernel functions take fentry
+-- programs where the kernel allows them (feature probe at run time, as
+-- libbpf-tools chooses), their targets set before load through
+-- BPF{attach_targets=}; kprobes otherwise. Patterns expand through
 -- luatrace.listing. JSON: one object per report {"time", "counts":
 -- [{"func", "count"}]}.
 local toolkit = require "luatrace.toolkit"
@@ -64,21 +67,28 @@ local T = {
 
   start = function(opts)
     local kind, targets = expand(opts.pattern)
-    if kind == "kprobe" and not lt.has_kprobes() then
-      error("funccount: kernel functions need kprobes, which this kernel lacks; count tracepoints "
-        .. "(t:CAT:EVENT) or user functions (LIB:FUNC) instead", 0)
+    local fentry = kind == "kprobe" and lt.has_fentry()
+    if kind == "kprobe" and not fentry and not lt.has_kprobes() then
+      error("funccount: kernel functions need fentry or kprobes, which this kernel refuses (tried both); "
+        .. "count tracepoints (t:CAT:EVENT) or user functions (LIB:FUNC) instead", 0)
     end
     if #targets == 0 then error(("funccount: no functions match %q"):format(opts.pattern), 0) end
     if #targets > SLOTS then
       error(("funccount: %d functions match %q; at most %d (narrow the pattern)"):format(#targets, opts.pattern, SLOTS), 0)
     end
-    local programs = {}
-    for i = 1, #targets do programs[i] = (kind == "tracepoint" and "ft_" or "fc_") .. (i - 1) end
-    local b = toolkit.open("funccount", opts, {}, programs)
+    local programs, attach_targets = {}, fentry and {} or nil
+    local prefix = kind == "tracepoint" and "ft_" or fentry and "fe_" or "fc_"
+    for i = 1, #targets do
+      programs[i] = prefix .. (i - 1)
+      if fentry then attach_targets[programs[i]] = targets[i].name end
+    end
+    -- fentry programs attach themselves (auto-attach) once loaded
+    local b = toolkit.open("funccount", opts, {}, programs, attach_targets)
     local ok, err = pcall(function()
       for i, t in ipairs(targets) do
         local fn = programs[i]
-        if kind == "tracepoint" then b:attach_tracepoint{ tp = t.name, fn_name = fn }
+        if fentry then -- attached at load
+        elseif kind == "tracepoint" then b:attach_tracepoint{ tp = t.name, fn_name = fn }
         elseif kind == "uprobe" then b:attach_uprobe{ name = t.lib, sym = t.name, fn_name = fn, pid = opts.pid or -1 }
         else b:attach_kprobe{ event = t.name, fn_name = fn } end
       end

@@ -1,11 +1,14 @@
 -- funclatency: time spent in a function as a log2 histogram, with
 -- libbpf-tools' flags and output.
 --
---   luatrace -m funclatency vfs_read             a kernel function (kprobes)
+--   luatrace -m funclatency vfs_read             a kernel function (fentry/fexit, else kprobes)
 --   luatrace -m funclatency -u c:getaddrinfo     a user function (uprobes)
 --   luatrace -m funclatency /path/bin:func       a function of a binary
 --
--- Kernel side: bpf/funclatency.bpf.c. JSON: per report {"time", "func",
+-- Kernel side: bpf/funclatency.bpf.c: fentry/fexit where the kernel
+-- allows them (feature probe at run time, as libbpf-tools chooses; the
+-- target set before load through BPF{attach_targets=}), else
+-- kprobe/kretprobe. JSON: per report {"time", "func",
 -- "unit", "total", "buckets": [{"low", "high", "count"}]}.
 local toolkit = require "luatrace.toolkit"
 local hist = require "luatrace.hist"
@@ -36,14 +39,22 @@ local T = {
     if lib and not lib:find("/") then
       lib = lt.core.find_library(lib) or error(("funclatency: no library %s found"):format(lib), 0)
     end
-    if not lib and not lt.has_kprobes() then
-      error(("funclatency: timing kernel function %s needs kprobes, which this kernel lacks; "
-        .. "time a user function (LIB:FUNC) or use a tracepoint pair with bpftrace (luatrace -e)"):format(opts.func), 0)
+    local fentry = not lib and lt.has_fentry()
+    if not lib and not fentry and not lt.has_kprobes() then
+      error(("funclatency: timing kernel function %s needs fentry or kprobes, which this kernel refuses "
+        .. "(tried both); time a user function (LIB:FUNC) or use a tracepoint pair with bpftrace (luatrace -e)"):format(opts.func), 0)
     end
     local unit = opts.milliseconds and 1e6 or opts.microseconds and 1e3 or 1
-    local b = toolkit.open("funclatency", opts, { units = unit })
+    local b
+    if fentry then -- attached at load (auto-attach)
+      b = toolkit.open("funclatency", opts, { units = unit }, { "fl_fentry", "fl_fexit" },
+        { fl_fentry = opts.func, fl_fexit = opts.func })
+    else
+      b = toolkit.open("funclatency", opts, { units = unit }, { "fl_entry", "fl_return" })
+    end
     local ok, err = pcall(function()
-      if lib then
+      if fentry then -- nothing left to attach
+      elseif lib then
         b:attach_uprobe{ name = lib, sym = fn, fn_name = "fl_entry", pid = opts.pid or -1 }
         b:attach_uretprobe{ name = lib, sym = fn, fn_name = "fl_return", pid = opts.pid or -1 }
       else

@@ -33,7 +33,7 @@ BPF.parse_trace_line = tracepipe.parse_trace_line
 local OPTIONS = {
   { "text", "string" }, { "src_file", "string" }, { "obj", "string" },
   { "cflags", "list" }, { "globals", "table" }, { "programs", "list" },
-  { "usdt_contexts", "list" }, { "origin", "table" },
+  { "usdt_contexts", "list" }, { "origin", "table" }, { "attach_targets", "table" },
 }
 
 local function check_options(opts)
@@ -45,6 +45,11 @@ local function check_options(opts)
   end
   for i, p in ipairs(opts.programs or {}) do
     if type(p) ~= "string" then args.raisef("BPF: programs[%d] must be a string, got %s", i, type(p)) end
+  end
+  for k, v in pairs(opts.attach_targets or {}) do
+    if type(k) ~= "string" or type(v) ~= "string" then
+      args.raisef("BPF: attach_targets maps program names to kernel function names, got %s = %s", type(k), type(v))
+    end
   end
   for k, v in pairs(opts.globals or {}) do
     local t = type(v)
@@ -88,8 +93,8 @@ end
 -- one cleanup() undoes a failure at any step.
 local function start(self, opts, usdt_fns)
   -- (the bytes stay: a lazily typed program opens its own instance of them)
-  local obj = self._bytes and core.open_mem(self._bytes, self._name) or core.open_file(self._path)
-  self._obj = obj
+  local obj, btf_done = source.open(self._bytes, self._path, self._name)
+  self._obj, self._btf_done = obj, btf_done
   if opts.programs then
     -- load (and so attach) only these programs of the object
     local want = {}
@@ -104,8 +109,13 @@ local function start(self, opts, usdt_fns)
     for _, p in ipairs(opts.programs) do self._only[p] = true end
   end
   for k, v in pairs(opts.globals or {}) do obj:set_global(k, v) end
+  -- fentry/fexit targets chosen at run time (SEC("fentry") programs);
+  -- auto-attach then attaches them like fentry/FUNC sections
+  for prog, func in pairs(opts.attach_targets or {}) do obj:set_attach_target(prog, func) end
+  self._targets = opts.attach_targets
   attach.defer_lazy(self)
   obj:load()
+  btf_done()
   self._chans = channels.new(obj, self._event_types, function() self:cleanup() end)
   for _, u in ipairs(opts.usdt_contexts or {}) do
     for i, l in ipairs(u:attach(obj)) do
@@ -164,6 +174,7 @@ end
 
 -- Detach everything, close channels and the object. Idempotent.
 function methods:cleanup()
+  if self._btf_done then self._btf_done() end
   attach.close(self)
   if self._chans then self._chans:close() end
   tracepipe.close(self)

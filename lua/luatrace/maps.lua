@@ -91,11 +91,10 @@ function M.decode_value(info, vt, p)
   return decode(vt, p, info.value_size)
 end
 
--- Read the map: returns an array of {key, value} (values of per-CPU maps
--- are Lua arrays indexed by CPU, 1-based), the count, and whether the
--- batch syscall was used. opts.iterate forces the fallback path;
+-- One whole-map read (batch syscall, or iteration): the raw key and value
+-- bytes and how to decode entry i. opts.iterate forces the fallback path;
 -- opts.take deletes what it reads.
-function M.read(obj, map, opts)
+local function snapshot(obj, map, opts)
   opts = opts or {}
   local kt, vt = M.key_value_types(obj, map)
   local info = map:info()
@@ -105,21 +104,52 @@ function M.read(obj, map, opts)
   else
     keys, vals, n, batched = map:read_all(opts)
   end
-  local ks, vstride = info.key_size, info.value_bytes
-  local kp, vp = ffi.cast(u8p, keys), ffi.cast(u8p, vals)
+  return { keys = keys, vals = vals, n = n, batched = batched, info = info, vt = vt,
+    kp = ffi.cast(u8p, keys), vp = ffi.cast(u8p, vals), dk = decoder(kt),
+    dv = not info.percpu and decoder(vt) or nil,
+    ks = info.key_size, vs = info.value_size, vstride = info.value_bytes }
+end
+
+-- Read the map: returns an array of {key, value} (values of per-CPU maps
+-- are Lua arrays indexed by CPU, 1-based), the count, and whether the
+-- batch syscall was used. opts as snapshot's.
+function M.read(obj, map, opts)
+  local s = snapshot(obj, map, opts)
+  local kp, vp, ks, vs, vstride, dk, dv = s.kp, s.vp, s.ks, s.vs, s.vstride, s.dk, s.dv
   local out = {}
-  local dk = decoder(kt)
-  if info.percpu then
-    for i = 0, n - 1 do
-      out[i + 1] = { dk(kp + i * ks, ks), M.decode_value(info, vt, vp + i * vstride) }
+  if not dv then
+    for i = 0, s.n - 1 do
+      out[i + 1] = { dk(kp + i * ks, ks), M.decode_value(s.info, s.vt, vp + i * vstride) }
     end
   else
-    local dv, vs = decoder(vt), info.value_size
-    for i = 0, n - 1 do
+    for i = 0, s.n - 1 do
       out[i + 1] = { dk(kp + i * ks, ks), dv(vp + i * vstride, vs) }
     end
   end
-  return out, n, batched
+  return out, s.n, s.batched
+end
+
+-- Iterate over one read of the map without building the entries: each
+-- step decodes one key and value from the snapshot's bytes (a 100k-entry
+-- read-out would otherwise allocate 100k {key, value} tables first).
+-- which: nil for key, value; 1 keys only; 2 values only.
+function M.iter(obj, map, opts, which)
+  local s = snapshot(obj, map, opts)
+  local keys, vals = s.keys, s.vals -- the bytes kp and vp point into
+  local kp, vp, ks, vs, vstride, dk, dv = s.kp, s.vp, s.ks, s.vs, s.vstride, s.dk, s.dv
+  local info, vt, n, i = s.info, s.vt, s.n, -1
+  local function value(j)
+    if dv then return dv(vp + j * vstride, vs) end
+    return M.decode_value(info, vt, vp + j * vstride)
+  end
+  return function()
+    i = i + 1
+    if i >= n then keys, vals = nil, nil; return nil end
+    if which == 2 then return value(i) end
+    local k = dk(kp + i * ks, ks)
+    if which == 1 then return k end
+    return k, value(i)
+  end
 end
 
 -- Bytes of a cdata value (for lookup/update with typed keys).

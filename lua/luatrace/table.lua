@@ -170,21 +170,10 @@ function Table.entries(t, opts)
   return (maps.read(s.obj, s.map, opts))
 end
 
-local function iter(list, which)
-  local i = 0
-  return function()
-    i = i + 1
-    local e = list[i]
-    if not e then return nil end
-    if which == 1 then return e[1] end
-    if which == 2 then return e[2] end
-    return e[1], e[2]
-  end
-end
-
-function Table.items(t) return iter(Table.entries(t)) end
-function Table.keys(t) return iter(Table.entries(t), 1) end
-function Table.values(t) return iter(Table.entries(t), 2) end
+-- One read each, decoded as the loop goes (maps.iter: no entries array).
+function Table.items(t) local s = S(t); need_types(s); return maps.iter(s.obj, s.map) end
+function Table.keys(t) local s = S(t); need_types(s); return maps.iter(s.obj, s.map, nil, 1) end
+function Table.values(t) local s = S(t); need_types(s); return maps.iter(s.obj, s.map, nil, 2) end
 function Table.len(t) return select(3, S(t).map:read_all()) end
 
 -- Remove every entry (arrays: set to zero, as BCC does).

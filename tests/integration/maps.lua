@@ -102,3 +102,39 @@ test("a closed object's maps refuse use", function()
   o:close()
   raises(function() m:info() end, "use of BPF object " .. test_obj("events") .. ": it is closed")
 end)
+
+test("maps.iter decodes one read as it goes; its bytes survive a collection", function()
+  local o = load("events")
+  local m = o:map("numbers")
+  local kt, vt = maps.key_value_types(o, m)
+  for i = 1, 500 do m:update(maps.bytes(kt, i), maps.bytes(vt, i * 3)) end
+  local seen, n = {}, 0
+  for k, v in maps.iter(o, m) do
+    -- the snapshot strings are only held by the iterator: a collection
+    -- in the loop must not free what the next step reads
+    collectgarbage()
+    n = n + 1
+    seen[k] = v
+    m:delete(maps.bytes(kt, k)) -- the loop reads its snapshot, not the map
+  end
+  eq(n, 500, "entries iterated")
+  for i = 1, 500 do eq(seen[i], i * 3, "value of " .. i) end
+  for i = 1, 3 do m:update(maps.bytes(kt, i), maps.bytes(vt, 10 * i)) end
+  local ks, vs = {}, {}
+  for k in maps.iter(o, m, nil, 1) do ks[#ks + 1] = k end
+  for v in maps.iter(o, m, nil, 2) do vs[#vs + 1] = v end
+  table.sort(ks); table.sort(vs)
+  eq(table.concat(ks, ","), "1,2,3", "keys only")
+  eq(table.concat(vs, ","), "10,20,30", "values only")
+  local taken = 0
+  for _, v in maps.iter(o, m, { take = true }) do taken = taken + v end
+  eq(taken, 60, "taken values")
+  eq(select(2, maps.read(o, m)), 0, "take emptied the map")
+  -- per-CPU values come as one array per entry
+  local per = o:map("percpu_total")
+  for k, v in maps.iter(o, per) do
+    eq(k, 0, "per-CPU key")
+    eq(#v, core.possible_cpus(), "one value per possible CPU")
+  end
+  o:close()
+end)

@@ -81,14 +81,15 @@ test("funclatency LIB:FUNC: one histogram with every call", function()
   ok(line and line:match('^{"time":"[%d:]+","func":"[^"]+:lt_target_add","unit":"usecs","total":23,"buckets":%[{"low":0,"high":1,"count":%d+}'), r.out)
 end)
 
-test("kernel functions without kprobes: one clear line, exit 1", function()
-  if require("luatrace").has_kprobes() then return skip("this kernel has kprobes (tests/vm/cases/tools.lua runs them)") end
+test("kernel functions without fentry or kprobes: one clear line, exit 1", function()
+  local lt = require "luatrace"
+  if lt.has_kprobes() or lt.has_fentry() then return skip("this kernel has kprobes or fentry (tests/vm/cases/tools.lua runs them)") end
   local _, err, code = sh(q(luatrace()) .. " -m funccount 'vfs_rea*'")
-  eq(code, 1); eq(err, "luatrace: funccount: kernel functions need kprobes, which this kernel lacks; count tracepoints "
-    .. "(t:CAT:EVENT) or user functions (LIB:FUNC) instead\n")
+  eq(code, 1); eq(err, "luatrace: funccount: kernel functions need fentry or kprobes, which this kernel refuses "
+    .. "(tried both); count tracepoints (t:CAT:EVENT) or user functions (LIB:FUNC) instead\n")
   _, err, code = sh(q(luatrace()) .. " -m funclatency vfs_read")
-  eq(code, 1); eq(err, "luatrace: funclatency: timing kernel function vfs_read needs kprobes, which this kernel lacks; "
-    .. "time a user function (LIB:FUNC) or use a tracepoint pair with bpftrace (luatrace -e)\n")
+  eq(code, 1); eq(err, "luatrace: funclatency: timing kernel function vfs_read needs fentry or kprobes, which this "
+    .. "kernel refuses (tried both); time a user function (LIB:FUNC) or use a tracepoint pair with bpftrace (luatrace -e)\n")
 end)
 
 test("vfsstat and capable without fentry or kprobes: one clear line, exit 1", function()

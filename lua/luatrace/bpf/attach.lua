@@ -26,8 +26,16 @@ function M.init(self)
   self._links, self._order, self._lazy = {}, {}, {}
 end
 
+-- (a program given a target by BPF{attach_targets=} reads as if its
+-- section named it: "fentry" + vfs_read -> "fentry/vfs_read")
 local function programs(self)
-  if not self._programs then self._programs = self._obj:programs() end
+  if not self._programs then
+    self._programs = self._obj:programs()
+    for _, p in ipairs(self._programs) do
+      local t = self._targets and self._targets[p.name]
+      if t then p.section = p.section:match("^[^/]*") .. "/" .. t end
+    end
+  end
   return self._programs
 end
 

@@ -6,6 +6,7 @@ local core = require "luatrace.core"
 local csource = require "luatrace.csource"
 local compile = require "luatrace.compile"
 local tpformat = require "luatrace.tpformat"
+local minbtf = require "luatrace.bpf.minbtf"
 
 local M = {}
 
@@ -168,6 +169,25 @@ function M.build(text, opts)
     cflags = cflags, debug = opts.debug, target = opts.target, file = opts.file, line = opts.line,
     text_key = tkey or nil, text_info = tkey and encode_types(t.event_types) or nil })
   return path, cached, t, bytes
+end
+
+-- Open an object (its bytes, else the file at path) with its minimized
+-- kernel BTF for CO-RE (luatrace.bpf.minbtf). Returns the object and a
+-- function to call once it is loaded or given up (idempotent): the BTF's
+-- path stays valid until then.
+function M.open(bytes, path, name)
+  local btf, done = minbtf.for_object(path, bytes)
+  local closed = false
+  local function finish()
+    if done and not closed then closed = true; done() end
+  end
+  local o = btf and { btf = btf } or nil
+  local ok, obj = pcall(function()
+    if bytes then return core.open_mem(bytes, name, o) end
+    return core.open_file(path, o)
+  end)
+  if not ok then finish(); error(obj, 0) end
+  return obj, finish
 end
 
 return M

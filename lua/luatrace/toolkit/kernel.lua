@@ -38,11 +38,12 @@ function M.apply_filters(b, opts)
   if not ok then b:cleanup(); error(e, 0) end
 end
 
--- BPF{obj=name, globals=filters+extra, programs=}: load a tool's AOT
--- object with the shared filters applied.
-function M.open(name, opts, extra, programs)
+-- BPF{obj=name, globals=filters+extra, programs=, attach_targets=}: load
+-- a tool's AOT object with the shared filters applied.
+function M.open(name, opts, extra, programs, attach_targets)
   local BPF = require("luatrace").BPF
-  local b = BPF{ obj = name, globals = M.filter_globals(opts, extra), programs = programs }
+  local b = BPF{ obj = name, globals = M.filter_globals(opts, extra), programs = programs,
+    attach_targets = attach_targets }
   M.apply_filters(b, opts)
   return b
 end

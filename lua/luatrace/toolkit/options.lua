@@ -54,6 +54,11 @@ M.opt = {
   interval = { "interval", positional = true, type = "positive", help = "output interval, in seconds" },
   count = { "count", positional = true, type = "uint", help = "number of outputs" },
   comm = { "-n", "--name", type = "string", key = "name", metavar = "NAME", help = "only processes whose name contains NAME" },
+  -- stack tools (profile, offcputime): BCC's flags, read by toolkit.stacks
+  user_stacks = { "-U", "--user-stacks-only", type = "flag", key = "user_only", help = "show stacks from user space only" },
+  kernel_stacks = { "-K", "--kernel-stacks-only", type = "flag", key = "kernel_only", help = "show stacks from kernel space only" },
+  delimited = { "-d", "--delimited", type = "flag", help = "insert delimiter between kernel/user stacks" },
+  folded = { "-f", "--folded", type = "flag", help = "output folded format, one line per stack (for flame graphs)" },
 }
 
 local common = {

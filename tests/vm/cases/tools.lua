@@ -7,26 +7,55 @@ local core = require "luatrace.core"
 local tool = require "luatrace.tool"
 local me = core.getpid()
 
-test("funccount -p PID vfs_read: our reads, counted by a kprobe", function()
-  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+-- The program kind a running funccount/funclatency chose: "fentry" (its
+-- fentry/fexit programs, targets set at run time) or "kprobe".
+local function kinds(running)
+  local seen = {}
+  for _, p in ipairs(running.b:object():programs()) do seen[#seen + 1] = p.type end
+  return table.concat(seen, ",")
+end
+
+test("funccount -p PID vfs_read: our reads, counted by fentry where allowed, else a kprobe", function()
+  if not core.has_kprobes() and not core.has_fentry() then skip("no kprobes or fentry in this kernel") end
   local fc = tool.load("funccount")
   local running = fc.start(fc.parse{ "-p", tostring(me), "vfs_read" })
   reads(9)
   local rows = running.take()
+  local b = running.b
+  local attached = b:num_open_kprobes()
   running:stop()
   eq(#rows, 1)
   eq(rows[1].func, "vfs_read")
   eq(rows[1].count, 9)
+  -- fentry programs are attached at load (auto-attach), kprobes by the tool
+  eq(attached, core.has_fentry() and 0 or 1, "kprobes attached")
 end)
 
-test("funclatency -p PID vfs_read: every read in the histogram", function()
-  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+test("funccount on fentry: programs fe_k with targets chosen at run time", function()
+  if not core.has_fentry() then skip("no fentry in this kernel") end
+  local fc = tool.load("funccount")
+  local running = fc.start(fc.parse{ "-p", tostring(me), "vfs_read" })
+  local secs = {}
+  for _, p in ipairs(running.b:object():programs()) do
+    if p.name == "fe_0" then secs[#secs + 1] = p.type end
+  end
+  reads(5)
+  local rows = running.take()
+  running:stop()
+  eq(table.concat(secs, ","), "tracing")
+  eq(rows[1].count, 5)
+end)
+
+test("funclatency -p PID vfs_read: every read in the histogram (fentry/fexit where allowed)", function()
+  if not core.has_kprobes() and not core.has_fentry() then skip("no kprobes or fentry in this kernel") end
   local fl = tool.load("funclatency")
   local running = fl.start(fl.parse{ "-u", "-p", tostring(me), "vfs_read" })
+  local k = kinds(running)
   reads(11)
   local h = running.take()
   running:stop()
   eq(h.total, 11)
+  ok(k:find(core.has_fentry() and "tracing" or "kprobe", 1, true), k)
 end)
 
 test("vfsstat: our reads in the READ column, fentry or kprobes chosen at run time", function()

@@ -1,0 +1,173 @@
+-- memleak: the known leaks of tests/progs/lt_leak (user mode, uprobes on
+-- the C library) with exact bytes and counts per leaking function, the
+-- report's lines, --json, -t; kernel mode on pipes this test holds open.
+-- lt_leak's leaks for N: lt_leak_malloc N x 100, lt_leak_calloc 2 x 512,
+-- lt_leak_realloc 1 x 3000, lt_leak_memalign 1 x 256; lt_leak_freed frees
+-- all it allocates.
+local core = require "luatrace.core"
+local tool = require "luatrace.tool"
+local ffi = require "ffi"
+pcall(ffi.cdef, "int pipe(int fds[2]); int close(int fd);")
+
+local function expected(n)
+  return { lt_leak_malloc = { n * 100, n }, lt_leak_calloc = { 1024, 2 }, lt_leak_realloc = { 3000, 1 },
+    lt_leak_memalign = { 256, 1 } }
+end
+
+-- Bytes and allocations per innermost function, from stacks as
+-- {size=, count=, frames={"0 [<addr>] fn+0xoff [obj]", ...}}.
+local function per_function(stacks)
+  local t = {}
+  for _, s in ipairs(stacks) do
+    local fn = s.frames[1] and s.frames[1]:match("^0 %[<%x+>%] ([%w_]+)%+0x%x+ ")
+    local e = t[fn or "?"] or { 0, 0 }
+    t[fn or "?"] = { e[1] + s.size, e[2] + s.count }
+  end
+  return t
+end
+
+local function same(got, want)
+  for fn, v in pairs(want) do
+    eq(got[fn] and got[fn][1], v[1], fn .. " bytes")
+    eq(got[fn] and got[fn][2], v[2], fn .. " allocations")
+  end
+  for fn in pairs(got) do ok(want[fn], "no outstanding allocation from " .. fn) end
+end
+
+test("memleak -p PID (module API): exact bytes and counts per leaking function, nothing freed", function()
+  local fifo = unique_path("leak-fifo")
+  os.execute("mkfifo " .. q(fifo))
+  local p = io.popen(("exec %s wait 7 < %s"):format(q(test_prog("lt_leak")), q(fifo)))
+  local w = io.open(fifo, "w")
+  local pid = tonumber(p:read("*l"))
+  local ml = tool.load("memleak")
+  local running = ml.start(ml.parse{ "-p", tostring(pid), "-o", "0" })
+  w:write("go\n"); w:flush()
+  eq(p:read("*l"), "done")
+  local stacks = running.report()
+  running:stop()
+  require("luatrace.sym").forget(pid)
+  w:close(); p:close(); os.remove(fifo)
+  same(per_function(stacks), expected(7))
+  for _, s in ipairs(stacks) do
+    ok(s.frames[2]:match("^1 %[<%x+>%] leak%+0x%x+ %[.*/lt_leak%]$"), s.frames[2])
+    ok(s.frames[3]:match("^2 %[<%x+>%] main%+0x%x+ %[.*/lt_leak%]$"), s.frames[3])
+  end
+end)
+
+-- The text report of `memleak -c 'lt_leak run N' ARGS 1 1` as
+-- {header, stacks = {{size, count, frames, allocs}}}, each line checked.
+local function text_report(out, show_allocs)
+  local lines = {}
+  for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+  local pid = tonumber(lines[1]:match("^Attaching to pid (%d+), Ctrl%+C to quit%.$"))
+  ok(pid, lines[1])
+  local n = tonumber(lines[2]:match("^%[%d%d:%d%d:%d%d%] Top (%d+) stacks with outstanding allocations:$"))
+  ok(n, lines[2])
+  local stacks, cur = {}, nil
+  for i = 3, #lines do
+    local l = lines[i]
+    local size, count = l:match("^(%d+) bytes in (%d+) allocations from stack$")
+    if size then
+      cur = { size = tonumber(size), count = tonumber(count), frames = {}, allocs = {} }
+      stacks[#stacks + 1] = cur
+    elseif show_allocs and l:match("^\taddr = ") then
+      local a, sz = l:match("^\taddr = 0x(%x+) size = (%d+)$")
+      ok(a, l)
+      cur.allocs[#cur.allocs + 1] = tonumber(sz)
+    else
+      local f = l:match("^\t(%d+ %[<%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x>%] .*)$")
+      ok(f and cur, "a frame line: " .. l)
+      cur.frames[#cur.frames + 1] = f
+    end
+  end
+  eq(#stacks, n, "stacks printed as announced")
+  return pid, stacks
+end
+
+test("memleak -c CMD -a: the report's lines, largest first, each allocation listed", function()
+  local _, out, code = nil, nil, nil
+  out, _, code = sh(("%s -m memleak -a -c %s 1 1"):format(q(luatrace()), q(test_prog("lt_leak") .. " run 3")))
+  eq(code, 0)
+  local pid, stacks = text_report(out, true)
+  ok(pid > 0)
+  same(per_function(stacks), expected(3))
+  for i, s in ipairs(stacks) do
+    if i > 1 then ok(stacks[i - 1].size >= s.size, "sorted by size") end
+    eq(#s.allocs, s.count, "one addr line per allocation")
+    local sum = 0
+    for _, v in ipairs(s.allocs) do sum = sum + v end
+    eq(sum, s.size)
+    ok(s.frames[1]:match("^0 %[<%x+>%] lt_leak_[%w_]+%+0x%x+ %[.*/build/tests/lt_leak%]$"), s.frames[1])
+  end
+end)
+
+test("memleak -c CMD -T 2 -z 200: only the two largest stacks, small allocations not captured", function()
+  local out, _, code = sh(("%s -m memleak -T 2 -z 200 -c %s 1 1"):format(q(luatrace()), q(test_prog("lt_leak") .. " run 4")))
+  eq(code, 0)
+  local _, stacks = text_report(out)
+  eq(#stacks, 2)
+  local got = per_function(stacks)
+  eq(got.lt_leak_realloc[1], 3000)
+  eq(stacks[2].size, 512) -- one of the calloc stacks (or both, when the compiler kept one call)
+  ok(not got.lt_leak_malloc, "100-byte mallocs are below -z 200")
+end)
+
+test("memleak --json -C: one object per report, combined statistics", function()
+  local out, _, code = sh(("%s -m memleak --json -C -c %s 1 1"):format(q(luatrace()), q(test_prog("lt_leak") .. " run 2")))
+  eq(code, 0)
+  local line = out:match("^([^\n]+)\n$")
+  ok(line, out)
+  ok(line:match('^{"time":"%d%d:%d%d:%d%d","stacks":%[{"bytes":3000,"allocations":1,"frames":%["0 %[<%x+>%] lt_leak_realloc%+0x'), line)
+  local stacks = {}
+  for bytes, count, f0 in line:gmatch('{"bytes":(%d+),"allocations":(%d+),"frames":%["([^"]+)"') do
+    stacks[#stacks + 1] = { size = tonumber(bytes), count = tonumber(count), frames = { f0 } }
+  end
+  same(per_function(stacks), expected(2))
+end)
+
+test("memleak -t: each allocation and free as it happens", function()
+  local out, _, code = sh(("%s -m memleak -t -c %s 1 1"):format(q(luatrace()), q(test_prog("lt_leak") .. " run 1")))
+  eq(code, 0)
+  local ev = {}
+  for l in out:gmatch("[^\n]+") do
+    local size = l:match("^alloc exited, size = (%d+), result = %x+$")
+    if size then ev[#ev + 1] = "alloc " .. size end
+    local fsize = l:match("^free entered, address = %x+, size = (%d+)$")
+    if fsize then ev[#ev + 1] = "free " .. fsize end
+  end
+  eq(table.concat(ev, ","), "alloc 100,alloc 512,alloc 512,alloc 10,free 10,alloc 3000,alloc 256,alloc 1000,free 1000")
+end)
+
+test("memleak (kernel mode): the pipes we hold open are outstanding, and gone once closed", function()
+  if not core.tracepoint_exists("kmem", "kmalloc") then skip("no kmem:kmalloc tracepoint in this kernel") end
+  local ml = tool.load("memleak")
+  local running = ml.start(ml.parse{ "-o", "0", "-T", "100000" })
+  local N = 64
+  local fds = ffi.new("int[?]", 2 * N)
+  for i = 0, N - 1 do assert(ffi.C.pipe(fds + 2 * i) == 0) end
+  local function pipe_allocs()
+    local n = 0
+    for _, s in ipairs(running.report()) do
+      for _, f in ipairs(s.frames) do
+        if f:match("^%d+ %[<%x+>%] alloc_pipe_info%+0x%x+$") then n = n + s.count; break end
+      end
+    end
+    return n
+  end
+  local held = pipe_allocs()
+  for i = 0, 2 * N - 1 do ffi.C.close(fds[i]) end
+  local after = pipe_allocs()
+  running:stop()
+  -- at least the pipe_inode_info and buffer array of each of our pipes;
+  -- other processes may open (and close) pipes meanwhile
+  ok(held >= 2 * N, ("%d allocations from alloc_pipe_info while we hold %d pipes"):format(held, N))
+  ok(after <= held - 2 * N, ("%d left after closing, of %d"):format(after, held))
+end)
+
+test("memleak usage errors: -p with -c, -z above -Z (exit 2)", function()
+  local _, err, code = sh(q(luatrace()) .. " -m memleak -p 1 -c true")
+  eq(code, 2); eq(err:match("^[^\n]*"), "luatrace: memleak: -p and -c cannot be used together")
+  _, err, code = sh(q(luatrace()) .. " -m memleak -z 10 -Z 5")
+  eq(code, 2); eq(err:match("^[^\n]*"), "luatrace: memleak: min size (-z) can't be greater than max size (-Z)")
+end)
