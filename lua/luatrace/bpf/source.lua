@@ -5,8 +5,8 @@
 local core = require "luatrace.core"
 local csource = require "luatrace.csource"
 local compile = require "luatrace.compile"
-local tpformat = require "luatrace.tpformat"
 local minbtf = require "luatrace.bpf.minbtf"
+local tpformat = require "luatrace.tpformat"
 
 local M = {}
 
