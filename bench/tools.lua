@@ -28,14 +28,9 @@ local LT = core.exe_path()
 local ROUNDS = tonumber(os.getenv("BENCH_TOOL_ROUNDS") or "3")
 local LIBBPF_TOOLS = "/usr/sbin"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local C = dofile(ROOT .. "/bench/common.lua")
+local q, sh, median = C.q, C.sh, C.median
 local function log(fmt, ...) io.stderr:write(("bench tools: " .. fmt .. "\n"):format(...)) end
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("*a")
-  p:close()
-  return out
-end
 
 -- Per tool: its arguments (both sides, unless lb= differs) and the marker
 -- of an event line; no marker: timed to the first line.
@@ -76,15 +71,6 @@ local function tools()
 end
 
 local function exists(p) local f = io.open(p); if f then f:close() end; return f ~= nil end
-
-local function median(xs)
-  local t = {}
-  for _, x in ipairs(xs) do t[#t + 1] = x end
-  table.sort(t)
-  if #t == 0 then return nil end
-  if #t % 2 == 1 then return t[(#t + 1) / 2] end
-  return (t[#t / 2] + t[#t / 2 + 1]) / 2
-end
 
 -- One timed run: {first_ms, rss_mb} or nil and the first line it printed.
 local function run(cmd, marker, env)
