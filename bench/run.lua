@@ -477,3 +477,5 @@ if os.getenv("BENCH_NO_DOC") ~= "1" and not ONLY then
   doc:close()
 end
 log("done in %.0fs", (core.monotonic_ns() - T0) / 1e9)
+-- every tool beside libbpf-tools (its own section of docs/PERFORMANCE.md)
+if not ONLY or ("," .. ONLY .. ","):find(",tools,", 1, true) then dofile(ROOT .. "/bench/tools.lua") end

@@ -101,7 +101,7 @@ static int link_count(lua_State *L)
 	return 1;
 }
 
-/* core.attach_tracepoint(obj, prog, category, event) */
+/* core.attach_tracepoint(obj, prog, category, event[, {cookie=}]) */
 static int l_attach_tracepoint(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
@@ -114,7 +114,8 @@ static int l_attach_tracepoint(lua_State *L)
 		return lt_fail(L, "attach", desc, ENOENT, hint);
 	}
 	lt_log_reset();
-	int err = link_result(L, bpf_program__attach_tracepoint(p, cat, ev), desc);
+	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = lt_opt_ll(L, 5, "cookie", 0));
+	int err = link_result(L, bpf_program__attach_tracepoint_opts(p, cat, ev, &opts), desc);
 	return err ? lt_fail(L, "attach", desc, err, NULL) : 1;
 }
 
@@ -151,7 +152,7 @@ static int l_attach_trace(lua_State *L)
 	return 1;
 }
 
-/* core.attach_kprobe(obj, prog, func, {retprobe=, offset=}) */
+/* core.attach_kprobe(obj, prog, func, {retprobe=, offset=, cookie=}) */
 static int l_attach_kprobe(lua_State *L)
 {
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
@@ -171,7 +172,8 @@ static int l_attach_kprobe(lua_State *L)
 		return lt_failf(L, "attach %s: no such kernel function%s%s", desc,
 				*hint ? "; did you mean " : "", hint);
 	}
-	LIBBPF_OPTS(bpf_kprobe_opts, opts, .retprobe = ret, .offset = off);
+	LIBBPF_OPTS(bpf_kprobe_opts, opts, .retprobe = ret, .offset = off,
+		    .bpf_cookie = lt_opt_ll(L, 4, "cookie", 0));
 	lt_log_reset();
 	int err = link_result(L, bpf_program__attach_kprobe_opts(p, func, &opts), desc);
 	return err ? lt_fail(L, "attach", desc, err,
@@ -196,7 +198,7 @@ static const char *binary_path(lua_State *L, const char *what, const char *name,
 	return buf;
 }
 
-/* core.attach_uprobe(obj, prog, binary, {sym=, offset=, pid=, retprobe=}):
+/* core.attach_uprobe(obj, prog, binary, {sym=, offset=, pid=, retprobe=, cookie=}):
  * binary is a path or a library short name ("c" for libc). */
 static int l_attach_uprobe(lua_State *L)
 {
@@ -216,7 +218,8 @@ static int l_attach_uprobe(lua_State *L)
 	else
 		snprintf(desc, sizeof(desc), "%s %s:0x%llx",
 			 ret ? "uretprobe" : "uprobe", path, off);
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = sym);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = sym,
+		    .bpf_cookie = lt_opt_ll(L, 4, "cookie", 0));
 	lt_log_reset();
 	int err = link_result(L, bpf_program__attach_uprobe_opts(p, pid, path, off, &opts), desc);
 	if (err && sym && err == ENOENT)

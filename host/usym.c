@@ -332,20 +332,40 @@ static int l_usyms_gc(lua_State *L)
 	return 0;
 }
 
-/* core.elf_symbol(path, name) -> ELF virtual address, size | nil */
+/* core.elf_symbol(path, name) -> ELF virtual address, size, file offset
+ * (nil outside the file's segments), number of symbols of that name (glibc
+ * defines pthread_create twice, one per symbol version, which libbpf 1.1
+ * refuses as ambiguous) | nil */
 static int l_elf_symbol(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 	const struct elf_syms *es = lt_elf_syms(path);
+	const struct sym *s = NULL;
+	int count = 0;
 	for (size_t i = 0; es && i < es->n; i++)
 		if (!strcmp(es->syms[i].name, name)) {
-			lt_push_addr(L, es->syms[i].addr);
-			lua_pushinteger(L, (lua_Integer)es->syms[i].size);
-			return 2;
+			if (!s)
+				s = &es->syms[i];
+			count++;
 		}
+	if (!s) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lt_push_addr(L, s->addr);
+	lua_pushinteger(L, (lua_Integer)s->size);
 	lua_pushnil(L);
-	return 1;
+	for (size_t i = 0; i < es->nsegs; i++) {
+		const struct seg *g = &es->segs[i];
+		if (s->addr >= g->vaddr && s->addr < g->vaddr + g->filesz) {
+			lua_pop(L, 1);
+			lua_pushinteger(L, (lua_Integer)(s->addr - g->vaddr + g->off));
+			break;
+		}
+	}
+	lua_pushinteger(L, count);
+	return 4;
 }
 
 void lt_open_usym(lua_State *L)

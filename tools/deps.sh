@@ -6,7 +6,7 @@ set -e
 PKGS="gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 libluajit2-5.1-dev clang llvm bpftool systemtap-sdt-dev linux-libc-dev
 binutils util-linux procps libbpf-tools chromium prometheus python3 libedit-dev tmux bpftrace
-e2fsprogs coreutils"
+e2fsprogs coreutils openssl"
 if [ "${1:-}" = vm ]; then
 	PKGS="qemu-system-x86 busybox-static cpio zstd xz-utils gzip"
 elif [ "${1:-}" = bench ]; then

@@ -68,7 +68,7 @@ local function uprobe_attach(ret)
     -- a GNU IFUNC (glibc's strlen...): the implementation it resolves to
     local at = o.sym and not o.sym_off and syms.ifunc_offset(o.name, o.sym, o.pid)
     return core.attach_uprobe(obj, fn, o.name, { sym = not at and o.sym or nil,
-      offset = at or o.addr or o.sym_off or 0, pid = o.pid or -1, retprobe = ret })
+      offset = at or o.addr or o.sym_off or 0, pid = o.pid or -1, retprobe = ret, cookie = o.cookie })
   end
 end
 
@@ -80,7 +80,7 @@ end
 local function kprobe_attach(ret)
   return function(obj, fn, o)
     return core.attach_kprobe(obj, fn, o.event,
-      { retprobe = ret, offset = not ret and o.event_off or nil })
+      { retprobe = ret, offset = not ret and o.event_off or nil, cookie = o.cookie })
   end
 end
 
@@ -91,7 +91,7 @@ local function func_target(o) return o.func end
 
 M.list = {
   { name = "tracepoint", method = "tracepoint",
-    args = { { "tp", "string", true } },
+    args = { { "tp", "string", true }, { "cookie", "integer" } },
     validate = function(o)
       if not o.tp:match("^[^:]+:[^:]+$") then
         return ('tp must be "category:event", got %q'):format(o.tp)
@@ -100,7 +100,7 @@ M.list = {
     target = function(o) return o.tp end,
     attach = function(obj, fn, o)
       local cat, ev = o.tp:match("^([^:]+):([^:]+)$")
-      return core.attach_tracepoint(obj, fn, cat, ev)
+      return core.attach_tracepoint(obj, fn, cat, ev, { cookie = o.cookie })
     end,
     sec = "tracepoint", sections = { "tracepoint", "tp" },
     parse = function(rest)
@@ -131,7 +131,7 @@ M.list = {
     prog_type = "tracing", count = "tracepoints" },
 
   { name = "kretprobe", method = "kretprobe",
-    args = { { "event", "string", true } },
+    args = { { "event", "string", true }, { "cookie", "integer" } },
     target = function(o) return o.event end,
     attach = kprobe_attach(true),
     sec = "kretprobe", sections = { "kretprobe" }, parse = kprobe_parse,
@@ -139,7 +139,7 @@ M.list = {
     prog_type = "kprobe", count = "kprobes", bpftrace = { "kretprobe", "kr" } },
 
   { name = "kprobe", method = "kprobe",
-    args = { { "event", "string", true }, { "event_off", "integer" } },
+    args = { { "event", "string", true }, { "event_off", "integer" }, { "cookie", "integer" } },
     target = function(o) return o.event end,
     attach = kprobe_attach(false),
     sec = "kprobe", sections = { "kprobe" }, parse = kprobe_parse,
@@ -161,14 +161,14 @@ M.list = {
 
   { name = "uretprobe", method = "uretprobe",
     args = { { "name", "string", true }, { "sym", "string" }, { "addr", "integer" },
-             { "pid", "pid" } },
+             { "pid", "pid" }, { "cookie", "integer" } },
     validate = uprobe_validate, target = uprobe_target, attach = uprobe_attach(true),
     sec = "uretprobe", sections = { "uretprobe" }, parse = parse_uprobe,
     prog_type = "kprobe", count = "uprobes", bpftrace = { "uretprobe", "ur" } },
 
   { name = "uprobe", method = "uprobe",
     args = { { "name", "string", true }, { "sym", "string" }, { "addr", "integer" },
-             { "pid", "pid" } },
+             { "pid", "pid" }, { "cookie", "integer" } },
     validate = uprobe_validate, target = uprobe_target, attach = uprobe_attach(false),
     sec = "uprobe", sections = { "uprobe" }, parse = parse_uprobe,
     prog_type = "kprobe", count = "uprobes", bpftrace = { "uprobe", "u" } },

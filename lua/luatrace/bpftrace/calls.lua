@@ -7,6 +7,7 @@ local core = require "luatrace.core"
 
 return function(F, G, H)
 local int, const_str = H.int, H.const_str
+require("luatrace.bpftrace.calls_ext")(F, G, H)
 
 local NONE = { ty = T.NONE }
 
@@ -34,7 +35,8 @@ function G.format_specs(fmt)
 end
 
 local strish = { str = true, ksym = true, usym = true, inet = true, kstack = true, ustack = true,
-  tuple = true, buf = true }
+  tuple = true, buf = true, strftime = true, username = true, strerror = true, cgroup_path = true,
+  macaddr = true }
 
 -- Check args against a format and build the record fields and writers.
 function F:format_args(call, fmt_node, args, fname)
@@ -91,9 +93,8 @@ local function map_arg(self, call, fname)
   return a
 end
 
-local unsupported = { reg = true, override = true, uaddr = true, cgroup_path = true, macaddr = true,
-  skboutput = true, path = true, strftime = true, printk = true, debugf = true, percpu_kaddr = true,
-  kptr = true, uptr = true, offsetof = true, pid_ns = true, strcontains = true, has_key = true,
+local unsupported = { skboutput = true, printk = true, debugf = true, percpu_kaddr = true,
+  offsetof = true, pid_ns = true,
   len = true, nsecs = true, print_map = true, errorf = true, warnf = true,
   unwatch = true, socket_cookie = true, tseries = true }
 
@@ -151,8 +152,8 @@ function F:call(e, stmt_ctx)
       return NONE
     end
     if #args > 1 then self:err(e, "print() with top and div takes a map") end
-    local v = self:expr(args[1])
-    if v.ty.t == "none" or v.ty.t == "rec" then self:err(args[1], "print() cannot print this value") end
+    local v = self:storable(self:expr(args[1]), args[1], G.MAX_STRUCT_PRINT) -- records.lua
+    if v.ty.t == "none" then self:err(args[1], "print() cannot print this value") end
     local ft = T.copy(v.ty)
     if ft.t == "int" then ft.size = 8 end
     self:emit(self.g:record("print_value", {}, { ft }, { function(dest)
@@ -379,6 +380,8 @@ for (int __i = 0; __i < 16; __i++) {
     return v
   end
   if n == "sizeof" then self:err(e, "sizeof takes a type or expression") end
+  local x = self:call_ext(e, stmt_ctx)
+  if x then return x end
   if unsupported[n] then self:err(e, ("the function %s() is not supported by luatrace"):format(n)) end
   self:err(e, "Unknown function: " .. n)
 end

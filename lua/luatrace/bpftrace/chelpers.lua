@@ -30,6 +30,26 @@ static __always_inline int lt_bt_strneq(const char *a, const char *b, u32 n)
 	}
 	return 1;
 }
+/* strcontains() with a needle that is not a literal */
+static __always_inline int lt_bt_strcontains(const char *h, u32 hn, const char *n, u32 nn)
+{
+	for (u32 i = 0; i < hn && i < 64; i++) {
+		int found = 1;
+		for (u32 j = 0; j < nn && j < 64; j++) {
+			if (n[j] == 0)
+				break;
+			if (i + j >= hn || h[i + j] != n[j]) {
+				found = 0;
+				break;
+			}
+		}
+		if (found)
+			return 1;
+		if (h[i] == 0)
+			return 0;
+	}
+	return 0;
+}
 /* hist(): bucket 0 for negatives, 1 for 0, 2 for 1, k+2 for [2^k, 2^(k+1)) */
 static __always_inline u64 lt_bt_log2_bucket(s64 v)
 {

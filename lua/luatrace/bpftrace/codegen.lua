@@ -150,12 +150,17 @@ end
 
 require("luatrace.bpftrace.stmt")(F, G)
 require("luatrace.bpftrace.expr")(F, G)
+require("luatrace.bpftrace.loops")(F, G)
+require("luatrace.bpftrace.records")(F, G)
+require("luatrace.bpftrace.macros")(F, G)
 
 -- The C head of a probe's function and what its context offers.
 function G:function_head(p, fname)
   local k = p.kind
   if k == "BEGIN" or k == "END" then
     return ('SEC("uprobe") int %s(struct pt_regs *ctx)'):format(fname)
+  elseif k == "tracepoint" and p.targets then -- several tracepoints, args unused
+    return ('SEC("tracepoint") int %s(void *args)'):format(fname)
   elseif k == "tracepoint" then
     return ('SEC("tracepoint") int %s(struct tracepoint__%s__%s *args)'):format(fname, p.cat, p.event)
   elseif k == "rawtracepoint" then
@@ -215,7 +220,8 @@ function G:program()
   local concrete = {}
   for _, pa in ipairs(prog.probes) do
     for _, w in ipairs(pa.attach) do
-      local list = probes.expand(w, function(msg) self:err(w, msg) end)
+      local list = probes.expand(w, function(msg) self:err(w, msg) end,
+        function(msg) self.warnings[#self.warnings + 1] = msg end, pa)
       for _, p in ipairs(list) do
         p.word = w
         concrete[#concrete + 1] = p
@@ -235,8 +241,10 @@ function G:program()
   parts[#parts + 1] = "const volatile u64 lt_bt_cpid = 0;"
   parts[#parts + 1] = "const volatile u64 lt_bt_start_ns = 0;"
   parts[#parts + 1] = require("luatrace.bpftrace.chelpers")
+  if self.need_names then parts[#parts + 1] = G.names_decl end -- calls_ext.lua
   parts[#parts + 1] = self:map_decls()
   for _, s in ipairs(self.struct_defs) do parts[#parts + 1] = s end
+  for _, s in ipairs(self.callbacks) do parts[#parts + 1] = s end
   for _, f in ipairs(funcs) do parts[#parts + 1] = f end
   return table.concat(parts, "\n") .. "\n"
 end
@@ -246,11 +254,21 @@ local M = {}
 -- Compile an AST: two passes, so a map read before the statement that
 -- gives it its type (in source order) still gets the right type.
 function M.generate(ast, opts)
+  -- max_strlen (config block) is the default string size while compiling
+  local saved = T.STRLEN
+  T.STRLEN = opts and opts.strlen or saved
+  local ok, r = pcall(M.generate_passes, ast, opts)
+  T.STRLEN = saved
+  if not ok then error(r, 0) end
+  return r
+end
+
+function M.generate_passes(ast, opts)
   local ctx = { src = ast.src, name = ast.name }
   local seed
   for pass = 1, 2 do
     local g = setmetatable({ ast = ast, ctx = ctx, opts = opts or {}, maps = {}, map_order = {},
-      events = {}, struct_defs = {}, pass = pass }, G)
+      events = {}, struct_defs = {}, callbacks = {}, pass = pass, warnings = {} }, G)
     if seed then
       for _, name in ipairs(seed.map_order) do
         local m = seed.maps[name]
@@ -262,7 +280,7 @@ function M.generate(ast, opts)
     local c = g:program()
     if pass == 2 then
       return { c = c, probes = g.probes, maps = g.maps, map_order = g.map_order, events = g.events,
-        need_stacks = g.need_stacks }
+        need_stacks = g.need_stacks, warnings = g.warnings, need_names = g.need_names }
     end
     seed = g
   end

@@ -45,6 +45,7 @@ function F:builtin(e)
       return ("bpf_get_current_comm(&%s, sizeof(%s));"):format(dest, dest)
     end }
   end
+  if p.targets and (n == "probe" or (n == "func" and k ~= "tracepoint")) then return self:target_name(e, n) end
   if n == "probe" then return const_str(p.name) end
   if n == "func" then
     if not p.func then self:err(e, "func is not available for " .. k .. " probes") end
@@ -80,7 +81,9 @@ function F:builtin(e)
     local v = defines[n] or require("luatrace.bpftrace.btf").enum_value(n)
     if v then return int(lit_int(v)) end
   end
-  if n == "username" or n == "numaid" or n == "jiffies" then
+  local x = self:builtin_ext(e)
+  if x then return x end
+  if n == "jiffies" then
     self:err(e, ("the builtin %s is not supported by luatrace"):format(n))
   end
   self:err(e, "Unknown identifier: '" .. n .. "'")

@@ -65,6 +65,8 @@ end
 local function sortable(kt, v)
   if kt.t == "int" or kt.t == "kstack" or kt.t == "ksym" or kt.t == "ptr" then return fmt.num(v) end
   if kt.t == "str" then return fmt.cstring(v, kt.size) end
+  local u = require("luatrace.bpftrace.uvalues").format[kt.t] -- username, strftime, ...
+  if u then return u(kt, v) end
   return tostring(v)
 end
 

@@ -22,7 +22,7 @@ local unsupported = { watchpoint = true, w = true, asyncwatchpoint = true, aw = 
 local units = { s = 1e9, ms = 1e6, us = 1e3, ns = 1 }
 
 local function glob_to_pattern(g)
-  return "^" .. g:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
+  return "^" .. g:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
 end
 M.glob_to_pattern = glob_to_pattern
 
@@ -91,9 +91,33 @@ local function binary(path)
   return nil
 end
 
+-- glibc 2.34 moved libpthread, libdl, librt, libutil and libanl into
+-- libc.so.6 and left stubs: a uprobe on pthread_create in the stub means
+-- the one in libc. The libc path, or nil.
+local glibc_stubs = { libpthread = true, libdl = true, librt = true, libutil = true, libanl = true }
+local function glibc_stub_target(path, fn)
+  local base = path:match("([^/]+)%.so[%.%d]*$")
+  if not base or not glibc_stubs[base] then return nil end
+  local libc = core.find_library("c")
+  if libc and core.elf_symbol(libc, fn) then return libc end
+end
+
+-- Does an AST (a probe block) use the builtin `name` anywhere?
+function M.uses(node, name)
+  if type(node) ~= "table" then return false end
+  if node.k == "Builtin" and node.name == name then return true end
+  for k, v in pairs(node) do
+    if k ~= "parent" and type(v) == "table" and M.uses(v, name) then return true end
+  end
+  return false
+end
+
 -- Expand one attach word (from the parser) into concrete probes. err(msg)
--- raises a located error at the word.
-function M.expand(word, err)
+-- raises a located error at the word; warn(msg), when given, reports a
+-- probe skipped as bpftrace skips it (a uprobe or usdt probe missing from
+-- an existing binary). block (the probe's AST) lets a tracepoint glob
+-- whose block reads no `args` become one program.
+function M.expand(word, err, warn, block)
   local text = word.v
   local prov, rest = text:match("^([%w_]+):(.*)$")
   if not prov then prov, rest = text, "" end
@@ -115,6 +139,16 @@ function M.expand(word, err)
       err(("tracepoint not found: %s:%s (list them with luatrace -l 'tracepoint:%s:*')"):format(
         parts[1], parts[2], parts[1]))
     end
+    if (has_glob(parts[1]) or has_glob(parts[2])) and block and not M.uses(block, "args") then
+      -- the block reads no tracepoint fields: one program for every match
+      local targets = {}
+      for _, t in ipairs(list) do
+        targets[#targets + 1] = { cat = t[1], event = t[2], func = "",
+          name = ("tracepoint:%s:%s"):format(t[1], t[2]) }
+      end
+      add({ name = "tracepoint:" .. rest, pattern = rest, targets = targets })
+      return out
+    end
     for _, t in ipairs(list) do
       add({ name = ("tracepoint:%s:%s"):format(t[1], t[2]), cat = t[1], event = t[2] })
     end
@@ -135,6 +169,17 @@ function M.expand(word, err)
       names = (kind == "kfunc" or kind == "kretfunc") and listed("kfunc:" .. fn) or kfuncs(fn)
     end
     if #names == 0 then err(("no kernel function matches %s"):format(fn)) end
+    if has_glob(fn) and (kind == "kprobe" or kind == "kretprobe") then
+      -- one program for every match: attached at run time with a cookie
+      -- that names the match (func, probe), so the C does not depend on
+      -- the host's function list
+      local targets = {}
+      for _, f in ipairs(names) do
+        targets[#targets + 1] = { func = f, name = kind .. ":" .. f .. (off and ("+" .. off) or ""), offset = off }
+      end
+      add({ name = kind .. ":" .. fn, pattern = fn, targets = targets })
+      return out
+    end
     for _, f in ipairs(names) do
       add({ name = kind .. ":" .. f .. (off and ("+" .. off) or ""), func = f, offset = off })
     end
@@ -147,9 +192,33 @@ function M.expand(word, err)
     if not core.stat(path) then err(("binary %s: no such file"):format(path)) end
     local funcs = has_glob(fn) and listed("uprobe:" .. path .. ":" .. fn) or { fn }
     if #funcs == 0 then err(("no function of %s matches %s"):format(path, fn)) end
+    if has_glob(fn) then -- one program, attached to every match (as kprobes)
+      local targets = {}
+      for _, f in ipairs(funcs) do
+        local _, _, foff, count = core.elf_symbol(path, f)
+        targets[#targets + 1] = { func = f, name = ("%s:%s:%s"):format(kind, path, f), path = path,
+          addr = count and count > 1 and foff or nil }
+      end
+      add({ name = ("%s:%s:%s"):format(kind, path, fn), path = path, pattern = fn, targets = targets })
+      return out
+    end
     for _, f in ipairs(funcs) do
       local addr = f:match("^0x%x+$") and tonumber(f)
-      add({ name = ("%s:%s:%s"):format(kind, path, f), path = path, func = f, addr = addr })
+      local at = path
+      if not addr and not core.elf_symbol(path, f) then
+        at = glibc_stub_target(path, f)
+        if not at then
+          -- bpftrace skips it (its missing_probes = "warn"): one line, go on
+          if warn then warn(("%s:%s:%s: no symbol %s in %s; probe skipped"):format(kind, path, f, f, path)) end
+        end
+      end
+      if at then
+        -- a name defined more than once (one per symbol version): libbpf
+        -- 1.1 refuses it as ambiguous, so attach at its file offset
+        local _, _, off, count = core.elf_symbol(at, f)
+        if not addr and count and count > 1 and off then addr = off end
+        add({ name = ("%s:%s:%s"):format(kind, at, f), path = at, func = f, addr = addr })
+      end
     end
   elseif kind == "usdt" then
     if #parts < 2 then err("usdt probes take usdt:binary:[provider:]name") end
@@ -163,6 +232,15 @@ function M.expand(word, err)
         if n.name == nm then pv = n.provider; break end
       end
       if not pv then err(("usdt probe %s not found in %s"):format(nm, path)) end
+    else
+      local found = false
+      for _, n in ipairs(core.usdt_probes and core.usdt_probes(path) or {}) do
+        if n.name == nm and n.provider == pv then found = true; break end
+      end
+      if not found then
+        if warn then warn(("usdt:%s:%s:%s: no such USDT probe in %s; probe skipped"):format(path, pv, nm, path)) end
+        return out
+      end
     end
     add({ name = ("usdt:%s:%s:%s"):format(path, pv, nm), path = path, provider = pv, probe = nm })
   elseif kind == "profile" or kind == "interval" then

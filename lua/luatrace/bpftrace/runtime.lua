@@ -30,10 +30,24 @@ function M.load(compiled, opts)
     mapdesc = compiled.maps, printf_cbs = {}, links = {}, json = opts.format == "json",
   }, P)
   self.write = opts.out or function(s) io.stdout:write(s); io.stdout:flush() end
+  -- probes skipped as bpftrace skips them (missing uprobe symbols): a
+  -- warning each; none left is an error
+  local warn = opts.warn or function(s) io.stderr:write(s) end
+  for _, w in ipairs(compiled.warnings or {}) do warn("WARNING: " .. w .. "\n") end
+  if #self.probes == 0 then
+    error("bpftrace program" .. (opts.name and (" " .. opts.name) or "") ..
+      ": no probes to attach (every probe was skipped)", 0)
+  end
   local ok, b = pcall(lt.BPF, { text = compiled.c, origin = { file = "bpftrace:" .. (opts.name or "stdin"), line = 1 },
     globals = { lt_bt_target_pid = opts.pid or 0, lt_bt_cpid = opts.cmd_pid or 0,
       lt_bt_start_ns = tonumber(core.monotonic_ns()) } })
-  if not ok then error(b, 0) end
+  if not ok then
+    if tostring(b):find("bpf_override_return", 1, true) then
+      b = "override(): this kernel refuses bpf_override_return (it needs CONFIG_BPF_KPROBE_OVERRIDE " ..
+        "and a function on the error-injection list): " .. tostring(b):match("[^\n]*")
+    end
+    error(b, 0)
+  end
   self.bpf = b
   -- record types, from the object's BTF
   for _, ev in ipairs(self.events) do ev.ptr = types.ptr(b:object(), ev.struct) end
@@ -47,8 +61,16 @@ function M.load(compiled, opts)
   return self
 end
 
+-- How many kernel attachments the probes make (bpftrace's count: every
+-- function a wildcard kprobe matches is one).
+function P:probe_count()
+  local n = 0
+  for _, p in ipairs(self.probes) do n = n + (p.targets and #p.targets or 1) end
+  return n
+end
+
 function P:header()
-  local n = #self.probes
+  local n = self:probe_count()
   if self.json then
     self.write(('{"type": "attached_probes", "data": {"probes": %d}}\n'):format(n))
   else
@@ -64,7 +86,9 @@ function P:attach_kind(want)
   for _, p in ipairs(self.probes) do
     if want(p.kind) then
       local k, fn = p.kind, p.fname
-      if k == "BEGIN" or k == "END" then
+      if p.targets then
+        self:attach_targets(p, fn)
+      elseif k == "BEGIN" or k == "END" then
         libc = libc or core.find_library("c")
         b:attach_uprobe { name = libc, sym = TRIGGER[k], fn_name = fn, pid = mypid }
       elseif k == "tracepoint" then
@@ -96,6 +120,37 @@ function P:attach_kind(want)
     end
   end
 end
+-- A probe attached to many functions: one link per match, its cookie the
+-- index of the match's func and probe names in lt_bt_names.
+function P:attach_targets(p, fn)
+  local b = self.bpf
+  local names = self.compiled.need_names and b:object():map("lt_bt_names")
+  local NAMELEN = 128
+  for _, t in ipairs(p.targets) do
+    local cookie = self.next_cookie or 0
+    self.next_cookie = cookie + 1
+    if names then
+      local key = ffi.new("uint32_t[1]")
+      for slot, text in pairs({ [0] = t.func, [1] = t.name }) do
+        key[0] = cookie * 2 + slot
+        names:update(ffi.string(key, 4), text:sub(1, NAMELEN - 1) .. ("\0"):rep(NAMELEN - math.min(#text, NAMELEN - 1)))
+      end
+    end
+    local k = p.kind
+    if k == "tracepoint" then
+      b:attach_tracepoint { tp = t.cat .. ":" .. t.event, fn_name = fn, cookie = cookie }
+    elseif k == "kprobe" then
+      b:attach_kprobe { event = t.func, event_off = t.offset, fn_name = fn, cookie = cookie }
+    elseif k == "kretprobe" then
+      b:attach_kretprobe { event = t.func, fn_name = fn, cookie = cookie }
+    else
+      local o = { name = t.path, fn_name = fn, pid = self.opts.pid or -1, cookie = cookie }
+      if t.addr then o.addr = t.addr else o.sym = t.func end
+      if k == "uprobe" then b:attach_uprobe(o) else b:attach_uretprobe(o) end
+    end
+  end
+end
+
 function P:trigger(kind)
   local any = false
   for _, p in ipairs(self.probes) do if p.kind == kind then any = true end end

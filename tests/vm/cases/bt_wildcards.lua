@@ -1,0 +1,103 @@
+-- Wildcard kprobes, path() and override() in the kernel matrix. A wildcard
+-- probe block is one BPF program attached to every match with a cookie
+-- naming it, so the C the host precompiled (from the host's function list)
+-- is the C the guest generates from its own: vfscount.bt and vfsstat.bt
+-- hit the cache. path() is bpf_d_path in a kfunc; override() is
+-- bpf_override_return (or one clear error where the kernel refuses it).
+local lt = require "luatrace"
+local core = lt.core
+local bt = require "luatrace.bpftrace"
+local ffi = require "ffi"
+
+pcall(ffi.cdef, "int getppid(void);")
+
+local function bt_program(name, src, opts)
+  local o = { name = name }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local p = program(bt.compile(src, o).c)
+  p.origin = { file = "bpftrace:" .. name, line = 1 }
+  p.bt = { name = name, src = src, opts = o }
+  return p
+end
+
+local function run(p, trigger, ms, extra)
+  local out = {}
+  local o = { out = function(s) out[#out + 1] = s end }
+  for k, v in pairs(p.bt.opts) do o[k] = v end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  local prog = bt.load(p.bt.src, o)
+  if trigger then trigger() end
+  prog:run { duration_ms = ms or 300 }
+  return table.concat(out)
+end
+
+local function tool(name)
+  local path = "/usr/sbin/" .. name .. ".bt"
+  local fh = io.open(path)
+  if not fh then return { missing = path } end
+  local src = fh:read("*a")
+  fh:close()
+  return bt_program(path, src)
+end
+
+local WILD = bt_program("vm-wild", [[
+kprobe:vfs_rea* /arg2 == 123/ { @f[func] = count(); }
+kretprobe:vfs_rea* /retval == 123/ { @p[probe] = count(); }]], { pid = 1 })
+
+test("wildcard kprobe/kretprobe: one program each, func and probe from the cookie", function()
+  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+  local out = run(WILD, function() reads(3) end, 300, { pid = core.getpid() })
+  ok(out:find("^Attaching %d+ probes%.%.%.\n"), out)
+  ok(out:find("\n@f%[vfs_read%]: 3\n"), out)
+  ok(out:find("\n@p%[kretprobe:vfs_read%]: 3\n"), out)
+end)
+
+local VFSCOUNT, VFSSTAT = tool("vfscount"), tool("vfsstat")
+
+test("vfscount.bt: vfs_read counted by func", function()
+  if VFSCOUNT.missing then skip(VFSCOUNT.missing .. " is not installed on the host") end
+  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+  local out = run(VFSCOUNT, function() reads(50) end)
+  local n = tonumber(out:match("\n@%[vfs_read%]: (%d+)\n"))
+  ok(n and n >= 50, out)
+end)
+
+test("vfsstat.bt: per-second counts of vfs_read", function()
+  if VFSSTAT.missing then skip(VFSSTAT.missing .. " is not installed on the host") end
+  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+  local out = run(VFSSTAT, function() reads(40) end, 1500)
+  ok(out:find("^Attaching %d+ probes%.%.%.\nTracing key VFS calls%.%.%. Hit Ctrl%-C to end%.\n"), out)
+  local n = tonumber(out:match("\n%d%d:%d%d:%d%d\n.-@%[vfs_read%]: (%d+)\n"))
+  ok(n and n >= 40, out)
+end)
+
+local PATH = bt_program("vm-path", [[kfunc:security_inode_getattr { printf("%s\n", path(args->path)); }]], { pid = 1 })
+pcall(ffi.cdef, "int stat(const char *path, void *buf);")
+
+test("path(): bpf_d_path of a kfunc's struct path", function()
+  if not core.has_fentry() then skip("fentry is not available in this kernel") end
+  local f = "/tmp/lt-bt-path-probe"
+  io.open(f, "w"):close()
+  local out = run(PATH, function() ffi.C.stat(f, ffi.new("char[256]")) end, 300, { pid = core.getpid() })
+  os.remove(f)
+  ok(out:find("\n" .. f .. "\n", 1, true), out)
+end)
+
+local OVERRIDE = bt_program("vm-override", [[kprobe:__x64_sys_getppid { override(-42); }]],
+  { unsafe = true, pid = 1 })
+
+test("override(): getppid returns -42, or one clear error where the kernel refuses it", function()
+  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+  if jit.arch ~= "x64" then skip("the syscall's symbol is x86-64's") end
+  local ok_, res = pcall(run, OVERRIDE, function() end, 1, { pid = core.getpid() })
+  if ok_ then
+    -- attached: the next getppid of this process is overridden
+    local prog = bt.load(OVERRIDE.bt.src, { name = OVERRIDE.bt.name, unsafe = true, pid = core.getpid(),
+      out = function() end })
+    local r = ffi.C.getppid()
+    prog:run { duration_ms = 1 }
+    eq(r, -42)
+  else
+    ok(tostring(res):find("^override%(%): this kernel refuses bpf_override_return"), tostring(res))
+  end
+end)
