@@ -11,10 +11,11 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -dumpmachine)
 
 # libedit: the console's line editor (BSD; docs/ARCHITECTURE.md says why).
-PKGS     := luajit libbpf libelf libedit
+# Its headers only: host/lineedit_lib.c dlopens it when the console starts.
+PKGS     := luajit libbpf libelf
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ihost -I$(BUILD)/gen
+            $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null) -Ihost -I$(BUILD)/gen
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -ldl
 # Same flags for AOT objects and on-demand compiles: the binary carries
 # this string (core.bpf_cflags) so both paths compile alike.

@@ -26,9 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <wchar.h>
-#include <histedit.h>
 #include "lt.h"
 #include "lineedit.h"
+#include "lineedit_lib.h"
 
 static EditLine *el;
 static History *hist;
@@ -62,7 +62,7 @@ static void run_watch(void)
 	}
 	fflush(stdout);
 	if (el_output_started)
-		el_set(el, EL_REFRESH);
+		lt_le.el_set(el, EL_REFRESH);
 }
 
 /* lineedit.begin_output(): the watch callback is about to print: clear
@@ -159,7 +159,7 @@ static int getc_fn(EditLine *e, wchar_t *wc)
 static unsigned char interrupt_fn(EditLine *e, int ch)
 {
 	(void)ch;
-	el_push(e, "\005^C\n"); /* ^E: to the end of the line (emacs) */
+	lt_le.el_push(e, "\005^C\n"); /* ^E: to the end of the line (emacs) */
 	return CC_NORM;
 }
 
@@ -170,7 +170,7 @@ static unsigned char complete_fn(EditLine *e, int ch)
 	(void)ch;
 	if (el_complete_ref == LUA_NOREF)
 		return CC_ERROR;
-	const LineInfo *li = el_line(e);
+	const LineInfo *li = lt_le.el_line(e);
 	lua_rawgeti(el_L, LUA_REGISTRYINDEX, el_complete_ref);
 	lua_pushlstring(el_L, li->buffer, (size_t)(li->cursor - li->buffer));
 	if (lua_pcall(el_L, 1, 3, 0)) {
@@ -182,12 +182,12 @@ static unsigned char complete_fn(EditLine *e, int ch)
 	int del = (int)lua_tointeger(el_L, -1);
 	lua_pop(el_L, 1);
 	if (del > 0 && del <= li->cursor - li->buffer) {
-		el_deletestr(e, del);
+		lt_le.el_deletestr(e, del);
 		rc = CC_REFRESH;
 	}
 	const char *ins = lua_tostring(el_L, -2);
 	if (ins && *ins) {
-		el_insertstr(e, ins);
+		lt_le.el_insertstr(e, ins);
 		rc = CC_REFRESH;
 	}
 	const char *show = lua_tostring(el_L, -1);
@@ -206,23 +206,26 @@ static int l_open(lua_State *L)
 {
 	if (el)
 		return 0;
+	char why[256];
+	if (lt_libedit_load(why, sizeof(why)))
+		return lt_failf(L, "start the console's line editor: %s", why);
 	setlocale(LC_CTYPE, "");
 	el_L = L;
-	el = el_init("luatrace", stdin, stdout, stderr);
+	el = lt_le.el_init("luatrace", stdin, stdout, stderr);
 	if (!el)
 		return lt_fail(L, "set up", "the line editor", errno, NULL);
-	hist = history_init();
+	hist = lt_le.history_init();
 	HistEvent ev;
-	history(hist, &ev, H_SETSIZE, 1000);
-	history(hist, &ev, H_SETUNIQUE, 1);
-	el_set(el, EL_HIST, history, hist);
-	el_set(el, EL_EDITOR, "emacs");
-	el_set(el, EL_PROMPT, prompt_fn);
-	el_set(el, EL_GETCFN, getc_fn);
-	el_set(el, EL_ADDFN, "lt-complete", "complete a name or probe", complete_fn);
-	el_set(el, EL_BIND, "^I", "lt-complete", NULL);
-	el_set(el, EL_ADDFN, "lt-interrupt", "drop the line (a signal)", interrupt_fn);
-	el_set(el, EL_BIND, "^C", "lt-interrupt", NULL);
+	lt_le.history(hist, &ev, H_SETSIZE, 1000);
+	lt_le.history(hist, &ev, H_SETUNIQUE, 1);
+	lt_le.el_set(el, EL_HIST, lt_le.history, hist);
+	lt_le.el_set(el, EL_EDITOR, "emacs");
+	lt_le.el_set(el, EL_PROMPT, prompt_fn);
+	lt_le.el_set(el, EL_GETCFN, getc_fn);
+	lt_le.el_set(el, EL_ADDFN, "lt-complete", "complete a name or probe", complete_fn);
+	lt_le.el_set(el, EL_BIND, "^I", "lt-complete", NULL);
+	lt_le.el_set(el, EL_ADDFN, "lt-interrupt", "drop the line (a signal)", interrupt_fn);
+	lt_le.el_set(el, EL_BIND, "^C", "lt-interrupt", NULL);
 	/* No el_source(): as root, a ~/.editrc from a HOME kept by sudo could
 	 * bind keys to text of another user's choosing. */
 	return 0;
@@ -238,10 +241,10 @@ static int l_read(lua_State *L)
 	lua_pushvalue(L, 1);
 	lua_setfield(L, LUA_REGISTRYINDEX, "luatrace.lineedit.prompt"); /* keep it */
 	el_interrupted = 0;
-	el_resize(el);
+	lt_le.el_resize(el);
 	lt_sig_set_polling(1);
 	int n = 0;
-	const char *line = el_gets(el, &n);
+	const char *line = lt_le.el_gets(el, &n);
 	lt_sig_set_polling(0);
 	if (el_interrupted) {
 		/* The text stays on screen, as in a shell; a fresh prompt follows. */
@@ -265,7 +268,7 @@ static int l_add_history(lua_State *L)
 {
 	HistEvent ev;
 	if (hist)
-		history(hist, &ev, H_ENTER, luaL_checkstring(L, 1));
+		lt_le.history(hist, &ev, H_ENTER, luaL_checkstring(L, 1));
 	return 0;
 }
 
@@ -318,9 +321,9 @@ static int l_close(lua_State *L)
 {
 	(void)L;
 	if (el)
-		el_end(el);
+		lt_le.el_end(el);
 	if (hist)
-		history_end(hist);
+		lt_le.history_end(hist);
 	el = NULL;
 	hist = NULL;
 	return 0;

@@ -26,14 +26,22 @@ local M = {
   pairs = pairs52,
   core = core,
   version = core.version,
-  types = require "luatrace.types",
-  events = require "luatrace.events",
-  maps = require "luatrace.maps",
-  sym = require "luatrace.sym",
-  objects = require "luatrace.objects",
-  BPF = require "luatrace.bpf",
-  USDT = require "luatrace.usdt",
-  metrics = require "luatrace.metrics",
+}
+
+-- The parts are required on first use: every run of the luatrace command
+-- requires this file (for pairs), and a bpftrace program or a Lua chunk
+-- that never touches lt.BPF should not load the whole library (startup
+-- cost, docs/PERFORMANCE.md). The console's completion lists these names
+-- (it reads the tables an __index function closes over).
+local parts = {
+  types = "luatrace.types",
+  events = "luatrace.events",
+  maps = "luatrace.maps",
+  sym = "luatrace.sym",
+  objects = "luatrace.objects",
+  BPF = "luatrace.bpf",
+  USDT = "luatrace.usdt",
+  metrics = "luatrace.metrics",
 }
 
 -- Feature probes.
@@ -75,9 +83,15 @@ function M.bpftrace(src, opts)
   return p
 end
 
-setmetatable(M, { __index = function(_, k)
+setmetatable(M, { __index = function(t, k)
   if k == "target_pid" then return target.pid end
   if k == "target_cmd" then return target.cmd end
+  local name = parts[k]
+  if name then
+    local v = require(name)
+    rawset(t, k, v)
+    return v
+  end
 end })
 
 return M
