@@ -20,9 +20,22 @@
 #include "lt.h"
 #include "embed.h"
 
+static const struct lt_embedded *find_embedded(const char *name)
+{
+	for (const struct lt_embedded *m = lt_embedded; m->name; m++)
+		if (!strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+/* The loader of every embedded module: require passes the name. One
+ * function value serves all of package.preload, so a start does not
+ * build a closure per module (docs/PERFORMANCE.md). */
 static int embedded_loader(lua_State *L)
 {
-	const struct lt_embedded *m = lua_touserdata(L, lua_upvalueindex(1));
+	const struct lt_embedded *m = find_embedded(luaL_checkstring(L, 1));
+	if (!m)
+		return luaL_error(L, "no embedded module '%s'", lua_tostring(L, 1));
 	if (luaL_loadbuffer(L, m->code, m->size, m->name))
 		return lua_error(L);
 	lua_pushstring(L, m->name);
@@ -34,12 +47,9 @@ static int embedded_loader(lua_State *L)
 static int embedded_searcher(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
-	for (const struct lt_embedded *m = lt_embedded; m->name; m++) {
-		if (!strcmp(m->name, name)) {
-			lua_pushlightuserdata(L, (void *)m);
-			lua_pushcclosure(L, embedded_loader, 1);
-			return 1;
-		}
+	if (find_embedded(name)) {
+		lua_pushcfunction(L, embedded_loader);
+		return 1;
 	}
 	lua_pushfstring(L, "\n\tno embedded module '%s'", name);
 	return 1;
@@ -108,11 +118,12 @@ static void setup_library(lua_State *L)
 		lua_rawseti(L, -2, (int)lua_objlen(L, -2) + 1);
 		lua_pop(L, 1);
 	} else {
+		lua_pushcfunction(L, embedded_loader);
 		for (const struct lt_embedded *m = lt_embedded; m->name; m++) {
-			lua_pushlightuserdata(L, (void *)m);
-			lua_pushcclosure(L, embedded_loader, 1);
-			lua_setfield(L, -2, m->name);
+			lua_pushvalue(L, -1);
+			lua_setfield(L, -3, m->name);
 		}
+		lua_pop(L, 1);
 	}
 	lua_pop(L, 2);
 }

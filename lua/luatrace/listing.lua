@@ -19,8 +19,8 @@
 -- The big sources (kernel symbols, BTF) are read and matched in C
 -- (probe_list.c, btf_list.c): the whole list (~120k names) takes 0.2-0.3 s.
 local core = require "luatrace.core"
-local perf_events = require "luatrace.perf_events"
-local probekinds = require "luatrace.probekinds"
+-- luatrace.perf_events and luatrace.probekinds are required where they
+-- are used: every run loads this file (for register), few list probes.
 local target = require "luatrace.target"
 
 local M = {}
@@ -37,7 +37,7 @@ end
 local function perf_list(kind)
   return function(glob, any)
     local out = {}
-    for _, e in ipairs(perf_events[kind]) do
+    for _, e in ipairs(require("luatrace.perf_events")[kind]) do
       if core.glob_match(glob, e.name .. ":", any) then out[#out + 1] = e.name .. ":" end
     end
     return out
@@ -62,7 +62,7 @@ local kernel_order = { "hardware", "kfunc", "kprobe", "rawtracepoint", "software
 -- (luatrace.probekinds holds them); return probes list as their entry
 -- probes, under their own name (as bpftrace does).
 local function provider(word)
-  local k = probekinds.by_bpftrace[word]
+  local k = require("luatrace.probekinds").by_bpftrace[word]
   return k and k.bpftrace[1] or word
 end
 local source_of = { kretprobe = "kprobe", kretfunc = "kfunc", uretprobe = "uprobe" }

@@ -28,7 +28,8 @@ test("a Lua chunk loads neither the library's parts nor the front ends", functio
   local set, out = loaded_after("")
   for _, name in ipairs{ "luatrace.bpf", "luatrace.types", "luatrace.events", "luatrace.maps",
       "luatrace.usdt", "luatrace.metrics", "luatrace.console", "luatrace.bpftrace",
-      "luatrace.toolkit", "luatrace.tool", "luatrace.compile" } do
+      "luatrace.toolkit", "luatrace.tool", "luatrace.compile", "luatrace.bpftrace.probes",
+      "luatrace.probekinds", "luatrace.perf_events", "luatrace.sym" } do
     ok(not set[name], name .. " is not loaded: " .. out)
   end
   ok(set["luatrace"] and set["luatrace.cli"], "the CLI and the library's root are: " .. out)

@@ -11,8 +11,6 @@
 -- (one line in luatrace.cli calls it).
 local M = {}
 
-local probes = require "luatrace.bpftrace.probes"
-
 -- Is this -e text a bpftrace program? Its first token (after blanks,
 -- comments and a preamble: config block, macros, structs) is BEGIN, END, or a bpftrace provider followed by ':' whose
 -- word has no '(' before the first blank, '{' or ',' (so Lua's `t:m()`
@@ -32,7 +30,10 @@ function M.is_program(text)
   if pre then return M.is_program(s:sub(pre)) end
   if s:match("^BEGIN%f[^%w_]") or s:match("^END%f[^%w_]") then return true end
   local prov, rest = s:match("^([%w_]+):([^%s{,]*)")
-  if not prov or not probes.providers[prov] then return false end
+  if not prov then return false end
+  -- required only here: a Lua chunk or script starts without the probe
+  -- tables (startup cost, docs/PERFORMANCE.md)
+  if not require("luatrace.bpftrace.probes").providers[prov] then return false end
   return not rest:find("(", 1, true) and s:find("{", 1, true) ~= nil
 end
 
