@@ -55,6 +55,24 @@ static int embedded_searcher(lua_State *L)
 	return 1;
 }
 
+/* lt_safe_dir_ok, asked once per directory: templates share them
+ * (dir/?.lua and dir/?/init.lua), and each check walks the path from /. */
+static int safe_dir_once(const char *dir)
+{
+	static struct { char dir[256]; int ok; } seen[16];
+	static int nseen;
+	for (int i = 0; i < nseen; i++)
+		if (!strcmp(seen[i].dir, dir))
+			return seen[i].ok;
+	char why[256];
+	int ok = lt_safe_dir_ok(dir, why, sizeof(why));
+	if (nseen < 16 && strlen(dir) < sizeof(seen[0].dir)) {
+		strcpy(seen[nseen].dir, dir);
+		seen[nseen++].ok = ok;
+	}
+	return ok;
+}
+
 /* package.path/cpath without the templates root must not load from: a
  * relative one (./?.lua: the working directory) and one whose directory,
  * or any directory above it, someone other than root or us can write
@@ -69,7 +87,7 @@ static void drop_unsafe_templates(lua_State *L, int pkg, const char *field)
 	for (const char *p = list ? list : ""; *p;) {
 		const char *e = strchr(p, ';');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
-		char tpl[4096], why[256];
+		char tpl[4096];
 		if (len && len < sizeof(tpl)) {
 			memcpy(tpl, p, len);
 			tpl[len] = 0;
@@ -79,7 +97,7 @@ static void drop_unsafe_templates(lua_State *L, int pkg, const char *field)
 			char *slash = strrchr(dir, '/');
 			if (slash)
 				*slash = 0;
-			if (tpl[0] == '/' && lt_safe_dir_ok(*dir ? dir : "/", why, sizeof(why))) {
+			if (tpl[0] == '/' && safe_dir_once(*dir ? dir : "/")) {
 				if (n++)
 					luaL_addchar(&b, ';');
 				luaL_addstring(&b, tpl);
