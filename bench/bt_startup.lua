@@ -4,7 +4,26 @@
 -- The one-liner prints on the first getppid(2) of a trigger process that
 -- calls it every millisecond, then exits: first_ms is exec -> that line
 -- (bench/progs/runner.c; maxrss from wait4). Not a test: numbers vary.
+--
+-- The AOT row is the same program without the front end and the cache:
+-- the object the one-liner compiles to, written to build/bench once, then
+-- loaded with BPF{obj=} and attached by this file itself
+-- (`bt_startup.lua --aot OBJ`), as a hand-written tool would do it.
 local core = require "luatrace.core"
+
+if arg[1] == "--aot" then
+  local lt = require "luatrace"
+  local b = lt.BPF{ obj = arg[2] }
+  b:attach_tracepoint{ tp = "syscalls:sys_enter_getppid", fn_name = "lt_bt_p1" }
+  local seen = false
+  b.lt_bt_out:open_ring_buffer(function() seen = true end)
+  while not seen do
+    if b:ring_buffer_poll(100) == false then break end
+  end
+  io.stdout:write("hit\n")
+  io.stdout:flush()
+  return
+end
 
 local ROOT = core.exe_path():match("^(.*)/build/[^/]*$") or "."
 local LT = core.exe_path()
@@ -55,6 +74,18 @@ local function run(name, cmd, before)
   end
   rows[#rows + 1] = { name, median(f), median(r) }
 end
+
+-- the AOT object: the one-liner's own C, compiled once (BPF.build)
+local AOT = ROOT .. "/build/bench/bt_oneliner.bpf.o"
+do
+  local lt = require "luatrace"
+  local c = require("luatrace.bpftrace").compile(prog, { name = "stdin" }).c
+  local _, _, _, bytes = lt.BPF.build(c, { file = "bpftrace:stdin", line = 1 })
+  local fh = assert(io.open(AOT, "wb"))
+  fh:write(bytes)
+  fh:close()
+end
+run("luatrace AOT (same object, BPF{obj=})", ("%s %s --aot %s"):format(q(LT), q(ROOT .. "/bench/bt_startup.lua"), q(AOT)))
 
 local ltcmd = ("%s -e %s"):format(q(LT), q(prog))
 sh(ltcmd) -- warm the cache

@@ -1,6 +1,6 @@
-/* map.c: BPF maps: lookup, update, delete, next key, and whole-map reads
- * in one call (BPF_MAP_LOOKUP_BATCH and its lookup-and-delete twin, with
- * an iterating fallback where the kernel or map type lacks them).
+/* map.c: BPF maps: lookup, update, delete, next key, info, and an
+ * object's maps (obj:map, obj:maps, obj:reuse_maps). Whole-map reads and
+ * batch updates are in map_batch.c.
  *
  * Keys and values cross into Lua as byte strings; Lua types them with FFI
  * ctypes generated from the object's BTF. A batch returns all keys in one
@@ -12,20 +12,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lt.h"
+#include "map.h"
 
-#ifndef ENOTSUPP
-#define ENOTSUPP 524 /* the kernel's internal "not supported" */
-#endif
 
-struct lt_map {
-	int fd;
-	enum bpf_map_type type;
-	unsigned key_size, value_size, vbytes, max_entries;
-	unsigned key_type_id, value_type_id;
-	char name[64];
-};
-
-static struct lt_map *map_check(lua_State *L, int idx)
+struct lt_map *lt_map_check(lua_State *L, int idx)
 {
 	struct lt_map *m = luaL_checkudata(L, idx, LT_MAP_MT);
 	/* The owning object is in the environment: a closed object closed
@@ -37,14 +27,14 @@ static struct lt_map *map_check(lua_State *L, int idx)
 	return m;
 }
 
-static bool is_percpu(enum bpf_map_type t)
+bool lt_map_is_percpu(enum bpf_map_type t)
 {
 	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
 	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
 	       t == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
-static bool is_array(enum bpf_map_type t)
+bool lt_map_is_array(enum bpf_map_type t)
 {
 	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
 	       t == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
@@ -71,7 +61,7 @@ static int l_obj_map(lua_State *L)
 	m->key_type_id = bpf_map__btf_key_type_id(bm);
 	m->value_type_id = bpf_map__btf_value_type_id(bm);
 	m->vbytes = m->value_size;
-	if (is_percpu(m->type))
+	if (lt_map_is_percpu(m->type))
 		m->vbytes = lt_percpu_stride(m->value_size) * libbpf_num_possible_cpus();
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	luaL_getmetatable(L, LT_MAP_MT);
@@ -113,7 +103,7 @@ static const char *check_bytes(lua_State *L, int idx, unsigned size,
 
 static int l_lookup(lua_State *L)
 {
-	struct lt_map *m = map_check(L, 1);
+	struct lt_map *m = lt_map_check(L, 1);
 	const char *k = check_bytes(L, 2, m->key_size, "key", m);
 	char stackbuf[256], *v = m->vbytes <= sizeof(stackbuf) ?
 					 stackbuf : malloc(m->vbytes);
@@ -138,7 +128,7 @@ static int l_lookup(lua_State *L)
 
 static int l_update(lua_State *L)
 {
-	struct lt_map *m = map_check(L, 1);
+	struct lt_map *m = lt_map_check(L, 1);
 	const char *k = check_bytes(L, 2, m->key_size, "key", m);
 	const char *v = check_bytes(L, 3, m->vbytes, "value", m);
 	__u64 flags = (__u64)luaL_optnumber(L, 4, BPF_ANY);
@@ -148,52 +138,10 @@ static int l_update(lua_State *L)
 	return 0;
 }
 
-/* map:update_batch(keys, values, count[, flags]): count entries whose keys
- * and values lie back to back in two strings, in one BPF_MAP_UPDATE_BATCH
- * (one syscall instead of count); element by element where the kernel has
- * no batch operation for the map type. */
-static int l_update_batch(lua_State *L)
-{
-	struct lt_map *m = map_check(L, 1);
-	size_t kn, vn;
-	const char *k = luaL_checklstring(L, 2, &kn);
-	const char *v = luaL_checklstring(L, 3, &vn);
-	lua_Integer count = luaL_checkinteger(L, 4);
-	__u64 flags = (__u64)luaL_optnumber(L, 5, BPF_ANY);
-	if (count < 0 || kn != (size_t)count * m->key_size ||
-	    vn != (size_t)count * m->vbytes)
-		return lt_failf(L, "update map %s in a batch: %lld entries need "
-				"%llu key and %llu value bytes, got %zu and %zu",
-				m->name, (long long)count,
-				(unsigned long long)count * m->key_size,
-				(unsigned long long)count * m->vbytes, kn, vn);
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = flags);
-	__u32 done = (__u32)count;
-	int err = count ? bpf_map_update_batch(m->fd, k, v, &done, &opts) : 0;
-	if (err && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP) &&
-	    done == 0) {
-		for (lua_Integer i = 0; i < count; i++)
-			if (bpf_map_update_elem(m->fd, k + i * m->key_size,
-						v + i * m->vbytes, flags))
-				return lt_fail(L, "update map", m->name, errno,
-					       errno == E2BIG ? "the map is full" : NULL);
-		return 0;
-	}
-	if (err) {
-		const char *hint = NULL;
-		if (errno == E2BIG && is_array(m->type))
-			hint = "an index is out of range: the array has max_entries entries";
-		else if (errno == E2BIG || errno == ENOSPC)
-			hint = "the map is full";
-		return lt_fail(L, "update map in a batch", m->name, errno, hint);
-	}
-	return 0;
-}
-
 /* map:delete(key) -> true, or false when the key was not there. */
 static int l_delete(lua_State *L)
 {
-	struct lt_map *m = map_check(L, 1);
+	struct lt_map *m = lt_map_check(L, 1);
 	const char *k = check_bytes(L, 2, m->key_size, "key", m);
 	if (bpf_map_delete_elem(m->fd, k)) {
 		if (errno == ENOENT) {
@@ -201,7 +149,7 @@ static int l_delete(lua_State *L)
 			return 1;
 		}
 		return lt_fail(L, "delete from map", m->name, errno,
-			       is_array(m->type) ? "array entries cannot be "
+			       lt_map_is_array(m->type) ? "array entries cannot be "
 						   "deleted; set them to zero" : NULL);
 	}
 	lua_pushboolean(L, 1);
@@ -211,7 +159,7 @@ static int l_delete(lua_State *L)
 /* map:next_key([key]) -> the key after key (the first without), or nil. */
 static int l_next_key(lua_State *L)
 {
-	struct lt_map *m = map_check(L, 1);
+	struct lt_map *m = lt_map_check(L, 1);
 	const char *k = lua_isnoneornil(L, 2) ?
 				NULL : check_bytes(L, 2, m->key_size, "key", m);
 	char stackbuf[256], *nk = m->key_size <= sizeof(stackbuf) ?
@@ -234,124 +182,9 @@ static int l_next_key(lua_State *L)
 	return 1;
 }
 
-/* Read every entry by get_next_key + lookup (and delete) into keys/vals.
- * Returns the count or -errno. */
-static long iterate_all(struct lt_map *m, char *keys, char *vals, bool del)
-{
-	long n = 0;
-	char *prev = NULL;
-	while (n < m->max_entries) {
-		char *k = keys + (size_t)n * m->key_size;
-		if (bpf_map_get_next_key(m->fd, prev, k)) {
-			if (errno == ENOENT)
-				break;
-			return -errno;
-		}
-		if (bpf_map_lookup_elem(m->fd, k, vals + (size_t)n * m->vbytes)) {
-			if (errno == ENOENT) /* deleted meanwhile */
-				continue;
-			return -errno;
-		}
-		prev = k;
-		n++;
-	}
-	if (del) {
-		for (long i = 0; i < n; i++) {
-			char *k = keys + (size_t)i * m->key_size;
-			if (is_array(m->type)) {
-				char *zero = calloc(1, m->vbytes);
-				if (!zero)
-					return -ENOMEM;
-				bpf_map_update_elem(m->fd, k, zero, BPF_ANY);
-				free(zero);
-			} else {
-				bpf_map_delete_elem(m->fd, k);
-			}
-		}
-	}
-	return n;
-}
-
-/* Read the whole map with the batch syscalls. Returns the count or
- * -errno; -EINVAL/-ENOTSUPP mean the kernel or map type lacks them. */
-static long batch_all(struct lt_map *m, char *keys, char *vals, bool del)
-{
-	__u64 in_tok = 0, out_tok = 0;
-	bool first = true;
-	long n = 0;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	for (;;) {
-		__u32 count = m->max_entries - n;
-		if (!count)
-			break;
-		int err = (del ? bpf_map_lookup_and_delete_batch :
-				 bpf_map_lookup_batch)(
-			m->fd, first ? NULL : &in_tok, &out_tok,
-			keys + (size_t)n * m->key_size,
-			vals + (size_t)n * m->vbytes, &count, &opts);
-		err = err ? errno : 0;
-		if (err && err != ENOENT)
-			return -err;
-		n += count;
-		if (err == ENOENT)
-			break;
-		in_tok = out_tok;
-		first = false;
-	}
-	return n;
-}
-
-static int read_all(lua_State *L, bool del)
-{
-	struct lt_map *m = map_check(L, 1);
-	bool iterate = lt_opt_bool(L, 2, "iterate");
-	char *keys = malloc((size_t)m->max_entries * m->key_size + 1);
-	char *vals = malloc((size_t)m->max_entries * m->vbytes + 1);
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return lt_fail(L, "read map", m->name, ENOMEM, NULL);
-	}
-	long n = -EINVAL;
-	bool batched = false;
-	if (!iterate && m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
-	    m->type != BPF_MAP_TYPE_RINGBUF) {
-		n = batch_all(m, keys, vals, del);
-		batched = n >= 0;
-	}
-	if (n == -EINVAL || n == -ENOTSUPP || n == -EOPNOTSUPP || n == -EPERM)
-		n = iterate_all(m, keys, vals, del);
-	if (n < 0) {
-		free(keys);
-		free(vals);
-		return lt_fail(L, del ? "read and clear map" : "read map", m->name,
-			       -n, NULL);
-	}
-	lua_pushlstring(L, keys, (size_t)n * m->key_size);
-	lua_pushlstring(L, vals, (size_t)n * m->vbytes);
-	lua_pushinteger(L, n);
-	lua_pushboolean(L, batched);
-	free(keys);
-	free(vals);
-	return 4;
-}
-
-/* map:read_all([{iterate=true}]) -> keys, values, count, batched */
-static int l_read_all(lua_State *L)
-{
-	return read_all(L, false);
-}
-
-/* map:take_all([{iterate=true}]) -> keys, values, count, batched: read and
- * delete (arrays: zero) every entry. */
-static int l_take_all(lua_State *L)
-{
-	return read_all(L, true);
-}
-
 static int l_info(lua_State *L)
 {
-	struct lt_map *m = map_check(L, 1);
+	struct lt_map *m = lt_map_check(L, 1);
 	lua_createtable(L, 0, 10);
 	lua_pushstring(L, m->name);
 	lua_setfield(L, -2, "name");
@@ -369,7 +202,7 @@ static int l_info(lua_State *L)
 	lua_setfield(L, -2, "key_type_id");
 	lua_pushinteger(L, m->value_type_id);
 	lua_setfield(L, -2, "value_type_id");
-	lua_pushboolean(L, is_percpu(m->type));
+	lua_pushboolean(L, lt_map_is_percpu(m->type));
 	lua_setfield(L, -2, "percpu");
 	lua_pushinteger(L, m->fd);
 	lua_setfield(L, -2, "fd");
@@ -379,7 +212,7 @@ static int l_info(lua_State *L)
 /* The fd of the map userdata at idx, and its name and type for messages. */
 int lt_map_get(lua_State *L, int idx, const char **name, int *type)
 {
-	struct lt_map *m = map_check(L, idx);
+	struct lt_map *m = lt_map_check(L, idx);
 	if (name)
 		*name = m->name;
 	if (type)
@@ -432,11 +265,11 @@ void lt_open_map(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{"lookup", l_lookup},
 		{"update", l_update},
-		{"update_batch", l_update_batch},
+		{"update_batch", lt_map_update_batch},
 		{"delete", l_delete},
 		{"next_key", l_next_key},
-		{"read_all", l_read_all},
-		{"take_all", l_take_all},
+		{"read_all", lt_map_read_all},
+		{"take_all", lt_map_take_all},
 		{"info", l_info},
 		{"__tostring", l_tostring},
 		{NULL, NULL},

@@ -254,7 +254,7 @@ static int d_touch(lua_State *L)
 	return 0;
 }
 
-/* dir:list() -> array of names (no . and ..) */
+/* dir:list([part]) -> array of names (no . and ..), those containing part */
 static int d_list(lua_State *L)
 {
 	struct safedir *d = check_dir(L, 1);
@@ -265,11 +265,16 @@ static int d_list(lua_State *L)
 			close(fd);
 		return lt_fail(L, "list", "cache directory", errno, NULL);
 	}
+	/* an optional part of the name: only names containing it (finding
+	 * temp files among thousands of objects without a string for each) */
+	const char *part = luaL_optstring(L, 2, NULL);
 	lua_newtable(L);
 	int i = 0;
 	struct dirent *e;
 	while ((e = readdir(dir))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (part && !strstr(e->d_name, part))
 			continue;
 		lua_pushstring(L, e->d_name);
 		lua_rawseti(L, -2, ++i);

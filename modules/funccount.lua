@@ -76,14 +76,25 @@ local T = {
     if #targets > SLOTS then
       error(("funccount: %d functions match %q; at most %d (narrow the pattern)"):format(#targets, opts.pattern, SLOTS), 0)
     end
-    local programs, attach_targets = {}, fentry and {} or nil
-    local prefix = kind == "tracepoint" and "ft_" or fentry and "fe_" or "fc_"
-    for i = 1, #targets do
-      programs[i] = prefix .. (i - 1)
-      if fentry then attach_targets[programs[i]] = targets[i].name end
+    local function programs_for(use_fentry)
+      local programs, attach_targets = {}, use_fentry and {} or nil
+      local prefix = kind == "tracepoint" and "ft_" or use_fentry and "fe_" or "fc_"
+      for i = 1, #targets do
+        programs[i] = prefix .. (i - 1)
+        if use_fentry then attach_targets[programs[i]] = targets[i].name end
+      end
+      return programs, attach_targets
     end
-    -- fentry programs attach themselves (auto-attach) once loaded
-    local b = toolkit.open("funccount", opts, {}, programs, attach_targets)
+    -- fentry programs attach themselves (auto-attach) once loaded; a
+    -- matched function the kernel's BTF does not describe takes kprobes
+    local programs, attach_targets = programs_for(fentry)
+    local opened, b = pcall(toolkit.open, "funccount", opts, {}, programs, attach_targets)
+    if not opened and fentry and lt.has_kprobes() and tostring(b):find("BTF has no function", 1, true) then
+      fentry = false
+      programs, attach_targets = programs_for(false)
+      opened, b = pcall(toolkit.open, "funccount", opts, {}, programs, attach_targets)
+    end
+    if not opened then error(b, 0) end
     local ok, err = pcall(function()
       for i, t in ipairs(targets) do
         local fn = programs[i]

@@ -54,6 +54,7 @@ local function kernel_programs(opts)
 end
 
 local function attach_uprobes(b, opts, pid)
+  if not core.stat("/proc/" .. pid) then error(("memleak: -p %d: no such process"):format(pid), 0) end
   local lib = opts.obj:find("/", 1, true) and opts.obj or core.find_library(opts.obj, pid)
   if not lib then error(("memleak: no library %s found (-O names the allocator's object)"):format(opts.obj), 0) end
   for _, u in ipairs(UPROBES) do
@@ -65,7 +66,7 @@ local function attach_uprobes(b, opts, pid)
     -- a prefixed allocator (jemalloc's je_) has no mmap family of its own
     local optional = u.optional or (opts.symbols_prefix and u[1]:match("^m[mru]"))
     if not ok and not optional then
-      error(("memleak: attach uprobe %s:%s: %s"):format(lib, fn, tostring(err):gsub("^luatrace: ", "")), 0)
+      error("memleak: " .. tostring(err):gsub("^luatrace: ", ""), 0)
     end
   end
   return lib

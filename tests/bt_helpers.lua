@@ -15,7 +15,7 @@ function B.run(src, trigger, opts)
   local out = {}
   collectgarbage()
   local o = { out = function(s) out[#out + 1] = s end, args = opts.args, format = opts.format,
-    name = opts.name, unsafe = opts.unsafe }
+    name = opts.name, unsafe = opts.unsafe, print_maps = opts.print_maps }
   if opts.pid ~= false then o.pid = opts.pid or core.getpid() end
   local p = bt.load(src, o)
   if trigger then trigger(p) end

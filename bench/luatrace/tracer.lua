@@ -3,7 +3,10 @@
 --   startup aot|warm|cold [TAG]   count openat by comm, exit at the first
 --                                 event: AOT object, C text (warm cache),
 --                                 C text never compiled before (cold)
---   events-ring PID | events-perf PID   PID's getppid events into Lua, from
+--   events-ring PID [CAT:EVENT | raw:EVENT] | events-perf PID [...]
+--                                 PID's hits of a tracepoint (default
+--                                 syscalls:sys_enter_getppid) or raw
+--                                 tracepoint into Lua, from
 --                                 C text written as docs/BPF_C.md shows it
 --                                 (ringbuf_reserve + ringbuf_submit(e, 0);
 --                                 perf_submit), warm cache
@@ -63,13 +66,16 @@ end
 
 if mode == "events-ring" or mode == "events-perf" then
   local ring = mode == "events-ring"
+  local cat, event = (arg[3] or "syscalls:sys_enter_getppid"):match("^([%w_]+):([%w_]+)$")
+  local probe = cat == "raw" and ("#define CTX ctx\nRAW_TRACEPOINT_PROBE(%s)"):format(event)
+    or ("#define CTX args\nTRACEPOINT_PROBE(%s, %s)"):format(cat, event)
   -- the user code of docs/BPF_C.md: nothing tuned for the benchmark
-  local b = BPF{text = [[
+  local b = BPF{text = ([[
 const volatile u32 target_pid;
 struct lt_bench_ev { u32 pid; u32 seq; u64 ts; };
 BPF_RINGBUF_OUTPUT(ring, 128);
 BPF_PERF_OUTPUT(perf);
-TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+PROBE {
 	if (lt_pid() != target_pid) return 0;
 #ifdef USE_RING
 	struct lt_bench_ev *e = ring.ringbuf_reserve(sizeof(*e));
@@ -79,11 +85,12 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
 	ring.ringbuf_submit(e, 0);
 #else
 	struct lt_bench_ev e = { .pid = target_pid, .ts = bpf_ktime_get_ns() };
-	perf.perf_submit(args, &e, sizeof(e));
+	perf.perf_submit(CTX, &e, sizeof(e));
 #endif
 	return 0;
 }
-]], cflags = ring and { "-DUSE_RING" } or nil, globals = { target_pid = pid }}
+]]):gsub("PROBE {", function() return probe .. " {" end), cflags = ring and { "-DUSE_RING" } or nil,
+    globals = { target_pid = pid }}
   local n, t_first, t_last = 0, 0, 0
   local cb = function()
     if n == 0 then t_first = now_ns() end

@@ -2,10 +2,13 @@
  * same kernel programs as luatrace (bench/bpf/bench.bpf.o).
  *
  *   floor startup              count openat by comm; exit at the first event
- *   floor events-ring PID      consume PID's getppid events (ring buffer,
- *                              batched wakeups; events-ring-default: flags 0)
+ *   floor events-ring PID [CAT:EVENT | raw:EVENT]   consume PID's hits of
+ *                              a tracepoint or raw tracepoint
+ *                              (default syscalls:sys_enter_getppid; ring
+ *                              buffer, batched wakeups; events-ring-default:
+ *                              flags 0)
  *   floor mapfill              100k entries with one batch update
- *   floor events-perf PID      the same through a perf buffer
+ *   floor events-perf PID [TRACEPOINT]   the same through a perf buffer
  *   floor count-percpu PID     per-CPU counter of PID's getppid calls
  *   floor count-comm PID       hash count by comm of PID's getppid calls
  *   floor mapread PID          fill a hash from PID's close(fd), then read it
@@ -90,14 +93,33 @@ static struct bpf_object *open_only(const char *file, const char *prog, int pid)
 	return o;
 }
 
-static struct bpf_link *attach(struct bpf_object *o, const char *prog)
+/* Attach prog where its SEC() says, to tracepoint tp ("cat:event"), or,
+ * for tp "raw:event", to that raw tracepoint (prog is then a raw_tp one). */
+static struct bpf_link *attach_to(struct bpf_object *o, const char *prog, const char *tp)
 {
-	struct bpf_link *l = bpf_program__attach(bpf_object__find_program_by_name(o, prog));
+	struct bpf_program *p = bpf_object__find_program_by_name(o, prog);
+	struct bpf_link *l;
+	char cat[64];
+	const char *ev = tp ? strchr(tp, ':') : NULL;
+	if (ev && !strncmp(tp, "raw:", 4)) {
+		l = bpf_program__attach_raw_tracepoint(p, ev + 1);
+	} else if (ev && (size_t)(ev - tp) < sizeof(cat)) {
+		memcpy(cat, tp, ev - tp);
+		cat[ev - tp] = 0;
+		l = bpf_program__attach_tracepoint(p, cat, ev + 1);
+	} else {
+		l = bpf_program__attach(p);
+	}
 	if (!l) {
 		fprintf(stderr, "floor: attach %s failed\n", prog);
 		exit(1);
 	}
 	return l;
+}
+
+static struct bpf_link *attach(struct bpf_object *o, const char *prog)
+{
+	return attach_to(o, prog, NULL);
 }
 
 static void ready(void)
@@ -148,10 +170,13 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "events-ring") || !strcmp(mode, "events-perf") ||
 	    !strcmp(mode, "events-ring-default")) {
 		int ring = strcmp(mode, "events-perf") != 0;
-		const char *prog = !ring ? "ev_perf" :
-				   !strcmp(mode, "events-ring") ? "ev_ring" : "ev_ring_default";
+		const char *tp = argc > 3 ? argv[3] : NULL;
+		char prog[64];
+		snprintf(prog, sizeof(prog), "%s%s",
+			 !ring ? "ev_perf" : !strcmp(mode, "events-ring") ? "ev_ring" : "ev_ring_default",
+			 tp && !strncmp(tp, "raw:", 4) ? "_raw" : "");
 		struct bpf_object *o = open_only("bench.bpf.o", prog, pid);
-		struct bpf_link *l = attach(o, prog);
+		struct bpf_link *l = attach_to(o, prog, tp);
 		struct ring_buffer *rb = NULL;
 		struct perf_buffer *pb = NULL;
 		if (ring)

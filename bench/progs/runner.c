@@ -1,6 +1,6 @@
 /* runner: run one tracer and measure it.
  *
- *   runner [-m MARKER] [-x SHELL_CMD] [-i] [-c LINEMARK] -- COMMAND [ARGS...]
+ *   runner [-m MARKER] [-x SHELL_CMD] [-i] [-c LINEMARK] [-t] [-w SECONDS] -- COMMAND [ARGS...]
  *
  * Starts COMMAND with stdout and stderr on a pipe, echoes its lines, and
  * notes the time from exec to the first line containing MARKER. Then it
@@ -13,17 +13,31 @@
  * -c, lines containing LINEMARK are counted (not echoed) and span_ms is the
  * time from the marker (when the workload starts) to the last of them: a
  * tracer that prints one line per event (bpftrace's printf) is measured by
- * the lines it delivers, however its output is buffered. */
+ * the lines it delivers, however its output is buffered. With -t, COMMAND
+ * runs on a pseudo-terminal (raw mode) instead of a pipe: C tools that
+ * printf to stdout then flush each line, as on a user's terminal. With
+ * -w, COMMAND is killed (SIGKILL) if it still runs SECONDS after exec. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pty.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+
+static pid_t child;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (child > 0)
+		kill(child, SIGKILL);
+}
 
 static double now_ms(void)
 {
@@ -35,9 +49,13 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
 	const char *marker = NULL, *onmark = NULL, *linemark = NULL;
-	int interrupt = 0, opt;
-	while ((opt = getopt(argc, argv, "m:x:ic:")) != -1) {
-		if (opt == 'c')
+	int interrupt = 0, tty = 0, deadline = 0, opt;
+	while ((opt = getopt(argc, argv, "m:x:ic:tw:")) != -1) {
+		if (opt == 't')
+			tty = 1;
+		else if (opt == 'w')
+			deadline = atoi(optarg);
+		else if (opt == 'c')
 			linemark = optarg;
 		else if (opt == 'm')
 			marker = optarg;
@@ -53,20 +71,39 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int pfd[2];
-	if (pipe(pfd))
+	if (!tty && pipe(pfd))
 		return 1;
 	double t0 = now_ms();
-	pid_t pid = fork();
+	pid_t pid;
+	if (tty) {
+		struct termios raw;
+		memset(&raw, 0, sizeof(raw));
+		cfmakeraw(&raw);
+		pid = forkpty(&pfd[0], NULL, &raw, NULL);
+	} else {
+		pid = fork();
+	}
+	if (pid < 0)
+		return 1;
 	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		close(pfd[1]);
+		if (!tty) {
+			dup2(pfd[1], 1);
+			dup2(pfd[1], 2);
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		execvp(argv[optind], argv + optind);
 		perror(argv[optind]);
 		_exit(127);
 	}
-	close(pfd[1]);
+	if (!tty)
+		close(pfd[1]);
+	child = pid;
+	if (deadline > 0) {
+		struct sigaction sa = {.sa_handler = on_alarm};
+		sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: the read returns */
+		alarm(deadline);
+	}
 	FILE *in = fdopen(pfd[0], "r");
 	char line[65536];
 	double first = -1, sent = -1, lfirst = -1, llast = -1, tmark = -1;

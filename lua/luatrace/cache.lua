@@ -20,6 +20,8 @@
 -- Size: after each compile the cache is cut down to its cap
 -- ($LUATRACE_CACHE_MAX_MB, default 256 MB), least recently used first
 -- (a hit marks its object used); temp files of dead processes go too.
+-- A running total (the root's "usage" file) spares the walk over every
+-- file while the cache is clearly below its cap.
 local core = require "luatrace.core"
 
 local M = {}
@@ -95,12 +97,50 @@ local function stale_tmp(name)
   return pid and pid ~= core.getpid() and not core.pid_alive(pid)
 end
 
--- Remove stale temp files, then the least recently used files until the
--- cache fits its cap. keep: set of "subdir/name" in use by this run.
-function M.prune(keep, max)
+-- Temp files of dead writers in every subdirectory: only names with
+-- ".tmp." are listed (the C side filters), so thousands of objects cost
+-- one directory read each, not a stat each.
+local function remove_stale(root)
+  for _, sname in ipairs(root:list()) do
+    local st = root:stat(sname)
+    if st and st.dir then
+      local d = root:sub(sname)
+      if d then
+        for _, name in ipairs(d:list(".tmp.")) do
+          if stale_tmp(name) then d:unlink(name) end
+        end
+        d:close()
+      end
+    end
+  end
+end
+
+-- The cache's size as the last compile left it (the "usage" file at its
+-- root): a compile adds what it wrote, and only when that may pass the
+-- cap (or the file is missing) is every file stat'ed and the LRU cut
+-- made, which then writes the exact total. Concurrent compiles may lose
+-- an addition: the next full walk corrects it.
+local function usage(root)
+  return tonumber((root:read("usage") or ""):match("^(%d+)\n$"))
+end
+
+-- Remove stale temp files, then, when the cache may exceed its cap, the
+-- least recently used files until it fits. keep: set of "subdir/name" in
+-- use by this run; added: bytes this run wrote (nil: walk everything).
+function M.prune(keep, max, added)
   max = max or M.max_bytes()
   local root = M.root()
-  local ok, total = pcall(M.prune_in, root, keep, max)
+  local ok, total = pcall(function()
+    remove_stale(root)
+    local used = added and usage(root)
+    if used and used + added <= max then
+      root:write("usage", ("%d\n"):format(used + added))
+      return used + added
+    end
+    local t = M.prune_in(root, keep, max)
+    root:write("usage", ("%d\n"):format(t))
+    return t
+  end)
   root:close()
   if not ok then error(total, 0) end
   return total

@@ -19,6 +19,9 @@
 --                                them; .sum guards against corruption
 --   obj/p-<key>.o, .sum          the same object by a key without the
 --                                compiler, for machines that have none
+--   obj/t-<tkey>.idx             the object's name for a text as the script
+--                                gave it (before csource), and what the
+--                                transform learnt: a warm run skips it
 --
 -- A hit runs no clang at all: the compiler is identified by the path, size
 -- and mtime of its binary, not by running it. The kernel is identified by
@@ -142,9 +145,9 @@ end
 -- The cache directories this compile opened (closed when it ends).
 local opened = {}
 
--- prelude-<h>/ with the embedded headers; returns its dir and hash.
+-- The hash of the embedded prelude headers (names and texts).
 local prelude_hash
-local function prelude_dir()
+local function prelude_id()
   if not prelude_hash then
     local names = {}
     for name in pairs(core.prelude) do names[#names + 1] = name end
@@ -153,6 +156,12 @@ local function prelude_dir()
     for _, n in ipairs(names) do parts[#parts + 1] = n; parts[#parts + 1] = core.prelude[n] end
     prelude_hash = core.hash(unpack(parts))
   end
+  return prelude_hash
+end
+
+-- prelude-<h>/ with the embedded headers; returns its dir and hash.
+local function prelude_dir()
+  prelude_id()
   local dir = cache.sub("prelude-" .. prelude_hash)
   opened[#opened + 1] = dir
   for n, text in pairs(core.prelude) do
@@ -161,24 +170,33 @@ local function prelude_dir()
   return dir, prelude_hash
 end
 
--- kernel-<id>/ with an intact vmlinux.h (of the target's BTF when given):
--- a damaged one (its .sum differs: a crash, a full disk) is rebuilt.
+-- kernel-<id>/ (of the target's BTF when given), and a function that
+-- makes its vmlinux.h intact: a missing or damaged one (its .sum differs:
+-- a crash, a full disk) is rebuilt. Only a build of the PCH or a compile
+-- without one reads vmlinux.h, so only they pay for reading and hashing
+-- its megabytes (a PCH notices a changed vmlinux.h by itself: clang
+-- refuses it, and the PCH is rebuilt).
 local function kernel_dir(target)
   if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end
   local name = "kernel-" .. M.kernel_id(target)
   local dir = cache.sub(name)
   opened[#opened + 1] = dir
-  local text, sum = dir:read("vmlinux.h"), dir:read("vmlinux.h.sum")
-  if not text or not sum or core.hash(text) ~= sum then
-    local tmp = "vmlinux.h.tmp." .. core.getpid()
-    dir:unlink(tmp)
-    core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf)
-    text = dir:read(tmp)
-    if not text then fail("write vmlinux.h in the compile cache: cannot read it back") end
-    dir:write("vmlinux.h.sum", core.hash(text))
-    dir:rename(tmp, "vmlinux.h")
+  local checked = false
+  local function ensure_vmlinux()
+    if checked then return end
+    checked = true
+    local text, sum = dir:read("vmlinux.h"), dir:read("vmlinux.h.sum")
+    if not text or not sum or core.hash(text) ~= sum then
+      local tmp = "vmlinux.h.tmp." .. core.getpid()
+      dir:unlink(tmp)
+      core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf)
+      text = dir:read(tmp)
+      if not text then fail("write vmlinux.h in the compile cache: cannot read it back") end
+      dir:write("vmlinux.h.sum", core.hash(text))
+      dir:rename(tmp, "vmlinux.h")
+    end
   end
-  return dir, name
+  return dir, name, ensure_vmlinux
 end
 
 -- Run clang with the cache directories as fds 3, 4, 5.
@@ -259,10 +277,53 @@ end
 local odir_path
 local function shown(name) return odir_path .. "/" .. name end
 
+-- ---- texts seen before (the warm path of luatrace.bpf.source) ----
+-- A text's object is found by a key over the text as the script gave it
+-- (before csource's transform, which costs milliseconds) plus everything
+-- else that shapes the object: obj/t-<tkey>.idx holds the object's name
+-- and what the transform learnt (info, a string). The object itself is
+-- still checked against its .sum.
+
+-- tkey from the caller's parts, the base flags, clang, kernel and
+-- prelude; nil without a clang (objects built elsewhere: the p- keys).
+function M.text_key(...)
+  local ok, _, clang_id = pcall(M.clang)
+  if not ok then return nil end
+  return core.hash("text-key-1", table.concat(M.base_flags(), "\1"), clang_id, M.kernel_id(),
+    prelude_id(), ...)
+end
+
+-- A known text: its object's path (for messages), bytes and info; nil.
+function M.text_hit(tkey)
+  local odir, opath = cache.sub("obj")
+  local ok, path, bytes, info = pcall(function()
+    local iname = "t-" .. tkey .. ".idx"
+    local idx = odir:read(iname)
+    local oname, info = (idx or ""):match("^(%x+%.o)\n(.*)$")
+    if not oname then return nil end
+    local bytes = cached(odir, oname, (oname:gsub("%.o$", ".sum")))
+    if not bytes then return nil end
+    odir:touch(iname)
+    return opath .. "/" .. oname, bytes, info
+  end)
+  odir:close()
+  if not ok then error(path, 0) end
+  return path, bytes, info
+end
+
+-- Remember that text key opts.text_key compiles to object oname (in the
+-- same checked directory as the object).
+local function note_text(odir, opts, oname)
+  if opts.text_key then
+    odir:write("t-" .. opts.text_key .. ".idx", oname .. "\n" .. (opts.text_info or ""))
+  end
+end
+
 -- Compile C text (already transformed by csource) to an object. opts:
 -- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
 -- compile for another kernel), file and line (where the text starts, for
--- clang errors without a location). Returns the object's path (for messages),
+-- clang errors without a location), text_key and text_info (an index of
+-- the text before its transform, see text_hit). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
 local compile
@@ -279,7 +340,7 @@ function compile(source, opts)
   local flags = M.base_flags()
   local nbase = #flags
   for _, f in ipairs(opts.cflags or {}) do flags[#flags + 1] = f end
-  local pdir, phash = prelude_dir()
+  local phash = prelude_id()
   local kid = M.kernel_id(opts.target)
   local odir
   odir, odir_path = cache.sub("obj")
@@ -295,9 +356,10 @@ function compile(source, opts)
   local key = core.hash(source, table.concat(flags, "\1"), clang_id, kid, phash)
   local oname, sname = key .. ".o", key .. ".sum"
   local bytes = cached(odir, oname, sname)
-  if bytes then return shown(oname), true, bytes end
+  if bytes then note_text(odir, opts, oname); return shown(oname), true, bytes end
 
-  local kdir, kname = kernel_dir(opts.target)
+  local pdir = prelude_dir()
+  local kdir, kname, ensure_vmlinux = kernel_dir(opts.target)
   odir:write(key .. ".c", source)
   local tmp = oname .. ".tmp." .. core.getpid()
   local function attempt(pch_name)
@@ -307,6 +369,7 @@ function compile(source, opts)
     if pch_name then
       args[#args + 1] = "-include-pch"; args[#args + 1] = KFD .. "/" .. pch_name
     else
+      ensure_vmlinux()
       args[#args + 1] = "-include"; args[#args + 1] = "luatrace.bpf.h"
     end
     for _, f in ipairs({ "-c", OFD .. "/" .. key .. ".c", "-o", OFD .. "/" .. tmp }) do
@@ -316,12 +379,15 @@ function compile(source, opts)
   end
   local kkeep = {}
   local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
-    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep }
+    pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep,
+    before_build = ensure_vmlinux }
   local pch_name = pch.get(pch_args)
   local code, out = attempt(pch_name)
   if code ~= 0 and pch_name and pch.damaged(out, pch_name) then
-    -- a truncated or stale PCH: rebuild it once instead of failing forever
+    -- a truncated or stale PCH (or a vmlinux.h changed under it): rebuild
+    -- it once instead of failing forever
     kdir:unlink(pch_name)
+    ensure_vmlinux()
     pch_name = pch.get(pch_args)
     code, out = attempt(pch_name)
   end
@@ -337,6 +403,7 @@ function compile(source, opts)
   odir:write(sname, h)
   odir:write("p-" .. pkey .. ".o", bytes)
   odir:write("p-" .. pkey .. ".sum", h)
+  note_text(odir, opts, oname)
   local keep = { ["obj/" .. oname] = true, ["obj/" .. sname] = true,
     [kname .. "/vmlinux.h"] = true, [kname .. "/vmlinux.h.sum"] = true }
   if pch_name then keep[kname .. "/" .. pch_name] = true end
@@ -344,7 +411,9 @@ function compile(source, opts)
   -- the prelude's headers: never touched (a PCH checks their mtime), so
   -- the oldest files of all, yet in use
   for n in pairs(core.prelude) do keep["prelude-" .. phash .. "/" .. n] = true end
-  cache.prune(keep)
+  -- what this compile added: the source, the object twice, small files;
+  -- a new PCH or vmlinux.h (rare) makes the prune count everything
+  cache.prune(keep, nil, not pch_args.built and (#source + 2 * #bytes + 256) or nil)
   return shown(oname), false, bytes
 end
 

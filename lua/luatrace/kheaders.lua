@@ -139,6 +139,16 @@ local function is_kernel(header)
   return false
 end
 
+-- The #define text a kernel header brings (its groups above), or nil
+-- when it brings none (also used by the bpftrace front end's #include).
+function M.defines(header)
+  local out = {}
+  for _, g in ipairs(GROUPS[header] or {}) do
+    out[#out + 1] = type(g) == "function" and g() or g
+  end
+  return #out > 0 and table.concat(out) or nil
+end
+
 -- Drop the kernel includes of text. Returns the new text (same lines) and
 -- the definitions to put ahead of it (one string, maybe empty).
 function M.rewrite(text)

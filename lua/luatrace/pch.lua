@@ -60,6 +60,8 @@ end
 -- Build name in kdir with these flags; deps: also record the headers read
 -- (returns their -MD text). Returns true (and deps) or nil.
 local function build(a, flags, name, want_deps)
+  if a.before_build then a.before_build() end -- vmlinux.h made intact
+  a.built = true
   local pid = core.getpid()
   local tmp, dtmp = name .. ".tmp." .. pid, name .. ".d.tmp." .. pid
   local args = { a.clang }
@@ -87,7 +89,9 @@ end
 -- nil when clang cannot build it (the prelude is then included as text).
 -- a: clang, clang_id, flags, nbase (how many of flags are the base
 -- flags: their -D are always kept), kdir, pdir, odir, phash, debug, run,
--- keep (a set: the kdir files this compile uses are added, for the LRU).
+-- keep (a set: the kdir files this compile uses are added, for the LRU),
+-- before_build (called before clang builds a PCH). Sets a.built when it
+-- built one.
 function M.get(a)
   local lang, used, udefs = {}, {}, {}
   for i, f in ipairs(a.flags) do

@@ -25,13 +25,27 @@ function M.plain_decl(decl)
   return (decl:gsub("%[%s*%]$", "[0]"):gsub("%s+$", ""))
 end
 
+-- Whether a field declaration's type is a signed integer: int, long,
+-- short, s8..s64 and the kernel's signed typedefs (pid_t, loff_t, ...).
+local SIGNED = { int = true, long = true, short = true, signed = true, s8 = true, s16 = true,
+  s32 = true, s64 = true, __s8 = true, __s16 = true, __s32 = true, __s64 = true, pid_t = true,
+  ssize_t = true, loff_t = true, off_t = true, key_serial_t = true, clockid_t = true,
+  timer_t = true, mqd_t = true, time_t = true, time64_t = true }
+local function signed_decl(decl)
+  if decl:find("*", 1, true) or decl:match("^__data_loc") then return false end
+  local first = decl:gsub("^const%s+", ""):match("^([%w_]+)")
+  return SIGNED[first] == true
+end
+
 -- Parse a format file's text into { {decl=, name=, offset=, size=, signed=} }.
 function M.parse(text)
   local fields = {}
   for decl, off, size, signed in text:gmatch(
       "field:([^;]+);%s*offset:(%d+);%s*size:(%d+);%s*signed:(%d+);") do
     decl = decl:gsub("^%s+", ""):gsub("%s+$", "")
-    local f = { offset = tonumber(off), size = tonumber(size), signed = signed == "1" }
+    -- syscall tracepoints say signed:0 for every field ("int dfd" too):
+    -- the declared type decides, as bpftrace reads it (dfd -100, not 2^64-100)
+    local f = { offset = tonumber(off), size = tonumber(size), signed = signed == "1" or signed_decl(decl) }
     local dl = decl:match("^__data_loc%s+.-([%w_]+)$")
     if dl then
       -- offset (low 16 bits) and length (high 16) of data in the record
@@ -47,9 +61,14 @@ function M.parse(text)
   return fields
 end
 
+-- Where the format file of category:event is.
+function M.path(category, event)
+  return ("%s/events/%s/%s/format"):format(core.tracefs(), category, event)
+end
+
 -- Read the format file of category:event, or raise a clear error.
 function M.read(category, event)
-  local path = ("%s/events/%s/%s/format"):format(core.tracefs(), category, event)
+  local path = M.path(category, event)
   local fh, err = io.open(path)
   if not fh then
     -- tracefs is root's: without the privilege every tracepoint looks absent

@@ -33,7 +33,9 @@ test("examples/sleeplat.lua: a histogram of our 6 sleeps of 2 ms", function()
   for low, high, n in text:gmatch("\n%s+(%d+) %-> (%d+)%s+: (%d+)") do
     total = total + tonumber(n)
     if tonumber(n) > 0 then
-      ok(tonumber(high) >= 1024 and tonumber(low) <= 4095, "2 ms falls in 1024..4095 us: " .. low)
+      -- a 2 ms sleep lasts at least 2000 us; how much longer is the
+      -- scheduler's business (a loaded machine wakes us late)
+      ok(tonumber(high) >= 2000, "a 2 ms sleep in a bucket below 2000 us: " .. low .. " -> " .. high)
     end
   end
   eq(total, 6, "six sleeps counted")

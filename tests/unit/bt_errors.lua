@@ -36,7 +36,6 @@ local corpus = {
   { 'BEGIN { @ = percpu_kaddr("x"); }', "stdin:1:13-30: ERROR: the function percpu_kaddr() is not supported by luatrace" },
   { "BEGIN { @[1] = 1; @[1, 2] = 2; }", "stdin:1:19-26: ERROR: Argument mismatch for @: trying to access with 2 arguments when map expects 1 arguments" },
   { "watchpoint:0x10:8:rw { }", "stdin:1:1-21: ERROR: probe type watchpoint is not supported by luatrace" },
-  { "BEGIN { for ($i : 0..3) { } }", "stdin:1:9-12: ERROR: 'for' loops are not supported by luatrace's bpftrace front end (use while or unroll)" },
   { "BEGIN { break; }", "stdin:1:9-14: ERROR: break outside of a loop" },
   { "i:s:0 { }", "stdin:1:1-6: ERROR: interval probes take interval:unit:N (unit: hz, s, ms, us, ns)" },
   { "s:nosuch:1 {}", "stdin:1:1-11: ERROR: unknown software event: nosuch" },

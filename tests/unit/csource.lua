@@ -130,6 +130,20 @@ test("tracepoint format parsing, __data_loc included", function()
   eq(f[3].name, "__data_loc_name"); eq(f[3].decl, "u32 __data_loc_name")
 end)
 
+test("tracepoint fields: the declared type decides signedness (syscalls say signed:0 for all)", function()
+  local f = require("luatrace.tpformat").parse([[
+	field:int dfd;	offset:16;	size:8;	signed:0;
+	field:const char * filename;	offset:24;	size:8;	signed:0;
+	field:unsigned int flags;	offset:32;	size:8;	signed:0;
+	field:long ret;	offset:40;	size:8;	signed:1;
+	field:pid_t pid;	offset:48;	size:4;	signed:0;
+	field:size_t count;	offset:56;	size:8;	signed:0;
+]])
+  local got = {}
+  for _, x in ipairs(f) do got[#got + 1] = x.name .. "=" .. tostring(x.signed) end
+  eq(table.concat(got, " "), "dfd=true filename=false flags=false ret=true pid=true count=false")
+end)
+
 test("libbpf-style SEC(\".maps\") maps are found although strings are masked", function()
   local text = [[
 struct { __uint(type, BPF_MAP_TYPE_HASH); } counts SEC(".maps");

@@ -76,6 +76,10 @@ build_initramfs() {
 	cp -r tests/run.lua tests/helpers.lua tests/vm "$stage/lt/tests/"
 	# Debian's bpftrace tools, run unchanged by cases/bt_tools.lua
 	mkdir -p "$stage/usr/sbin" && cp /usr/sbin/*.bt "$stage/usr/sbin/" 2>/dev/null || true
+	# Debian's libbpf-tools oomkill, run beside ours by cases/tools_mem.lua
+	if [ -x /usr/sbin/oomkill ]; then
+		cp /usr/sbin/oomkill "$stage/usr/sbin/" && copy_libs /usr/sbin/oomkill "$stage"
+	fi
 	copy_libs "$LT" "$stage"
 	copy_libs build/tests/lt_target "$stage"
 	cp -a "$cache" "$stage/cache"

@@ -79,7 +79,8 @@ local function program_object(self, kind, fn, method)
       args.raisef("%s: program %s has no target; name it %s<function> or give it a SEC(\"%s/...\")",
         method, fn, kind.bcc or "", kind.sec)
     end
-    inst = self._bytes and core.open_mem(self._bytes, self._name) or core.open_file(self._path)
+    local btf_done
+    inst, btf_done = require("luatrace.bpf.source").open(self._bytes, self._path, self._name)
     local ok, err = pcall(function()
       for _, q in ipairs(inst:programs()) do
         if q.name ~= fn then inst:set_autoload(q.name, false) end
@@ -88,6 +89,7 @@ local function program_object(self, kind, fn, method)
       inst:reuse_maps(self._obj)
       inst:load()
     end)
+    btf_done()
     if not ok then inst:close(); error(err, 0) end
     self._lazy[key] = inst
     return inst

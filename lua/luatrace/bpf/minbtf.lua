@@ -9,8 +9,10 @@
 -- "btf" directory (luatrace.cache: a checked private directory, reached
 -- through its fd, never by re-resolving a path), named by the kernel's
 -- identity (compile.kernel_id) and the object's hash, so a new kernel or
--- a rebuilt object makes a new one; an object without CO-RE relocations
--- gets an empty file (it needs no kernel BTF at all).
+-- a rebuilt object makes a new one. An object without CO-RE relocations
+-- gets an empty file (it needs no kernel BTF at all), and so does one that
+-- relocates a type vmlinux lacks: libbpf then searches the modules' BTF,
+-- which a custom BTF would turn off.
 --
 -- Programs that attach by BTF id (tp_btf, fentry, fexit) still make
 -- libbpf read the kernel BTF itself; the custom BTF only serves CO-RE.

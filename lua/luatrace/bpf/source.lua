@@ -6,6 +6,7 @@ local core = require "luatrace.core"
 local csource = require "luatrace.csource"
 local compile = require "luatrace.compile"
 local minbtf = require "luatrace.bpf.minbtf"
+local tpformat = require "luatrace.tpformat"
 
 local M = {}
 
@@ -95,14 +96,78 @@ local function located(opts, fn, ...)
   error(a, 0)
 end
 
+-- The identity of the transform's code: the binary (its embedded
+-- library), and under LUATRACE_PATH the transform's source files.
+local code_id
+local function transform_id()
+  if code_id then return code_id end
+  local exe = core.exe_path()
+  local st = core.stat(exe) or {}
+  local parts = { exe, tostring(st.size), tostring(st.mtime) }
+  local dev = os.getenv("LUATRACE_PATH")
+  if dev and dev ~= "" then
+    for _, m in ipairs({ "csource", "kheaders", "tpformat", "probekinds", "bpf/source" }) do
+      parts[#parts + 1] = core.hash_file(dev .. "/luatrace/" .. m .. ".lua") or "-"
+    end
+  end
+  code_id = core.hash(unpack(parts))
+  return code_id
+end
+
+-- The key of a text before its transform: the text, its origin, USDT
+-- functions, flags, the transform's code, and the format files of the
+-- tracepoints it may name (the transform turns them into args structs;
+-- comments count too, which only costs a read).
+local function text_key(text, opts, cflags)
+  local parts = { text, opts.file or "", tostring(opts.line or 1), table.concat(cflags, "\1"),
+    transform_id() }
+  local usdt = {}
+  for name in pairs(opts.usdt_fns or {}) do usdt[#usdt + 1] = name end
+  table.sort(usdt)
+  parts[#parts + 1] = table.concat(usdt, "\1")
+  local seen = {}
+  local function tp(cat, ev)
+    local k = cat .. ":" .. ev
+    if seen[k] then return end
+    seen[k] = true
+    parts[#parts + 1] = k .. "=" .. (core.hash_file(tpformat.path(cat, ev)) or "-")
+  end
+  for cat, ev in text:gmatch("TRACEPOINT_PROBE%s*%(%s*([%w_]+)%s*,%s*([%w_]+)") do tp(cat, ev) end
+  for cat, ev in text:gmatch("tracepoint__([%w_]-)__([%w_]+)") do tp(cat, ev) end
+  return compile.text_key(unpack(parts))
+end
+
+-- The transform's record types as the index of a text keeps them.
+local function encode_types(t)
+  local lines = {}
+  for map, ty in pairs(t) do lines[#lines + 1] = map .. "\t" .. ty end
+  table.sort(lines)
+  return table.concat(lines, "\n")
+end
+
+local function decode_types(s)
+  local t = {}
+  for map, ty in s:gmatch("([^\t\n]+)\t([^\n]+)") do t[map] = ty end
+  return t
+end
+
+-- A text seen before skips the transform (and clang): the index of its
+-- key names the object. Then only event_types of the transform's result
+-- is known (the rest is what a debug run or a miss gets).
 function M.build(text, opts)
   check_func_probe(text, opts)
+  local cflags = M.compile_flags(text, opts.cflags, opts.has_fentry)
+  local tkey = not opts.debug and not opts.target and text_key(text, opts, cflags)
+  if tkey then
+    local path, bytes, info = compile.text_hit(tkey)
+    if path then return path, true, { event_types = decode_types(info) }, bytes end
+  end
   local t = located(opts, csource.transform, text,
     { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end
   local path, cached, bytes = compile.compile(t.source, {
-    cflags = M.compile_flags(text, opts.cflags, opts.has_fentry),
-    debug = opts.debug, target = opts.target, file = opts.file, line = opts.line })
+    cflags = cflags, debug = opts.debug, target = opts.target, file = opts.file, line = opts.line,
+    text_key = tkey or nil, text_info = tkey and encode_types(t.event_types) or nil })
   return path, cached, t, bytes
 end
 

@@ -152,8 +152,8 @@ function F:call(e, stmt_ctx)
       return NONE
     end
     if #args > 1 then self:err(e, "print() with top and div takes a map") end
-    local v = self:expr(args[1])
-    if v.ty.t == "none" or v.ty.t == "rec" then self:err(args[1], "print() cannot print this value") end
+    local v = self:storable(self:expr(args[1]), args[1], G.MAX_STRUCT_PRINT) -- records.lua
+    if v.ty.t == "none" then self:err(args[1], "print() cannot print this value") end
     local ft = T.copy(v.ty)
     if ft.t == "int" then ft.size = 8 end
     self:emit(self.g:record("print_value", {}, { ft }, { function(dest)

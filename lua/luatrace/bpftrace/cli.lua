@@ -13,8 +13,8 @@ local M = {}
 
 local probes = require "luatrace.bpftrace.probes"
 
--- Is this -e text a bpftrace program? Its first token (after blanks and
--- comments) is BEGIN, END, or a bpftrace provider followed by ':' whose
+-- Is this -e text a bpftrace program? Its first token (after blanks,
+-- comments and a preamble: config block, macros, structs) is BEGIN, END, or a bpftrace provider followed by ':' whose
 -- word has no '(' before the first blank, '{' or ',' (so Lua's `t:m()`
 -- stays Lua).
 function M.is_program(text)
@@ -25,6 +25,11 @@ function M.is_program(text)
     s = s:gsub("^%s+", ""):gsub("^//[^\n]*", ""):gsub("^/%*.-%*/", ""):gsub("^#[^\n]*", "")
     if s == before then break end
   end
+  -- a preamble (config block, macro, struct definition) before the first
+  -- probe: `config = {...}` alone would be Lua, so the probe decides
+  local pre = s:match("^config%s*=%s*%b{}%s*;?()") or s:match("^macro%s+[%w_]+%s*%b()%s*%b{}()")
+    or s:match("^struct%s+[%w_]+%s*%b{}%s*;?()")
+  if pre then return M.is_program(s:sub(pre)) end
   if s:match("^BEGIN%f[^%w_]") or s:match("^END%f[^%w_]") then return true end
   local prov, rest = s:match("^([%w_]+):([^%s{,]*)")
   if not prov or not probes.providers[prov] then return false end

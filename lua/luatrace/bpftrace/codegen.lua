@@ -150,6 +150,9 @@ end
 
 require("luatrace.bpftrace.stmt")(F, G)
 require("luatrace.bpftrace.expr")(F, G)
+require("luatrace.bpftrace.loops")(F, G)
+require("luatrace.bpftrace.records")(F, G)
+require("luatrace.bpftrace.macros")(F, G)
 
 -- The C head of a probe's function and what its context offers.
 function G:function_head(p, fname)
@@ -242,6 +245,7 @@ function G:program()
   if self.skb_files then parts[#parts + 1] = G.skb_decl end -- skboutput(), calls_ext.lua
   parts[#parts + 1] = self:map_decls()
   for _, s in ipairs(self.struct_defs) do parts[#parts + 1] = s end
+  for _, s in ipairs(self.callbacks) do parts[#parts + 1] = s end
   for _, f in ipairs(funcs) do parts[#parts + 1] = f end
   return table.concat(parts, "\n") .. "\n"
 end
@@ -251,11 +255,21 @@ local M = {}
 -- Compile an AST: two passes, so a map read before the statement that
 -- gives it its type (in source order) still gets the right type.
 function M.generate(ast, opts)
+  -- max_strlen (config block) is the default string size while compiling
+  local saved = T.STRLEN
+  T.STRLEN = opts and opts.strlen or saved
+  local ok, r = pcall(M.generate_passes, ast, opts)
+  T.STRLEN = saved
+  if not ok then error(r, 0) end
+  return r
+end
+
+function M.generate_passes(ast, opts)
   local ctx = { src = ast.src, name = ast.name }
   local seed
   for pass = 1, 2 do
     local g = setmetatable({ ast = ast, ctx = ctx, opts = opts or {}, maps = {}, map_order = {},
-      events = {}, struct_defs = {}, pass = pass, warnings = {} }, G)
+      events = {}, struct_defs = {}, callbacks = {}, pass = pass, warnings = {} }, G)
     if seed then
       for _, name in ipairs(seed.map_order) do
         local m = seed.maps[name]

@@ -95,6 +95,9 @@ function F:unop(e)
   local op = e.op
   if op == "&" then
     local v = self:expr(e.e)
+    if v.ty.t == "rec" and v.ty.p then
+      return { ty = { t = "ptr", p = v.ty.p, cty = v.ty.p.cty .. " *", user = v.ty.user }, c = "(u64)&" .. v.ty.lv }
+    end
     if v.ty.t == "rec" then
       local B = btf()
       return { ty = { t = "ptr", btf = v.ty.btf, cty = B.cname(v.ty.btf) .. " *" }, c = "(u64)&" .. v.ty.lv }
@@ -104,6 +107,9 @@ function F:unop(e)
   local v = self:expr(e.e)
   if op == "*" then
     if v.ty.t ~= "ptr" then self:err(e, "dereference of a non-pointer (" .. T.name(v.ty) .. ")") end
+    if v.ty.p then
+      return { ty = { t = "rec", p = v.ty.p, lv = ("(*(%s *)(%s))"):format(v.ty.p.cty, v.c), user = v.ty.user } }
+    end
     if v.ty.btf then
       local B = btf()
       local t = B.resolve(v.ty.btf)
@@ -164,6 +170,7 @@ function F:expr(e, stmt_ctx)
   local k = e.k
   if k == "Int" then return int(lit_int(e.v)) end
   if k == "Str" then return const_str(e.v) end
+  if (k == "Builtin" or k == "Call") and self:macro_of(e) then return self:expand_macro(self:macro_of(e), e, stmt_ctx) end
   if k == "Builtin" then return self:builtin(e) end
   if k == "Param" then
     local a = (self.g.opts.args or {})[e.n]
@@ -267,9 +274,13 @@ function F:index(e)
     if ty.tp then
       return int(("(s64)%s[%s]"):format(ty.lv, idx.c))
     end
+    if ty.pelem then return self:pvalue(e, ("%s[%s]"):format(ty.lv, idx.c), ty.pelem, ty.user) end
     return self:member_value(e, ("%s[%s]"):format(ty.lv, idx.c), ty.btf, ty.user)
   end
   if ty.t == "ptr" then
+    if ty.p then
+      return { ty = { t = "rec", p = ty.p, lv = ("((%s *)(%s))[%s]"):format(ty.p.cty, base.c, idx.c), user = ty.user } }
+    end
     if ty.btf then
       return self:member_value(e, ("((%s)(%s))[%s]"):format(ty.cty, base.c, idx.c), ty.btf, ty.user)
     end

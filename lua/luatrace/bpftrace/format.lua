@@ -156,6 +156,7 @@ function M.value(rt, T, v)
     for i, et in ipairs(T.elems) do parts[i] = M.value(rt, et, v["e" .. (i - 1)]) end
     return "(" .. table.concat(parts, ", ") .. ")"
   end
+  if t == "struct" or t == "arr" then return M.member_text(rt, T, v) end
   if t == "join" then
     local parts = {}
     for i = 0, 15 do
@@ -166,6 +167,45 @@ function M.value(rt, T, v)
     return parts
   end
   return tostring(v)
+end
+
+-- A whole struct (records.lua) as bpftrace prints it: `{ .a = 1, .s =
+-- text, .in = { .z = 0 }, .arr = [1,2], .p = 0xffff8880... }`.
+function M.member_text(rt, T, v)
+  if T.t == "struct" then
+    local parts = {}
+    for i, m in ipairs(T.members) do
+      parts[i] = "." .. m.name .. " = " .. M.member_text(rt, m.ty, v[m.name])
+    end
+    return "{ " .. table.concat(parts, ", ") .. " }"
+  end
+  if T.t == "arr" then
+    local parts = {}
+    for i = 0, T.n - 1 do parts[i + 1] = M.member_text(rt, T.elem, v[i]) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  if T.t == "ptr" then
+    return "0x" .. bit.tohex(ffi.cast("uint64_t", ffi.cast("uintptr_t", v)), 16):gsub("^0+(.)", "%1")
+  end
+  return M.value(rt, T, v)
+end
+
+-- A whole struct in -f json: an object of its members.
+function M.member_json(rt, T, v)
+  if T.t == "struct" then
+    local parts = {}
+    for i, m in ipairs(T.members) do
+      parts[i] = M.jstr(m.name) .. ": " .. M.member_json(rt, m.ty, v[m.name])
+    end
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+  if T.t == "arr" then
+    local parts = {}
+    for i = 0, T.n - 1 do parts[i + 1] = M.member_json(rt, T.elem, v[i]) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  if T.t == "ptr" then return M.int_text(ffi.cast("uint64_t", ffi.cast("uintptr_t", v)), false) end
+  return M.json_value(rt, T, v)
 end
 
 -- Bits a printf length modifier gives an integer conversion.
@@ -258,6 +298,7 @@ M.jstr = require("luatrace.json").quote
 
 function M.json_value(rt, T, v)
   local t = T.t
+  if t == "struct" or t == "arr" then return M.member_json(rt, T, v) end
   if t == "int" or t == "ptr" then return M.int_text(v, T.signed) end
   if t == "tuple" then
     local parts = {}

@@ -9,7 +9,9 @@
 --
 -- opts: name (file name in errors), args ({"a", "b"} for $1, $2),
 -- pid (-p), cmd_pid (-c: cpid), unsafe (system, signal), format ("text"
--- or "json"), out (a function(s) writing output; default io.stdout).
+-- or "json"), out (a function(s) writing output; default io.stdout),
+-- print_maps (false: no map dump at exit). A program's config block
+-- (config.lua) sets defaults that these options override.
 --
 -- The pipeline: parser -> codegen (C for the prelude, with semantic checks)
 -- -> lt.BPF{text=} (compile cache, no clang when warm) -> runtime (attach,
@@ -27,16 +29,23 @@ end
 function M.compile(src, opts)
   opts = opts or {}
   local ast = type(src) == "table" and src or parser.parse(src, opts.name)
-  local copts = {}
+  -- the program's config block first; the caller's options win over it
+  local copts = require("luatrace.bpftrace.config").apply(ast, {})
+  local configured = copts.print_maps
   for k, v in pairs(opts) do copts[k] = v end
   copts.cmd_pid_known = opts.cmd_pid ~= nil or opts.cmd
   local r = codegen.generate(ast, copts)
   r.ast, r.opts = ast, opts
+  r.run_opts = opts
+  if opts.print_maps == nil and configured ~= nil then
+    r.run_opts = setmetatable({ print_maps = configured }, { __index = opts })
+  end
   return r
 end
 
 function M.load(src, opts)
-  return require("luatrace.bpftrace.runtime").load(M.compile(src, opts), opts or {})
+  local r = M.compile(src, opts)
+  return require("luatrace.bpftrace.runtime").load(r, r.run_opts)
 end
 
 -- Run a compiled program's error handling: a bpftrace-shaped error (a

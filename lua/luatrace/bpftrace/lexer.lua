@@ -13,16 +13,36 @@ local ops2 = {
   ["=="] = true, ["!="] = true, ["<="] = true, [">="] = true, ["&&"] = true,
   ["||"] = true, ["<<"] = true, [">>"] = true, ["+="] = true, ["-="] = true,
   ["*="] = true, ["/="] = true, ["%="] = true, ["&="] = true, ["|="] = true,
-  ["^="] = true, ["++"] = true, ["--"] = true, ["->"] = true,
+  ["^="] = true, ["++"] = true, ["--"] = true, ["->"] = true, [".."] = true,
 }
 local ops1 = "[%+%-%*/%%&|%^!~<>=%?:%.,;%(%)%[%]{}]"
 
 local escapes = { n = "\n", t = "\t", r = "\r", ["\\"] = "\\", ['"'] = '"', ["'"] = "'",
   a = "\a", b = "\b", f = "\f", v = "\v", e = "\27" }
 
--- A lexer over src; name is the file name used in errors.
-function M.new(src, name)
-  return setmetatable({ src = src, name = name, i = 1 }, { __index = M })
+-- A lexer over src; name is the file name used in errors; defines
+-- ({NAME = "text"}, from defines.lua) are expanded where NAME appears.
+function M.new(src, name, defines)
+  return setmetatable({ src = src, name = name, i = 1, defines = defines, pending = {} }, { __index = M })
+end
+
+-- The tokens of define NAME's text, each placed at tok's span (errors in
+-- the expansion point at the name, as a preprocessor's would).
+function M:expand(tok)
+  local outer = self
+  local sub = M.new(self.defines[tok.v], self.name, self.defines)
+  sub.expanding = setmetatable({ [tok.v] = true }, { __index = self.expanding })
+  sub.fail = function(_, _, _, msg)
+    outer:fail(tok.pos, tok.epos, msg .. " (in the expansion of " .. tok.v .. ")")
+  end
+  local toks = {}
+  while true do
+    local t = sub:next()
+    if t.t == "eof" then break end
+    t.pos, t.epos = tok.pos, tok.epos
+    toks[#toks + 1] = t
+  end
+  return toks
 end
 
 function M:fail(pos, epos, msg)
@@ -45,7 +65,12 @@ function M:skip()
       if not e then self:fail(i, i + 2, "unterminated comment") end
       self.i = e + 1
     elseif s:sub(i, i) == "#" and (i == 1 or s:sub(1, i - 1):match("\n[ \t]*$") or s:sub(1, i - 1):match("^[ \t]*$")) then
-      self.i = (s:find("\n", i, true) or #s) + 1
+      -- a preprocessor line (and its continuations): read by defines.lua
+      local e = s:find("\n", i, true)
+      while e and s:sub(e - 1, e - 1) == "\\" or e and s:sub(e - 2, e - 1) == "\\\r" do
+        e = s:find("\n", e + 1, true)
+      end
+      self.i = (e or #s) + 1
     else
       return
     end
@@ -80,6 +105,7 @@ function M:attach_word()
 end
 
 function M:next()
+  if self.pending[1] then return table.remove(self.pending, 1) end
   self:skip()
   local s, i = self.src, self.i
   if i > #s then return { t = "eof", pos = i, epos = i } end
@@ -107,6 +133,10 @@ function M:next()
     local rest = s:match("^[%w_]*", i + #w)
     local mult = { [""] = 1, ns = 1, us = 1000, ms = 1000000, s = 1000000000,
                    m = 60000000000, h = 3600000000000, d = 86400000000000 }
+    local suffix = ""
+    if rest:match("^[uUlL]+$") then -- C suffixes (from #defines): no meaning here
+      suffix, rest = rest, ""
+    end
     if rest ~= "" and not mult[rest] then
       if rest:match("^[eE]%d+$") then
         w = w .. rest
@@ -120,6 +150,8 @@ function M:next()
     local v
     if digits:match("^0[xX]") then
       v = tonumber(digits:sub(3), 16)
+    elseif digits:match("^0[0-7]+$") then -- octal, as in C
+      v = tonumber(digits, 8)
     elseif digits:match("^%d+[eE]%d+$") then
       local m, e = digits:match("^(%d+)[eE](%d+)$")
       v = tonumber(m) * 10 ^ tonumber(e)
@@ -127,7 +159,7 @@ function M:next()
       local num, suf = digits:match("^(%d+)(%a*)$")
       v = tonumber(num) * (mult[suf] or 1)
     end
-    tok = { t = "int", v = v, raw = w }
+    tok = { t = "int", v = v, raw = w .. suffix }
   elseif c == '"' then
     local out, j = {}, i + 1
     while true do
@@ -167,6 +199,13 @@ function M:next()
   tok.raw = tok.raw or tok.v
   tok.pos, tok.epos = i, i + #tok.raw
   self.i = tok.epos
+  if tok.t == "ident" and self.defines and self.defines[tok.v]
+      and not (self.expanding and self.expanding[tok.v]) then
+    local toks = self:expand(tok)
+    if not toks[1] then return self:next() end -- defined as nothing
+    for k = 2, #toks do self.pending[#self.pending + 1] = toks[k] end
+    return toks[1]
+  end
   return tok
 end
 

@@ -44,6 +44,57 @@ function F:member_value(node, lv, tid, user)
   self:err(node, "cannot read a member of kind " .. t.kind)
 end
 
+-- ---- members of structs the program defines (pstructs.lua) ----
+
+local function pstructs() return require "luatrace.bpftrace.pstructs" end
+
+function F:pstruct(kind, name)
+  local defs = pstructs().of_program(self.g.ast, function(s, msg) self:err(s, msg) end)
+  return defs[kind .. " " .. name]
+end
+
+-- The value of lvalue lv of parsed type pt (pstructs.lua); user memory if user.
+function F:pvalue(node, lv, pt, user)
+  local read = user and "bpf_probe_read_user" or "bpf_probe_read_kernel"
+  local k = pt.kind
+  if k == "rec" then return { ty = { t = "rec", p = pt.def, lv = lv, user = user } } end
+  if k == "btf" then return self:member_value(node, lv, pt.id, user) end
+  if k == "int" then
+    local c = ("({ __typeof__(%s) __v = 0; %s(&__v, sizeof(__v), &%s); __v; })"):format(lv, read, lv)
+    return { ty = T.int(pt.size, pt.signed), c = c }
+  end
+  if k == "ptr" then
+    local c = ("({ u64 __v = 0; %s(&__v, sizeof(__v), &%s); __v; })"):format(read, lv)
+    local to = pt.depth == 1 and pt.to or nil
+    local ty = { t = "ptr", cty = pt.cty, user = user }
+    if to and to.kind == "rec" then ty.p = to.def
+    elseif to and to.kind == "btf" then ty.btf = to.id
+    elseif to and to.kind == "int" then
+      ty.int = { to.size, to.signed }
+      ty.charp = to.size == 1
+    end
+    return { ty = ty, c = c }
+  end
+  if k == "arr" then
+    local e = pt.elem
+    if e.kind == "int" and e.size == 1 then
+      return { ty = T.str(pt.n), write = function(dest)
+        return ("%s(&%s, sizeof(%s) < %d ? sizeof(%s) : %d, &%s);"):format(read, dest, dest, pt.n, dest, pt.n, lv)
+      end }
+    end
+    return { ty = { t = "arr", pelem = e, n = pt.n, lv = lv, user = user } }
+  end
+  self:err(node, "cannot read a member of this type")
+end
+
+function F:pmember(node, def, name)
+  local m = pstructs().member(def, name)
+  if not m then
+    self:err(node, ("Struct/union of type '%s' does not contain a field named '%s'"):format(def.cty, name))
+  end
+  return m
+end
+
 -- Find member `name` of struct type id sid.
 function F:member_of(node, sid, name)
   local B = btf()
@@ -64,7 +115,16 @@ function F:field(e)
   if e.e.k == "Builtin" and e.e.name == "args" then return self:args_field(e) end
   local base = self:expr(e.e)
   local ty = base.ty
-  if ty.t == "ptr" then
+  if ty.t == "struct" and (ty.btf or ty.p) then -- a whole struct held in a variable or map (records.lua)
+    ty = { t = "rec", btf = ty.btf, p = ty.p, lv = self:mat(base) }
+  end
+  if ty.t == "ptr" and ty.p then
+    local m = self:pmember(e, ty.p, e.field)
+    return self:pvalue(e, ("((%s *)(%s))->%s"):format(ty.p.cty, self:hoist(base.c), e.field), m.ty, ty.user)
+  elseif ty.t == "rec" and ty.p then
+    local m = self:pmember(e, ty.p, e.field)
+    return self:pvalue(e, ty.lv .. "." .. e.field, m.ty, ty.user)
+  elseif ty.t == "ptr" then
     if not ty.btf then
       self:err(e, ("Can not access field '%s' on type '%s'; cast it to a struct pointer first"):format(
         e.field, T.name(ty)))
@@ -146,15 +206,13 @@ function F:cast(e)
     local kind, name = ty.name:match("^(%a+) ([%w_]+)$")
     local id
     if kind == "struct" or kind == "union" then
-      id = B.find(kind, name)
-      if not id then
-        for _, s in ipairs(self.g.ast.structs) do
-          if s.text:match("^%s*" .. kind .. "%s+" .. name .. "%f[^%w_]") then
-            self:err(e, ("struct %s is defined in the program; luatrace reads members of kernel (BTF) types only"):format(name))
-          end
-        end
-        self:err(e, ("Unknown struct/union: '%s'"):format(ty.name))
+      local def = self:pstruct(kind, name)
+      if def then
+        return { ty = { t = "ptr", p = ty.ptr == 1 and def or nil, cty = def.cty .. (" *"):rep(ty.ptr),
+          user = self:user_space() }, c = "(u64)(" .. v.c .. ")" }
       end
+      id = B.find(kind, name)
+      if not id then self:err(e, ("Unknown struct/union: '%s'"):format(ty.name)) end
     elseif int_types[ty.name] then
       local it = int_types[ty.name]
       local cty = (it[2] and "s" or "u") .. cint[it[1]] .. (" *"):rep(ty.ptr)

@@ -1,9 +1,10 @@
 -- luatrace.bpftrace.parser: tokens -> AST, by recursive descent with C's
 -- operator precedence. Nodes are tables {k = kind, pos, epos, ...}:
 --
---   program  {probes, structs}          probe  {attach = {words}, pred, body}
+--   program  {probes, structs, config}        probe  {attach = {words}, pred, body}
 --   stmts    Expr{e} Assign{target, op, value} If{cond, body, els}
 --            Unroll{count, body} While{cond, body} Return Block{body}
+--            For{var, map | from, to, body}
 --   exprs    Int Str Builtin{name} Var{name} Map{name, keys} Call{name, args}
 --            Binop{op, l, r} Unop{op, e} Ternary{c, a, b} Field{e, field, arrow}
 --            Index{e, idx} Cast{ty, e} Tuple{elems} Param{n} ParamCount
@@ -65,14 +66,24 @@ end
 -- ---- top level ----
 
 function P:program()
-  local prog = { probes = {}, structs = {} }
+  local prog = { probes = {}, structs = {}, macros = {} }
   while not self:is("eof") do
     local tok = self:peek()
     if tok.t == "ident" and (tok.v == "struct" or tok.v == "union") and self:peek(3).t == "{" then
       prog.structs[#prog.structs + 1] = self:struct_def()
-    elseif tok.t == "ident" and (tok.v == "config" or tok.v == "import" or tok.v == "macro"
+    elseif tok.t == "ident" and tok.v == "config" and self:peek(2).t == "=" then
+      if #prog.probes > 0 or prog.config then
+        self:fail_at(tok, "the config block must come first, before any probe")
+      end
+      prog.config = self:config_block()
+    elseif tok.t == "ident" and tok.v == "macro" and self:peek(2).t == "ident" and self:peek(3).t == "(" then
+      local m = self:macro_def()
+      if prog.macros[m.name] then self:fail_at(m.name_tok, "macro " .. m.name .. " is defined twice") end
+      prog.macros[m.name] = m
+    elseif tok.t == "ident" and (tok.v == "import"
         or tok.v == "fn" or tok.v == "let") and self:peek(2).t ~= ":" then
-      self:fail_at(tok, "'" .. tok.v .. "' is not supported by luatrace's bpftrace front end")
+      self:fail_at(tok, "'" .. tok.v .. "' is not supported by luatrace's bpftrace front end"
+        .. (tok.v == "fn" and " (write a macro instead)" or ""))
     else
       prog.probes[#prog.probes + 1] = self:probe()
     end
@@ -81,6 +92,49 @@ function P:program()
     errors.raise(self.src, self.name, 1, 2, "no probes in the program")
   end
   return prog
+end
+
+-- config = { key = value; ... }: a list of {key, value, tok} (checked by
+-- config.lua). Values are integers, strings or bare words (true, perf).
+function P:config_block()
+  self:take(); self:take()
+  self:expect("{", "{")
+  local list = {}
+  while not self:accept("}") do
+    if self:accept(";") then goto continue end
+    do
+      local key = self:expect("ident", "identifier")
+      self:expect("=", "=")
+      local v = self:peek()
+      if v.t ~= "int" and v.t ~= "string" and v.t ~= "ident" then self:unexpected("a value") end
+      self:take()
+      list[#list + 1] = { key = key.v, value = v.v, tok = key, vtok = v }
+      if not self:is("}") then self:expect(";", "; or }") end
+    end
+    ::continue::
+  end
+  self:accept(";")
+  return list
+end
+
+-- macro name($var, @map, ident) { statements; value }: expanded inline
+-- at each call (macros.lua).
+function P:macro_def()
+  local tok = self:take()
+  local name = self:take()
+  self:expect("(", "(")
+  local params = {}
+  if not self:accept(")") then
+    repeat
+      local p = self:peek()
+      if p.t ~= "var" and p.t ~= "map" and p.t ~= "ident" then self:unexpected("a parameter ($var, @map or a name)") end
+      self:take()
+      params[#params + 1] = { kind = p.t, name = p.v, tok = p }
+    until not self:accept(",")
+    self:expect(")", ') or ","')
+  end
+  local body = self:block()
+  return { name = name.v, name_tok = name, params = params, body = body, pos = tok.pos, epos = body.epos }
 end
 
 -- struct X { ... }; kept as C text for the generated program.
@@ -98,7 +152,7 @@ end
 
 function P:probe()
   if self.buf[1] then self.lx.i = self.buf[1].pos end
-  self.buf = {}
+  self.buf, self.lx.pending = {}, {}
   local attach = {}
   repeat
     local w = self.lx:attach_word()
@@ -166,9 +220,7 @@ function P:stmt()
       local body = self:block()
       return node("While", tok, body, { cond = c, body = body })
     end
-    if tok.v == "for" then
-      self:fail_at(tok, "'for' loops are not supported by luatrace's bpftrace front end (use while or unroll)")
-    end
+    if tok.v == "for" then return self:for_stmt() end
     if tok.v == "return" then
       self:take()
       local e
@@ -181,6 +233,15 @@ function P:stmt()
     end
   end
   if tok.t == "{" then return self:block() end
+  -- `let $x = v` (current bpftrace's declaration): an assignment here;
+  -- `let $x;` alone declares nothing until the first assignment
+  if tok.t == "ident" and tok.v == "let" and self:peek(2).t == "var" then
+    self:take()
+    if self:peek(2).t == ";" or self:peek(2).t == "}" then
+      local v = self:take()
+      return node("Block", v, v, { body = {} })
+    end
+  end
   local e = self:expr()
   local op = self:peek()
   if assign_ops[op.t] then
@@ -192,6 +253,27 @@ function P:stmt()
     return node("Assign", e, v, { target = e, op = op.t, value = v })
   end
   return node("Expr", e, e, { e = e })
+end
+
+-- for ($kv : @map) { } and for ($i : START..END) { }
+function P:for_stmt()
+  local tok = self:take()
+  self:expect("(", "(")
+  local var = self:expect("var", "variable")
+  self:expect(":", ":")
+  local n = node("For", tok, tok, { var = node("Var", var, var, { name = var.v }) })
+  if self:is("map") and self:peek(2).t == ")" then
+    local m = self:take()
+    n.map = node("Map", m, m, { name = m.v })
+  else
+    n.from = self:unary()
+    self:expect("..", "..")
+    n.to = self:unary()
+  end
+  self:expect(")", ")")
+  n.body = self:block()
+  n.epos = n.body.epos
+  return n
 end
 
 function P:if_stmt()
@@ -217,7 +299,7 @@ require("luatrace.bpftrace.parse_expr")(P, node)
 -- Parse src (named name in errors) into a program AST.
 function M.parse(src, name)
   local p = setmetatable({ src = src, name = name or "stdin", buf = {} }, P)
-  p.lx = lexer.new(src, p.name)
+  p.lx = lexer.new(src, p.name, require("luatrace.bpftrace.defines").of_program(src))
   local prog = p:program()
   prog.src, prog.name = src, p.name
   return prog

@@ -135,9 +135,8 @@ function F:assign_map(s, node, value)
   end
   local vals, keyT = self:key_types(node)
   if s.op == "=" then
-    local v = self:expr(value)
+    local v = self:storable(self:expr(value), value, G.MAX_STRUCT_VALUE) -- records.lua
     if v.ty.t == "none" then self:err(value, "cannot assign a value of no type") end
-    if v.ty.t == "rec" then self:err(value, "cannot store a struct by value in a map; read its members") end
     if v.ty.t == "map" then
       self:err(value, "cannot assign a map to a map")
     end
@@ -201,16 +200,13 @@ function F:var_slot(node, VT)
 end
 
 function F:assign_var(s, node, value)
-  local v = self:expr(value)
+  local v = self:storable(self:expr(value), value, G.MAX_STRUCT_VALUE) -- records.lua
   if v.ty.t == "none" then self:err(value, "cannot assign a value of no type") end
   if s.op ~= "=" then
     local var = self.vars[node.name]
     if not var then self:err(node, "Undefined or undeclared variable: " .. node.name) end
     self:emit(("%s %s (%s);"):format(var.cname, s.op, v.c or "0"))
     return
-  end
-  if v.ty.t == "rec" then
-    self:err(value, "cannot store a struct by value in a variable; use a pointer")
   end
   local var = self:var_slot(node, v.ty)
   self:store(v, var.cname, var.ty)
@@ -255,9 +251,13 @@ function F:stmt(s)
     self.loops = self.loops - 1
     self:emit("}")
   elseif k == "Break" or k == "Continue" then
-    if (self.loops or 0) == 0 then self:err(s, k:lower() .. " outside of a loop") end
-    self:emit(k:lower() .. ";")
+    if (self.loops or 0) > 0 then self:emit(k:lower() .. ";")
+    elseif self.loop_cb then self:emit(k == "Break" and "return 1;" or "return 0;") -- for's callback
+    else self:err(s, k:lower() .. " outside of a loop") end
+  elseif k == "For" then
+    self:for_stmt(s)
   elseif k == "Return" then
+    if self.loop_cb then self:err(s, "'return' statements are not allowed in for loops") end
     self:emit("return 0;")
   elseif k == "Block" then
     self:emit("{")

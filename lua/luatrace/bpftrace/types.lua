@@ -23,6 +23,7 @@ function M.name(T)
   if T.t == "str" then return "string[" .. T.size .. "]" end
   if T.t == "ptr" then return (T.cty or "pointer") end
   if T.t == "rec" then return "struct" end
+  if T.t == "struct" then return T.cty end
   if T.t == "tuple" then
     local e = {}
     for i, x in ipairs(T.elems) do e[i] = M.name(x) end
@@ -36,6 +37,7 @@ end
 function M.compatible(S, T)
   if S.t == "ptr" and T.t == "int" or S.t == "int" and T.t == "ptr" then return true end
   if S.t ~= T.t then return false end
+  if S.t == "struct" then return S.cty == T.cty end
   if S.t == "tuple" then
     if #S.elems ~= #T.elems then return false end
     for i = 1, #S.elems do
@@ -82,6 +84,7 @@ function M.decl(T, name)
   if t == "inet" then return ("struct { u64 af; u8 a[16]; } %s"):format(name) end
   if t == "buf" then return ("struct { u64 len; u8 d[%d]; } %s"):format(T.size, name) end
   if t == "join" then return ("struct { char s[16][%d]; } %s"):format(M.STRLEN, name) end
+  if t == "struct" then return T.cty .. " " .. name end -- records.lua: the C struct itself
   if t == "tuple" then
     local f = {}
     for i, e in ipairs(T.elems) do f[i] = M.decl(e, "e" .. (i - 1)) .. ";" end

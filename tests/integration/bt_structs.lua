@@ -1,0 +1,50 @@
+-- Structs the program defines (`struct item { ... }` at top level): casts
+-- and member reads (->, ., nested structs, arrays, pointers to other
+-- program structs and to kernel types), on memory this test lays out and
+-- hands to a libc function it probes.
+local B = dofile(root .. "/tests/bt_helpers.lua")
+local ffi = require "ffi"
+
+pcall(ffi.cdef, [[
+struct lt_point { int x; unsigned long y; };
+struct lt_item { char name[8]; struct lt_point pt; struct lt_point *next; uint16_t vals[3]; int neg; };
+int mblen(const char *s, unsigned long n);
+]])
+
+local PROG = [[
+struct point { int x; unsigned long y; };
+struct item {
+  char name[8];
+  struct point pt;    // by value
+  struct point *next;
+  u16 vals[3];
+  int neg;
+};
+uprobe:libc:mblen {
+  $p = (struct item *)arg0;
+  printf("%s %d %lu %d %d %d %d\n", $p->name, $p->pt.x, $p->pt.y, $p->next->x, $p->vals[2], (*$p).pt.x, $p->neg);
+  @[$p->name] = sizeof(struct item);
+}]]
+
+test("program structs: members, nested structs, arrays and pointers read from user memory", function()
+  local other = ffi.new("struct lt_point", { x = 99, y = 5 })
+  local it = ffi.new("struct lt_item")
+  ffi.copy(it.name, "widget")
+  it.pt.x, it.pt.y, it.next, it.neg = 7, 123456789012, other, -3
+  it.vals[0], it.vals[1], it.vals[2] = 1, 2, 65535
+  local out = B.run(PROG, function() B.C.mblen(ffi.cast("const char *", it), 0) end)
+  eq(out, "Attaching 1 probe...\nwidget 7 123456789012 99 65535 7 -3\n\n\n@[widget]: "
+    .. ffi.sizeof("struct lt_item") .. "\n")
+end)
+
+test("program structs: unknown members and types are located errors", function()
+  local cases = {
+    { "struct a { int x; } BEGIN { $p = (struct a *)0; @ = $p->y; }", "stdin:1:53-58: ERROR: Struct/union of type 'struct a' does not contain a field named 'y'" },
+    { "struct a { nosuchtype x; } BEGIN { $p = (struct a *)0; }", "stdin:1:1-27: ERROR: unknown type 'nosuchtype' in a struct definition" },
+    { "struct a { struct { int y; } in; } BEGIN { $p = (struct a *)0; }", "stdin:1:1-35: ERROR: struct a: nested struct or union definitions are not supported by luatrace" },
+    { "struct a { int x : 3; } BEGIN { $p = (struct a *)0; }", "stdin:1:1-24: ERROR: struct a: bit-field x is not supported by luatrace" },
+  }
+  for _, c in ipairs(cases) do
+    eq(B.lines(B.error_of(c[1]) .. "\n")[1], c[2], c[1])
+  end
+end)
