@@ -19,17 +19,10 @@ local ONLY = os.getenv("BENCH_ONLY")
 local T0 = core.monotonic_ns()
 local BUDGET_S = 14 * 60
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 local function log(fmt, ...) io.stderr:write(("bench: " .. fmt .. "\n"):format(...)) end
 
-local DEBUG = os.getenv("BENCH_DEBUG")
-local function sh(cmd)
-  if DEBUG then io.stderr:write("sh: ", cmd, "\n") end
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local C = dofile(ROOT .. "/bench/common.lua")
+local q, sh, median = C.q, C.sh, C.median
 
 -- Peers: which are here, and why not.
 local peers = {}
@@ -85,15 +78,6 @@ local function generator(mode, n)
     return s
   end
   return pid, go, result
-end
-
-local function median(xs)
-  local t = {}
-  for _, x in ipairs(xs) do t[#t + 1] = x end
-  table.sort(t)
-  if #t == 0 then return nil end
-  if #t % 2 == 1 then return t[(#t + 1) / 2] end
-  return (t[#t / 2] + t[#t / 2 + 1]) / 2
 end
 
 local function stats(xs)
