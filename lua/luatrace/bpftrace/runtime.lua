@@ -354,7 +354,7 @@ function P:finish()
 end
 
 function P:close()
-  for _, l in ipairs(self.links) do l:close() end
+  core.close_links(self.links) -- together: one wait for the kernel's detaches
   self.links = {}
   if self.bpf then self.bpf:cleanup(); self.bpf = nil end
 end
