@@ -1,7 +1,8 @@
 -- bench/detach.lua: how long closing many probes takes (the exit time of
 -- a tracer with many links). Attaches N uprobes + N uretprobes on libc
--- functions of this process and N tracepoints, then times b:cleanup().
---   build/luatrace bench/detach.lua [N]
+-- functions of this process, or N tracepoints, and times closing them one
+-- by one against b:cleanup() (core.close_links: together, from threads).
+--   build/luatrace bench/detach.lua [N [ROUNDS]]
 local lt = require "luatrace"
 local core = lt.core
 local N = tonumber(arg and arg[1]) or 10
@@ -17,13 +18,33 @@ for name in io.popen("ls /sys/kernel/tracing/events/syscalls"):lines() do
   if name:match("^sys_enter_") then TPS[#TPS + 1] = name end
 end
 
-local function timed(what, attach)
-  local b = lt.BPF{ text = SRC }
-  local n = attach(b)
+local C = dofile((os.getenv("LUATRACE_ROOT") or ".") .. "/bench/common.lua")
+local ROUNDS = tonumber(arg and arg[2]) or 3
+
+-- Close b's links one after another (link:close() each: the old way) or
+-- together (b:cleanup(): core.close_links); the close time in ms.
+local function close_ms(b, together)
   local t0 = core.monotonic_ns()
+  if not together then
+    for _, l in pairs(b._links) do l.link:close() end
+  end
   b:cleanup()
-  local ms = (core.monotonic_ns() - t0) / 1e6
-  print(("%-28s %3d links  close %7.1f ms  (%.1f ms/link)"):format(what, n, ms, ms / n))
+  return (core.monotonic_ns() - t0) / 1e6
+end
+
+local function timed(what, attach)
+  local res = { [false] = {}, [true] = {} }
+  local n
+  for _ = 1, ROUNDS do
+    for _, together in ipairs({ false, true }) do
+      local b = lt.BPF{ text = SRC }
+      n = attach(b)
+      table.insert(res[together], close_ms(b, together))
+    end
+  end
+  local one, all = C.median(res[false]), C.median(res[true])
+  print(("%-26s %3d links  one by one %7.1f ms  together %7.1f ms  (%.2fx; medians of %d)")
+    :format(what, n, one, all, one / all, ROUNDS))
 end
 
 timed("uprobe + uretprobe (libc)", function(b)
