@@ -64,3 +64,29 @@ timed("tracepoint", function(b)
   end
   return n
 end)
+
+-- The exit of `memleak -p PID` (user mode: 21 uprobes and uretprobes on
+-- the C library), started through the module API on a sleeping child.
+local tool = require "luatrace.tool"
+local ml = tool.load("memleak")
+local child = io.popen("exec sleep 600 & echo $!")
+local cpid = child:read("*l")
+child:close()
+local res = { [false] = {}, [true] = {} }
+local n
+for _ = 1, ROUNDS do
+  for _, together in ipairs({ false, true }) do
+    local running = ml.start(ml.parse{ "-p", cpid })
+    n = running.b:num_open_uprobes()
+    local t0 = core.monotonic_ns()
+    if not together then
+      for _, l in pairs(running.b._links) do l.link:close() end
+    end
+    running:stop()
+    table.insert(res[together], (core.monotonic_ns() - t0) / 1e6)
+  end
+end
+os.execute("kill " .. cpid)
+local one, all = C.median(res[false]), C.median(res[true])
+print(("%-26s %3d links  one by one %7.1f ms  together %7.1f ms  (%.2fx; medians of %d)")
+  :format("memleak -p PID (stop)", n, one, all, one / all, ROUNDS))
