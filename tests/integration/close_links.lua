@@ -73,3 +73,27 @@ test("close_links: closed links are skipped, a non-link closes nothing", functio
   core.close_links({})
   b:cleanup()
 end)
+
+test("close_links: USDT links (closed one after another) among uprobes, none left", function()
+  local before = probe_fds()
+  local o = load("probes")
+  local path = test_prog("lt_target")
+  local list = {}
+  for _ = 1, 3 do list[#list + 1] = core.attach_usdt(o, "on_tick", path, "luatrace_test", "tick") end
+  for _, f in ipairs({ "getppid", "getuid", "getgid", "geteuid" }) do
+    list[#list + 1] = core.attach_uprobe(o, "on_libc_call", "c", { sym = f, pid = core.getpid() })
+  end
+  ok(probe_fds() - before >= 7, "at least one fd per link")
+  core.close_links(list)
+  eq(probe_fds(), before, "every perf event and link fd closed")
+  for _, l in ipairs(list) do eq(l:count(), 0) end
+  local ring = core.ring_buffer(o:map("probe_events"))
+  sh(q(path) .. " calls 2")
+  local n = 0
+  drain(ring, require("luatrace.types").ptr(o, "struct lt_test_probe"), function() n = n + 1 end)
+  eq(n, 0, "no USDT event after close")
+  -- the object still attaches USDT after its links gave their spec ids back
+  local l = core.attach_usdt(o, "on_tick", path, "luatrace_test", "tick")
+  core.close_links({ l })
+  ring:close(); o:close()
+end)
