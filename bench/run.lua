@@ -6,7 +6,8 @@
 -- with min..max, and ratios against the floor and the peers; the Markdown
 -- goes to stdout, build/bench/results.md and docs/PERFORMANCE.md.
 -- Environment: BENCH_ROUNDS, BENCH_EVENTS (default 1e6), BENCH_ONLY (workload
--- names, comma-separated; such a partial run leaves docs/PERFORMANCE.md alone),
+-- names, comma-separated, or bt alone: bench/bt_startup.lua; such a partial
+-- run leaves docs/PERFORMANCE.md alone),
 -- BENCH_NO_DOC=1 (do not rewrite docs/PERFORMANCE.md).
 local core = require "luatrace.core"
 
@@ -18,6 +19,13 @@ local EVENTS = tonumber(os.getenv("BENCH_EVENTS") or "1000000")
 local ONLY = os.getenv("BENCH_ONLY")
 local T0 = core.monotonic_ns()
 local BUDGET_S = 14 * 60
+
+-- BENCH_ONLY=bt: the bpftrace one-liner's startup (bench/bt_startup.lua:
+-- AOT object, warm and cold cache, bpftrace), its own table on stdout
+if ONLY == "bt" then
+  os.exit(os.execute(("%s %s %d"):format(("'%s'"):format(LT), ("'%s/bench/bt_startup.lua'"):format(ROOT),
+    ROUNDS)) == 0 and 0 or 1)
+end
 
 local function log(fmt, ...) io.stderr:write(("bench: " .. fmt .. "\n"):format(...)) end
 

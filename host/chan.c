@@ -38,6 +38,9 @@ struct lt_chan {
 	int failed; /* ENOMEM while copying: reported by drain */
 	unsigned long long lost;
 	int lost_map_fd;
+	int lost_ncpu;		      /* the lost map's layout, read once */
+	unsigned lost_vsize, lost_stride;
+	unsigned long long lost_map_seen; /* its sum at the last read */
 	struct lt_ringview view; /* ring buffers: mapped for in-place reads */
 	char name[64];
 };
@@ -136,6 +139,17 @@ static int l_ring_buffer(lua_State *L)
 	}
 	struct lt_chan *c = chan_new(L, CHAN_RING, name);
 	c->lost_map_fd = lost_fd;
+	if (lost_fd >= 0) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(lost_fd, &info, &len))
+			return lt_fail(L, "open ring buffer", name, errno, NULL);
+		c->lost_ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
+				       libbpf_num_possible_cpus() : 1;
+		c->lost_vsize = info.value_size < 8 ? info.value_size : 8;
+		c->lost_stride = lt_percpu_stride(info.value_size);
+	}
 	c->rb = ring_buffer__new(fd, ring_sample, c, NULL);
 	int err = libbpf_get_error(c->rb);
 	if (err) {
@@ -231,38 +245,41 @@ static int l_drain(lua_State *L)
 	return 4;
 }
 
-/* Sum of the u64 at key 0 of the lost-counter map (over CPUs if per-CPU). */
-static unsigned long long lost_map_sum(int fd)
+/* Sum of the u64 at key 0 of c's lost-counter map (over CPUs if
+ * per-CPU): one lookup, the layout was read at open. */
+static unsigned long long lost_map_sum(struct lt_chan *c)
 {
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	int ncpu = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ?
-			   libbpf_num_possible_cpus() : 1;
-	size_t stride = lt_percpu_stride(info.value_size);
-	char *v = calloc(ncpu, stride);
+	char stackbuf[1024];
+	size_t need = (size_t)c->lost_ncpu * c->lost_stride;
+	char *v = need <= sizeof(stackbuf) ? stackbuf : calloc(1, need);
 	__u32 key = 0;
 	unsigned long long sum = 0;
-	if (v && bpf_map_lookup_elem(fd, &key, v) == 0)
-		for (int i = 0; i < ncpu; i++) {
+	if (v && bpf_map_lookup_elem(c->lost_map_fd, &key, v) == 0)
+		for (int i = 0; i < c->lost_ncpu; i++) {
 			unsigned long long x = 0;
-			memcpy(&x, v + i * stride,
-			       info.value_size < 8 ? info.value_size : 8);
+			memcpy(&x, v + (size_t)i * c->lost_stride, c->lost_vsize);
 			sum += x;
 		}
-	free(v);
+	else
+		sum = c->lost_map_seen;
+	if (v != stackbuf)
+		free(v);
 	return sum;
 }
 
-/* chan:lost() -> records lost so far (kernel-reported or counted). */
+/* chan:lost([cached]) -> records lost so far. The lost map (rings whose
+ * reservations failed) costs a syscall to read; with cached, its value
+ * from the last read is used instead (a poll loop reads it on its latency
+ * tick, not on every drain). */
 static int l_lost(lua_State *L)
 {
 	struct lt_chan *c = chan_check(L, 1);
 	unsigned long long n = c->lost;
-	if (c->lost_map_fd >= 0)
-		n += lost_map_sum(c->lost_map_fd);
+	if (c->lost_map_fd >= 0) {
+		if (!lua_toboolean(L, 2))
+			c->lost_map_seen = lost_map_sum(c);
+		n += c->lost_map_seen;
+	}
 	lua_pushnumber(L, (lua_Number)n);
 	return 1;
 }

@@ -41,6 +41,22 @@ test("lost events reach lost_cb: received + lost == sent, for ring and perf", fu
   b:cleanup()
 end)
 
+test("a poll loop reads the lost map on its latency tick; consume reports the rest", function()
+  local b = BPF{text = SRC, cflags = { "-DTARGET=" .. core.getpid() }}
+  local got, lost = 0, 0
+  b.ring:open_ring_buffer(function() got = got + 1 end,
+    { type = "struct big_t", latency_ms = 60000, lost_cb = function(n) lost = lost + n end })
+  eq(b:ring_buffer_poll(0), 0, "empty at first") -- reads the lost map: 0
+  getppid_calls(30) -- a 4 KiB ring holds 3 of these 1 KiB records
+  local n = b:ring_buffer_poll(0)
+  ok(n > 0 and n < 30, "some records (" .. n .. ")")
+  eq(lost, 0, "not read again within the latency")
+  b:ring_buffer_consume()
+  ok(lost > 0, "consume reads the lost map")
+  eq(got + lost, 30, "received + lost")
+  b:cleanup()
+end)
+
 test("without lost_cb, losses are a warning on stderr", function()
   local script = os.tmpname()
   local fh = io.open(script, "w")
