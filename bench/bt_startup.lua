@@ -43,9 +43,11 @@ if not core.stat(RUNNER) then
 end
 
 -- the trigger: a shell loop of getppid is not possible; python calls it
+-- and says its own pid ($! would be a wrapper's, such as pyenv's shim)
 local trig = io.popen([[python3 -c 'import os,time
+print(os.getpid(), flush=True)
 while True:
-  os.getppid(); time.sleep(0.001)' & echo $!]])
+  os.getppid(); time.sleep(0.001)' </dev/null 2>/dev/null & ]])
 local tpid = tonumber(trig:read("*l"))
 trig:close()
 -- stop the trigger however this script ends

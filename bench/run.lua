@@ -6,7 +6,8 @@
 -- with min..max, and ratios against the floor and the peers; the Markdown
 -- goes to stdout, build/bench/results.md and docs/PERFORMANCE.md.
 -- Environment: BENCH_ROUNDS, BENCH_EVENTS (default 1e6), BENCH_ONLY (workload
--- names, comma-separated; such a partial run leaves docs/PERFORMANCE.md alone),
+-- names, comma-separated, or bt alone: bench/bt_startup.lua; such a partial
+-- run leaves docs/PERFORMANCE.md alone),
 -- BENCH_NO_DOC=1 (do not rewrite docs/PERFORMANCE.md).
 local core = require "luatrace.core"
 
@@ -19,17 +20,17 @@ local ONLY = os.getenv("BENCH_ONLY")
 local T0 = core.monotonic_ns()
 local BUDGET_S = 14 * 60
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+-- BENCH_ONLY=bt: the bpftrace one-liner's startup (bench/bt_startup.lua:
+-- AOT object, warm and cold cache, bpftrace), its own table on stdout
+if ONLY == "bt" then
+  os.exit(os.execute(("%s %s %d"):format(("'%s'"):format(LT), ("'%s/bench/bt_startup.lua'"):format(ROOT),
+    ROUNDS)) == 0 and 0 or 1)
+end
+
 local function log(fmt, ...) io.stderr:write(("bench: " .. fmt .. "\n"):format(...)) end
 
-local DEBUG = os.getenv("BENCH_DEBUG")
-local function sh(cmd)
-  if DEBUG then io.stderr:write("sh: ", cmd, "\n") end
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local C = dofile(ROOT .. "/bench/common.lua")
+local q, sh, median = C.q, C.sh, C.median
 
 -- Peers: which are here, and why not.
 local peers = {}
@@ -85,15 +86,6 @@ local function generator(mode, n)
     return s
   end
   return pid, go, result
-end
-
-local function median(xs)
-  local t = {}
-  for _, x in ipairs(xs) do t[#t + 1] = x end
-  table.sort(t)
-  if #t == 0 then return nil end
-  if #t % 2 == 1 then return t[(#t + 1) / 2] end
-  return (t[#t / 2] + t[#t / 2 + 1]) / 2
 end
 
 local function stats(xs)

@@ -28,14 +28,9 @@ local LT = core.exe_path()
 local ROUNDS = tonumber(os.getenv("BENCH_TOOL_ROUNDS") or "3")
 local LIBBPF_TOOLS = "/usr/sbin"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local C = dofile(ROOT .. "/bench/common.lua")
+local q, sh, median = C.q, C.sh, C.median
 local function log(fmt, ...) io.stderr:write(("bench tools: " .. fmt .. "\n"):format(...)) end
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("*a")
-  p:close()
-  return out
-end
 
 -- Per tool: its arguments (both sides, unless lb= differs) and the marker
 -- of an event line; no marker: timed to the first line.
@@ -76,15 +71,6 @@ local function tools()
 end
 
 local function exists(p) local f = io.open(p); if f then f:close() end; return f ~= nil end
-
-local function median(xs)
-  local t = {}
-  for _, x in ipairs(xs) do t[#t + 1] = x end
-  table.sort(t)
-  if #t == 0 then return nil end
-  if #t % 2 == 1 then return t[(#t + 1) / 2] end
-  return (t[#t / 2] + t[#t / 2 + 1]) / 2
-end
 
 -- One timed run: {first_ms, rss_mb} or nil and the first line it printed.
 local function run(cmd, marker, env)
@@ -154,11 +140,14 @@ end
 os.execute("kill " .. trigger)
 
 -- ---- report ----
+-- "median (min)": on a shared machine the minimum is the quiet case
 local function cell(rs, metric, unit)
   local xs = {}
   for _, r in ipairs(rs) do xs[#xs + 1] = r[metric] end
   local m = median(xs)
-  return m and ("%.1f %s"):format(m, unit) or nil, m
+  if not m then return nil end
+  table.sort(xs)
+  return ("%.1f %s (%.1f)"):format(m, unit, xs[1]), m
 end
 
 local out = {}
@@ -169,7 +158,7 @@ emit("")
 emit(("Measured %s, kernel %s, libbpf-tools %s; %d rounds, medians. `build/luatrace bench/tools.lua` "
   .. "(or `make bench`) reproduces it. *event*: exec to the first line of an event the trigger made; "
   .. "*ready*: exec to the first line (summary tools, and events the trigger cannot make). "
-  .. "Target: at most 10 ms and 10 MB per tool."):format(os.date("!%Y-%m-%d %H:%M UTC"),
+  .. "Cells: median (min). Target: at most 10 ms and 10 MB per tool (medians)."):format(os.date("!%Y-%m-%d %H:%M UTC"),
   sh("uname -r"):gsub("%s", ""), sh("dpkg-query -W -f='${Version}' libbpf-tools"), ROUNDS))
 emit("")
 emit("| tool | to | luatrace | RSS | full kernel BTF (LUATRACE_MIN_BTF=0) | RSS | libbpf-tools | RSS | target met |")

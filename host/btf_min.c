@@ -16,11 +16,11 @@
  *    does) and the types they lead to; a struct or union reached keeps
  *    its name and size but only the members some relocation used, and a
  *    pointer whose target nothing used points to void;
- *  - type relocations (exists, size, matches, target id): the candidates
- *    with all their members;
+ *  - type relocations (exists, size, matches): the candidates with all
+ *    their members;
  *  - enum value relocations: the candidate enums whole.
- * Type ids of the result are not the kernel's, so a program must not pass
- * bpf_core_type_id_kernel() results to the kernel (none of ours do). */
+ * Type ids of the result are not the kernel's: an object asking for one
+ * (bpf_core_type_id_kernel) is not minimized. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <gelf.h>
@@ -64,8 +64,9 @@ static int elf_sections(const char *buf, size_t n, Elf_Data **btf, Elf_Data **ex
 
 /* core.btf_min(object_bytes [, kernel_btf_path]) -> raw BTF bytes, or
  * false when the object has no CO-RE relocations (it needs no kernel
- * BTF at all) or relocates a type vmlinux lacks (libbpf would look in
- * the modules' BTF, which a custom BTF turns off: load it as before). */
+ * BTF at all), relocates a type vmlinux lacks (libbpf would look in the
+ * modules' BTF, which a custom BTF turns off) or asks for a kernel type
+ * id (bpf_core_type_id_kernel): load those as before. */
 static int l_btf_min(lua_State *L)
 {
 	size_t n;

@@ -24,7 +24,7 @@ struct minbtf {
 	__u32 n;	  /* kernel type count */
 	__u8 *marked;	  /* kernel type id -> kept */
 	__u8 **members;	  /* kernel struct id -> kept member flags */
-	int uncovered;	  /* a relocation's type is not in vmlinux at all */
+	int uncovered;	  /* a type not in vmlinux, or a kernel type id asked */
 };
 
 /* Mark what one relocation needs from the kernel BTF. 0 or -errno. */

@@ -12,6 +12,7 @@
 #include "btf_min.h"
 
 enum {
+	RELO_TYPE_ID_TARGET = 7,   /* the kernel's own type id: full BTF only */
 	RELO_FIELD_LAST = 5,	   /* byte offset .. rshift: field relocations */
 	RELO_TYPE_ID_LOCAL = 6,	   /* needs nothing from the kernel */
 	RELO_ENUMVAL_EXISTS = 10,  /* and 11, ENUMVAL_VALUE */
@@ -230,6 +231,12 @@ int lt_minbtf_relo(struct minbtf *m, const struct core_relo *r)
 {
 	if (r->kind == RELO_TYPE_ID_LOCAL)
 		return 0;
+	if (r->kind == RELO_TYPE_ID_TARGET) {
+		/* bpf_core_type_id_kernel(): an id the kernel will read (as
+		 * bpf_snprintf_btf does) must be vmlinux's, not ours */
+		m->uncovered = 1;
+		return 0;
+	}
 	const struct btf_type *lt = btf__type_by_id(m->local, r->type_id);
 	if (!lt)
 		return -EINVAL;

@@ -407,6 +407,7 @@ function compile(source, opts)
   local keep = { ["obj/" .. oname] = true, ["obj/" .. sname] = true,
     [kname .. "/vmlinux.h"] = true, [kname .. "/vmlinux.h.sum"] = true }
   if pch_name then keep[kname .. "/" .. pch_name] = true end
+  if opts.text_key then keep["obj/t-" .. opts.text_key .. ".idx"] = true end
   for n in pairs(kkeep) do keep[kname .. "/" .. n] = true end
   -- the prelude's headers: never touched (a PCH checks their mtime), so
   -- the oldest files of all, yet in use

@@ -14,6 +14,7 @@ local KERNEL_DIRS = { "linux", "uapi", "net", "asm", "asm-generic", "bcc", "trac
 
 -- Groups of definitions, by what they are about.
 local TASK = [[
+#define TASK_COMM_LEN 16
 #define TASK_RUNNING 0x00000000
 #define TASK_INTERRUPTIBLE 0x00000001
 #define TASK_UNINTERRUPTIBLE 0x00000002

@@ -99,7 +99,7 @@ test("errors: path, override, reg, uaddr, strftime where they cannot be used", f
     { 'BEGIN { @ = uaddr("main"); }', 'ERROR: uaddr can not be used with "BEGIN" probes' },
     { 'BEGIN { $f = "%H"; @ = strftime($f, nsecs); }', "ERROR: strftime() expects a string literal" },
     { 'BEGIN { @ = pton("1.2.3"); }', "ERROR: pton(): invalid IPv4 or IPv6 address: 1.2.3" },
-    { 'BEGIN { @ = skboutput("x", 0, 1, 0); }', "ERROR: the function skboutput() is not supported by luatrace" },
+    { 'BEGIN { @ = skboutput("x", 0, 1, 0); }', "ERROR: skboutput() can only be used with 'kfunc', 'kretfunc' probes" },
   }
   for _, c in ipairs(cases) do
     local e = B.error_of(c[1], c[3])

@@ -47,6 +47,8 @@ test("for: bad loops are located errors", function()
     { "BEGIN { for ($kv : @nope) { } }", "stdin:1:20-25: ERROR: Undefined map: @nope" },
     { 'BEGIN { for ($i : 0.."a") { } }', "stdin:1:22-25: ERROR: a for range needs integer bounds" },
     { "BEGIN { @x = 1; for ($kv : @x) { } }", "stdin:1:28-30: ERROR: for loops iterate over maps with keys (@x has none)" },
+    { "kfunc:vfs_read { @n[1] = count(); for ($kv : @n) { @tot = sum(args->count); } }", "stdin:1:63-74: ERROR: a kfunc's args cannot be read inside a for loop: copy args.count to a variable before the loop" },
+    { "kretfunc:vfs_read { @n[1] = count(); for ($kv : @n) { @tot = sum(retval); } }", "stdin:1:66-72: ERROR: retval of a kretfunc cannot be read inside a for loop: copy it to a variable before the loop" },
     { "BEGIN { for ($i : 0 3) { } }", "stdin:1:21-22: ERROR: syntax error, unexpected integer, expecting .." },
   }
   for _, c in ipairs(cases) do

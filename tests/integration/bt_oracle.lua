@@ -27,6 +27,8 @@ local function programs(bin)
     { "kernel stacks in printf and as keys", "t:syscalls:sys_enter_exit_group " .. f ..
       " { printf(\"%s|\\n\", kstack(3)); @[kstack(2)] = count(); }" },
     { "keyed hist and stats order", 'END { @h[3] = hist(1); @h[1] = hist(5); @h[1] = hist(5); @h[2] = hist(100); @h[2] = hist(100); @h[2] = hist(100); @s["a"] = stats(6); @s["b"] = stats(1); @s["b"] = stats(1); @s["b"] = stats(1); @s["c"] = stats(2); @s["c"] = stats(2); @a["x"] = avg(9); @a["y"] = avg(2); }' },
+    { "a program struct over a user pointer, printed whole", pre = "struct p { char a[5]; u8 b; short c; };\n",
+      "t:syscalls:sys_enter_openat " .. f .. " { $s = (struct p *)args->filename; print(*$s); @[$s->a] = count(); }" },
     { "text values, symbols, an emptied map", 'END { print(5); print("s"); @a[1] = 2; print(@a); @k = ksym(kaddr("vfs_read")); @n = ntop(0x0100007f); @e[1] = 1; delete(@e[1]); }' },
   }
 end
@@ -84,7 +86,7 @@ test("side by side with bpftrace 0.17: same printed lines for 16 programs", func
       local exe = side == "bpftrace" and bpftrace or luatrace()
       local out, err = ("%s/%d.%s.out"):format(dir, i, side), ("%s/%d.%s.err"):format(dir, i, side)
       -- BEGIN runs once every probe is attached: its line says "ready"
-      local prog = 'BEGIN { printf("ready\\n"); } ' .. p[2]
+      local prog = (p.pre or "") .. 'BEGIN { printf("ready\\n"); } ' .. p[2]
       local pid = start(("%s %s-e %s"):format(q(exe), fl, q(prog)), out, err)
       runs[#runs + 1] = { name = p[1], side = side, pid = pid, out = out, err = err, i = i }
     end

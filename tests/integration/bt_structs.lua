@@ -37,6 +37,18 @@ test("program structs: members, nested structs, arrays and pointers read from us
     .. ffi.sizeof("struct lt_item") .. "\n")
 end)
 
+test("program structs: member sizes from #defines (TASK_COMM_LEN from <linux/sched.h>)", function()
+  local it = ffi.new("char[24]")
+  ffi.copy(it, "0123456789abcdefXYZ")
+  local out = B.run([[
+#include <linux/sched.h>
+#define EXTRA 4
+struct named { char comm[TASK_COMM_LEN]; char more[EXTRA]; };
+uprobe:libc:mblen { $n = (struct named *)arg0; printf("%s|%s|%d\n", $n->comm, $n->more, sizeof(struct named)); }]],
+    function() B.C.mblen(it, 0) end)
+  eq(out, "Attaching 1 probe...\n0123456789abcdef|XYZ|20\n\n\n")
+end)
+
 test("program structs: unknown members and types are located errors", function()
   local cases = {
     { "struct a { int x; } BEGIN { $p = (struct a *)0; @ = $p->y; }", "stdin:1:53-58: ERROR: Struct/union of type 'struct a' does not contain a field named 'y'" },

@@ -63,3 +63,31 @@ test("the usage file: exact after a walk, added to without one, a walk when it m
   eq(usage(), exact(cache), "exact after a walk for a missing total")
   os.execute("rm -rf " .. q(dir))
 end)
+
+test("a cut goes down to 3/4 of the cap, so the next compiles do not walk again", function()
+  local dir = os.tmpname(); os.remove(dir)
+  os.execute("mkdir -m 700 " .. q(dir))
+  local cache = dir .. "/cache"
+  local fh = io.open(dir .. "/prog.lua", "w"); fh:write(SCRIPT); fh:close()
+  local function run(tag, env)
+    return sh(("LUATRACE_CACHE_DIR=%s %s %s %s %s"):format(q(cache), env or "", q(luatrace()),
+      q(dir .. "/prog.lua"), q(tag)))
+  end
+  eq(run("a"), "false\n")
+  local u = exact(cache)
+  -- eight old 1 MB files, oldest first, and a cap they pass
+  for i = 1, 8 do
+    local p = ("%s/obj/%016d.o"):format(cache, i)
+    fh = io.open(p, "wb"); fh:write(("x"):rep(1024 * 1024)); fh:close()
+    os.execute(("touch -d '2000-01-01 00:00:%02d' %s"):format(i, q(p)))
+  end
+  local cap = u + 8 * 1024 * 1024
+  fh = io.open(cache .. "/usage", "w"); fh:write(cap .. "\n"); fh:close()
+  local env = "LUATRACE_CACHE_MAX_MB=" .. cap / (1024 * 1024)
+  eq(run("b", env), "false\n")
+  local after = exact(cache)
+  ok(after <= math.floor(cap * 0.75), ("cut to 3/4 of the cap: %d <= %d"):format(after, math.floor(cap * 0.75)))
+  eq(core.stat(cache .. "/obj/0000000000000001.o"), nil, "the oldest went first")
+  ok(core.stat(cache .. "/obj/0000000000000008.o"), "the newest planted file stayed")
+  os.execute("rm -rf " .. q(dir))
+end)

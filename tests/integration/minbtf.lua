@@ -77,7 +77,7 @@ test("BPF{obj=}: an unusable cache directory falls back to the kernel's BTF", fu
   os.execute("rm -rf " .. q(cache))
 end)
 
-test("core.btf_min: a type vmlinux lacks keeps the kernel's BTF (false: libbpf searches the modules)", function()
+test("core.btf_min: a type vmlinux lacks, or a kernel type id, keeps the kernel's BTF (false)", function()
   local BPF = require("luatrace").BPF
   local _, _, _, bytes = BPF.build([[
 struct lt_minbtf_absent { int a; int b; };
@@ -89,6 +89,16 @@ int probe(void *ctx) {
 	return 0;
 }
 ]], { file = "minbtf_absent.c", line = 1 })
+  eq(core.btf_min(bytes), false)
+  -- a kernel type id must be vmlinux's own: not minimized either
+  _, _, _, bytes = BPF.build([[
+BPF_ARRAY(seen, u64, 1);
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int probe(void *ctx) {
+	if (bpf_core_type_id_kernel(struct task_struct) > 0) seen.increment(0);
+	return 0;
+}
+]], { file = "minbtf_typeid.c", line = 1 })
   eq(core.btf_min(bytes), false)
   -- the control: the same program on a type vmlinux has is minimized
   _, _, _, bytes = BPF.build([[

@@ -25,14 +25,6 @@ function M.enabled()
   return os.getenv("LUATRACE_MIN_BTF") ~= "0"
 end
 
-local function read(path)
-  local fh = io.open(path, "rb")
-  if not fh then return nil end
-  local s = fh:read("*a")
-  fh:close()
-  return s
-end
-
 -- The cache entry's name for an object (its bytes, or the file at path).
 function M.name(path, bytes)
   local h = bytes and core.hash(bytes) or core.hash_file(path)
@@ -50,7 +42,11 @@ local function lookup(path, bytes)
     if st then
       dir:touch(name) -- used: the cache's pruning drops the least recent
     else
-      bytes = bytes or read(path)
+      if not bytes then -- a miss: the object's bytes for btf_min
+        local fh = io.open(path, "rb")
+        bytes = fh and fh:read("*a")
+        if fh then fh:close() end
+      end
       local raw = bytes and core.btf_min(bytes)
       if raw == nil then return nil end
       dir:write(name, raw or "")

@@ -254,6 +254,36 @@ function ext.has_key(self, e)
   return int(self:hoist(("(bpf_map_lookup_elem(&%s, &%s) != 0)"):format(m.cname, k)), false)
 end
 
+-- skboutput(path, skb, length, offset): the skb's first `length` bytes
+-- through a perf buffer (bpf_skb_output, fentry/fexit only); Lua writes
+-- them from `offset` on as a packet of the pcap file `path` (RAW IP, as
+-- bpftrace). Returns the helper's result (0 on success).
+G.skb_decl = [[BPF_PERF_OUTPUT(lt_bt_skb);
+struct lt_bt_skb_meta { u64 id; u64 ns; u64 len; u64 off; };
+LT_EXPORT_TYPE(struct lt_bt_skb_meta, lt_bt_skb);]]
+
+function ext.skboutput(self, e)
+  nargs(self, e, 4, 4)
+  local k = self.probe.kind
+  if k ~= "kfunc" and k ~= "kretfunc" then
+    self:err(e, "skboutput() can only be used with 'kfunc', 'kretfunc' probes")
+  end
+  local path = literal(self, e, e.args[1], "skboutput")
+  local skb = self:expr(e.args[2])
+  if not skb.c then self:err(e.args[2], "skboutput() expects a struct sk_buff pointer") end
+  local len = integer(self, e.args[3], "skboutput")
+  local off = self:const_int(e.args[4])
+  if not off or off < 0 then self:err(e.args[4], "skboutput(): the offset must be a non-negative integer literal") end
+  local files = self.g.skb_files or {}
+  self.g.skb_files = files
+  local id
+  for i, f in ipairs(files) do if f == path then id = i end end
+  if not id then files[#files + 1] = path; id = #files end
+  return int(self:hoist(([[({ struct lt_bt_skb_meta __m = { %d, bpf_ktime_get_ns(), (u32)(%s), %d };
+(s64)bpf_skb_output((void *)(%s), &lt_bt_skb, (__m.len << 32) | BPF_F_CURRENT_CPU, &__m, sizeof(__m)); })]]):format(
+    id, len.c, off, skb.c)))
+end
+
 -- func and probe of a probe attached to many functions (kprobe:vfs_*):
 -- one program, one link per match whose BPF cookie indexes lt_bt_names,
 -- which the runtime fills ({cookie * 2} = func, {cookie * 2 + 1} = probe).

@@ -242,6 +242,7 @@ function G:program()
   parts[#parts + 1] = "const volatile u64 lt_bt_start_ns = 0;"
   parts[#parts + 1] = require("luatrace.bpftrace.chelpers")
   if self.need_names then parts[#parts + 1] = G.names_decl end -- calls_ext.lua
+  if self.skb_files then parts[#parts + 1] = G.skb_decl end -- skboutput(), calls_ext.lua
   parts[#parts + 1] = self:map_decls()
   for _, s in ipairs(self.struct_defs) do parts[#parts + 1] = s end
   for _, s in ipairs(self.callbacks) do parts[#parts + 1] = s end
@@ -280,7 +281,8 @@ function M.generate_passes(ast, opts)
     local c = g:program()
     if pass == 2 then
       return { c = c, probes = g.probes, maps = g.maps, map_order = g.map_order, events = g.events,
-        need_stacks = g.need_stacks, warnings = g.warnings, need_names = g.need_names }
+        need_stacks = g.need_stacks, warnings = g.warnings, need_names = g.need_names,
+        skb_files = g.skb_files }
     end
     seed = g
   end

@@ -70,6 +70,20 @@ function M.include(h, out, seen, depth)
   if text then scan(text, out, seen, depth) end
 end
 
+-- text with the defined names replaced (a struct definition's member
+-- sizes: `char comm[TASK_COMM_LEN]`), nested names too.
+function M.expand_text(text, defines)
+  if not defines then return text end
+  for _ = 1, 8 do
+    local n = 0
+    text = text:gsub("[%a_][%w_]*", function(w)
+      if defines[w] then n = n + 1; return defines[w] end
+    end)
+    if n == 0 then break end
+  end
+  return text
+end
+
 -- The defines of a program's source: { NAME = "replacement text" }.
 function M.of_program(src)
   local out, seen = {}, {}

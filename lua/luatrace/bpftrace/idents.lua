@@ -55,7 +55,10 @@ function F:builtin(e)
   if n == "ustack" then return self:stack(e, true) end
   if n == "retval" then
     if k == "kretprobe" or k == "uretprobe" then return int("PT_REGS_RC(ctx)") end
-    if k == "kretfunc" then return int("(s64)__lt_retval") end
+    if k == "kretfunc" then
+      if self.loop_cb then self:err(e, "retval of a kretfunc cannot be read inside a for loop: copy it to a variable before the loop") end
+      return int("(s64)__lt_retval")
+    end
     self:err(e, "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes")
   end
   local argn = n:match("^arg(%d+)$")

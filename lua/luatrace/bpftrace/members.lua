@@ -177,6 +177,9 @@ function F:args_field(e)
   -- kfunc / kretfunc: the function's parameters
   for _, a in ipairs(p.params or {}) do
     if a.name == e.field then
+      if self.loop_cb then -- they are locals of the probe's function (BPF_PROG)
+        self:err(e, "a kfunc's args cannot be read inside a for loop: copy args." .. a.name .. " to a variable before the loop")
+      end
       local B = btf()
       local t = B.resolve(a.type)
       if t and t.kind == "ptr" then
@@ -209,7 +212,7 @@ function F:cast(e)
       local def = self:pstruct(kind, name)
       if def then
         return { ty = { t = "ptr", p = ty.ptr == 1 and def or nil, cty = def.cty .. (" *"):rep(ty.ptr),
-          user = self:user_space() }, c = "(u64)(" .. v.c .. ")" }
+          user = v.ty.user or self:user_space() }, c = "(u64)(" .. v.c .. ")" }
       end
       id = B.find(kind, name)
       if not id then self:err(e, ("Unknown struct/union: '%s'"):format(ty.name)) end
@@ -217,16 +220,16 @@ function F:cast(e)
       local it = int_types[ty.name]
       local cty = (it[2] and "s" or "u") .. cint[it[1]] .. (" *"):rep(ty.ptr)
       return { ty = { t = "ptr", int = it, cty = cty, charp = it[1] == 1 and ty.ptr == 1,
-        user = self:user_space() }, c = "(u64)(" .. v.c .. ")" }
+        user = v.ty.user or self:user_space() }, c = "(u64)(" .. v.c .. ")" }
     else
       id = B.find("typedef", ty.name)
       if not id then self:err(e, "Unknown type: '" .. ty.name .. "'") end
     end
     local cty = ty.name .. (" *"):rep(ty.ptr)
     if ty.ptr > 1 then
-      return { ty = { t = "ptr", cty = cty, user = self:user_space() }, c = "(u64)(" .. v.c .. ")" }
+      return { ty = { t = "ptr", cty = cty, user = v.ty.user or self:user_space() }, c = "(u64)(" .. v.c .. ")" }
     end
-    return { ty = { t = "ptr", btf = id, cty = cty, user = self:user_space() }, c = "(u64)(" .. v.c .. ")" }
+    return { ty = { t = "ptr", btf = id, cty = cty, user = v.ty.user or self:user_space() }, c = "(u64)(" .. v.c .. ")" }
   end
   local it = int_types[ty.name]
   if not it then self:err(e, "Cannot cast to '" .. ty.name .. "'") end

@@ -147,7 +147,8 @@ function P:struct_def()
     if last.t == "eof" then self:fail_at(last, "syntax error, unterminated struct definition") end
   until depth == 0 and last.t == "}"
   self:accept(";")
-  return { pos = first.pos, epos = last.epos, text = self.src:sub(first.pos, last.epos - 1) .. ";" }
+  local text = require("luatrace.bpftrace.defines").expand_text(self.src:sub(first.pos, last.epos - 1), self.lx.defines)
+  return { pos = first.pos, epos = last.epos, text = text .. ";" }
 end
 
 function P:probe()

@@ -52,6 +52,12 @@ function M.load(compiled, opts)
   -- record types, from the object's BTF
   for _, ev in ipairs(self.events) do ev.ptr = types.ptr(b:object(), ev.struct) end
   b.lt_bt_out:open_ring_buffer(function(p) self:record(p) end)
+  if compiled.skb_files then -- skboutput(): packets into pcap files
+    local ok3, w = pcall(require("luatrace.bpftrace.pcap").open, compiled.skb_files)
+    if not ok3 then b:cleanup(); error(w, 0) end
+    self.pcap = w
+    b.lt_bt_skb:open_perf_buffer(function(p, size) w:record(p, size) end)
+  end
   self.maps = setmetatable({}, { __index = function(_, name) return self:map_view(name) end })
   self:header()
   -- every probe, then BEGIN (as bpftrace: BEGIN's output means "attached")
@@ -322,7 +328,7 @@ function P:run(o)
       if left <= 0 then break end
       wait = math.max(1, math.min(wait, math.floor(left)))
     end
-    local r = b:ring_buffer_poll(wait)
+    local r = b:poll(wait)
     if r == false then signalled = true; break end
     if o.until_fn and o.until_fn() then break end
     if self.opts.until_fn and self.opts.until_fn() then break end
@@ -354,6 +360,11 @@ function P:finish()
 end
 
 function P:close()
+  if self.pcap then -- the last packets (a poll after Ctrl-C raises "interrupted")
+    if self.bpf then pcall(self.bpf.poll, self.bpf, 0) end
+    self.pcap:close()
+    self.pcap = nil
+  end
   for _, l in ipairs(self.links) do l:close() end
   self.links = {}
   if self.bpf then self.bpf:cleanup(); self.bpf = nil end

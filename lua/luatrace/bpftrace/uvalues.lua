@@ -38,9 +38,14 @@ end
 
 -- fmt applied to nsecs since boot: strftime(3) plus bpftrace's %f
 -- (microseconds, 6 digits). "(?)" when the result is empty, as bpftrace.
-function M.strftime(fmt, nsecs)
+-- Boot-time nanoseconds as wall-clock nanoseconds since the epoch.
+function M.wall_ns(nsecs)
   boot_offset_ns = boot_offset_ns or (now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME))
-  local wall = tonumber(nsecs) + boot_offset_ns
+  return tonumber(nsecs) + boot_offset_ns
+end
+
+function M.strftime(fmt, nsecs)
+  local wall = M.wall_ns(nsecs)
   local secs = math.floor(wall / 1e9)
   local us = math.floor((wall - secs * 1e9) / 1e3)
   local f = fmt:gsub("%%(.?)", function(c)

@@ -162,3 +162,19 @@ test("bpftrace kfunc/kretfunc: typed args (args->count, args.count) and retval",
   local out = run(KFUNC, function() reads(3) end)
   eq(out, "Attaching 2 probes...\n\n\n@reads: 3\n@ret: 369\n@sz: 369\n")
 end)
+
+-- for loops (bpf_loop, bpf_for_each_map_elem callbacks) in kprobe and kfunc
+-- bodies: struct members read through BTF inside the callback, a kfunc's
+-- argument copied to a variable before the loop (its args are locals of
+-- the probe's function, so the body cannot name them).
+local FOR_KPROBE = bt_program("vm-for-kprobe", [[
+kprobe:vfs_read /arg2 == 123/ { $f = (struct file *)arg0; for ($i : 0..2) { @k[$f->f_mode & 1] = count(); } }]])
+local FOR_KFUNC = bt_program("vm-for-kfunc", [[
+kfunc:vfs_read /args->count == 123/ { @n[1] = count(); $c = args->count; for ($kv : @n) { @tot = sum($c + $kv.0 - 1); } }]])
+
+test("bpftrace for loops in kprobe and kfunc bodies", function()
+  if not core.has_kprobes() then skip("kprobes are not available in this kernel") end
+  eq(run(FOR_KPROBE, function() reads(3) end), "Attaching 1 probe...\n\n\n@k[1]: 6\n")
+  if not core.has_fentry() then skip("fentry is not available in this kernel") end
+  eq(run(FOR_KFUNC, function() reads(3) end), "Attaching 1 probe...\n\n\n@n[1]: 3\n@tot: 369\n")
+end)

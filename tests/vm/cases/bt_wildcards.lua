@@ -1,4 +1,4 @@
--- Wildcard kprobes, path() and override() in the kernel matrix. A wildcard
+-- Wildcard kprobes, path(), override() and skboutput() in the kernel matrix. A wildcard
 -- probe block is one BPF program attached to every match with a cookie
 -- naming it, so the C the host precompiled (from the host's function list)
 -- is the C the guest generates from its own: vfscount.bt and vfsstat.bt
@@ -100,4 +100,38 @@ test("override(): getppid returns -42, or one clear error where the kernel refus
   else
     ok(tostring(res):find("^override%(%): this kernel refuses bpf_override_return"), tostring(res))
   end
+end)
+
+pcall(ffi.cdef, [[
+struct lt_skb_sin { uint16_t family; uint16_t port; uint32_t addr; uint8_t zero[8]; };
+int socket(int domain, int type, int protocol);
+long sendto(int fd, const void *buf, size_t n, int flags, const void *addr, unsigned len);
+int close(int fd);
+]])
+
+local SKB_FILE = "/tmp/lt-bt-skb.pcap"
+local SKB = bt_program("vm-skb", ([[kfunc:__dev_queue_xmit { $r = skboutput("%s", args->skb, args->skb->len, 14); @r[$r] = count(); }]]):format(SKB_FILE), { pid = 1 })
+
+test("skboutput(): a UDP packet on loopback as a RAW IP pcap record", function()
+  if not core.has_fentry() then skip("fentry is not available in this kernel") end
+  local payload = "lt-skb-payload-0123456789"
+  local out = run(SKB, function()
+    local fd = ffi.C.socket(2, 2, 0)
+    local sa = ffi.new("struct lt_skb_sin", { family = 2, port = 0x3930, addr = 0x0100007f }) -- 12345
+    assert(ffi.C.sendto(fd, payload, #payload, 0, sa, ffi.sizeof(sa)) == #payload)
+    ffi.C.close(fd)
+  end, 300, { pid = core.getpid() })
+  eq(out, "Attaching 1 probe...\n\n\n@r[0]: 1\n")
+  local fh = assert(io.open(SKB_FILE, "rb"))
+  local data = fh:read("*a")
+  fh:close()
+  os.remove(SKB_FILE)
+  eq(data:sub(1, 4), "\212\195\178\161", "pcap magic")
+  eq(data:byte(21), 101, "LINKTYPE_RAW")
+  local incl = data:byte(33) + data:byte(34) * 256
+  eq(incl, 20 + 8 + #payload, "IPv4 + UDP + payload")
+  local pkt = data:sub(41, 40 + incl)
+  eq(pkt:byte(1), 0x45, "an IPv4 header first")
+  eq(pkt:sub(-#payload), payload)
+  eq(#data, 40 + incl, "one packet")
 end)
