@@ -206,8 +206,12 @@ static void emit_composite(struct sbuf *b, const struct btf *btf,
 			}
 		}
 	}
+	/* Tail padding the natural layout does not give: packed structs, and
+	 * structs padded out by an aligned member's attribute (the kernel's
+	 * ____cacheline_aligned members of task_struct, mm_struct, ...). */
 	__u32 end = is_union ? 0 : (cur_bits + 7) / 8;
-	if (!is_union && packed && t->size > end)
+	__u32 natural_end = (end + max_align - 1) / max_align * max_align;
+	if (!is_union && t->size > (packed ? end : natural_end))
 		sb_printf(b, "uint8_t __pad%d[%u]; ", pad++, t->size - end);
 	sb_printf(b, "}%s%s", *name ? " " : "", name);
 }

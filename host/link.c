@@ -19,12 +19,7 @@
 #include "ksym.h"
 #include "libpath.h"
 #include <stdbool.h>
-
-struct lt_link {
-	struct bpf_link **links;
-	int n;
-	char desc[256];
-};
+#include "lt_link.h"
 
 static struct lt_link *link_check(lua_State *L, int idx)
 {
@@ -73,8 +68,8 @@ static int link_result(lua_State *L, struct bpf_link *l, const char *desc)
 static int link_close(lua_State *L)
 {
 	struct lt_link *lk = link_check(L, 1);
-	for (int i = 0; i < lk->n; i++)
-		bpf_link__destroy(lk->links[i]);
+	/* (a perf event link holds one per CPU: they detach together) */
+	lt_links_destroy(lk->links, lk->n);
 	free(lk->links);
 	lk->links = NULL;
 	lk->n = 0;
@@ -368,6 +363,7 @@ void lt_open_link(lua_State *L)
 		{"attach_uprobe", l_attach_uprobe},
 		{"attach_usdt", l_attach_usdt},
 		{"attach_perf_event", l_attach_perf_event},
+		{"close_links", lt_l_close_links},
 		{NULL, NULL},
 	};
 	static const luaL_Reg obj_methods[] = {

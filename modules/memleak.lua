@@ -156,6 +156,8 @@ local T = {
       help = "attach to allocator functions in the specified object (c: the C library)" },
     { "-P", "--percpu", type = "flag", help = "trace percpu allocations (kernel mode)" },
     { "-S", "--symbols-prefix", type = "string", metavar = "SYMBOLS_PREFIX", help = "memory allocator symbols prefix" },
+    toolkit.stack_storage_opt(10240),
+    toolkit.opt.stack_depth,
     { "interval", positional = true, type = "positive", default = 5, help = "interval in seconds to print outstanding allocs" },
     toolkit.opt.count,
   },
@@ -169,6 +171,7 @@ local T = {
 
   start = function(opts, emit)
     local user = opts.pid or opts.command
+    local sizes = toolkit.stack_map_sizes(opts, "stack_traces") -- (refused before -c starts)
     local target = opts.command and require "luatrace.target"
     local pid = opts.pid or (target and target.start(opts.command))
     local programs = {}
@@ -181,7 +184,7 @@ local T = {
       min_size = opts.min_size or 0, max_size = opts.max_size, page_size = PAGE_SIZE,
       sample_rate = opts.sample_rate, trace_all = opts.trace or false,
       stack_flags = user and BPF_F_USER_STACK or 0, wa_missing_free = opts.wa_missing_free or false,
-    }, programs)
+    }, programs, nil, sizes)
     local running = { b = b, pid = pid, tables = { allocs = b.allocs, combined = b.combined, stack_traces = b.stack_traces } }
     local ok, err = pcall(function()
       if user then running.lib = attach_uprobes(b, opts, pid) end

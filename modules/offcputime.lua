@@ -26,6 +26,8 @@ local T = {
     { "-M", "--max-block-time", type = "uint", key = "max_us", metavar = "US", help = "only stacks blocked at most US microseconds" },
     { "--state", type = "uint", help = "filter on this thread state bitmask (2: TASK_UNINTERRUPTIBLE)" },
     { "--cgroup", type = "string", key = "cgroup", metavar = "PATH", help = "trace this cgroup (v2 path) only" },
+    toolkit.stack_storage_opt(16384),
+    toolkit.opt.stack_depth,
     { "duration", positional = true, type = "positive", help = "duration of trace, in seconds" },
   },
   validate = function(o)
@@ -42,7 +44,7 @@ local T = {
       kernel_stacks_only = opts.kernel_only and true or false,
       min_block_us = opts.min_us, max_block_us = opts.max_us or -1,
       targ_state = opts.state or -1,
-    }, { lt.has_btf() and "btf_switch" or "raw_switch" })
+    }, { lt.has_btf() and "btf_switch" or "raw_switch" }, nil, toolkit.stack_map_sizes(opts, "stackmap"))
     return { b = b, tables = { info = b.info, stackmap = b.stackmap } }
   end,
 }

@@ -27,6 +27,8 @@ local T = {
     toolkit.opt.folded,
     { "-C", "--cpu", type = "uint", help = "cpu number to run profile on" },
     { "--cgroup", type = "string", key = "cgroup", metavar = "PATH", help = "trace this cgroup (v2 path) only" },
+    toolkit.stack_storage_opt(16384),
+    toolkit.opt.stack_depth,
     { "duration", positional = true, type = "positive", help = "duration of trace, in seconds" },
   },
   validate = function(o)
@@ -40,7 +42,7 @@ local T = {
       user_stacks_only = opts.user_only and true or false,
       kernel_stacks_only = opts.kernel_only and true or false,
       include_idle = opts.idle and true or false,
-    })
+    }, nil, nil, toolkit.stack_map_sizes(opts, "stack_traces"))
     local freq = not opts.period and (opts.frequency or 49) or nil
     local ok, err = pcall(b.attach_perf_event, b, { ev_type = PERF_TYPE_SOFTWARE,
       ev_config = PERF_COUNT_SW_CPU_CLOCK, fn_name = "do_perf_event",

@@ -34,6 +34,7 @@ local OPTIONS = {
   { "text", "string" }, { "src_file", "string" }, { "obj", "string" },
   { "cflags", "list" }, { "globals", "table" }, { "programs", "list" },
   { "usdt_contexts", "list" }, { "origin", "table" }, { "attach_targets", "table" },
+  { "max_entries", "table" }, { "value_size", "table" },
 }
 
 local function check_options(opts)
@@ -49,6 +50,13 @@ local function check_options(opts)
   for k, v in pairs(opts.attach_targets or {}) do
     if type(k) ~= "string" or type(v) ~= "string" then
       args.raisef("BPF: attach_targets maps program names to kernel function names, got %s = %s", type(k), type(v))
+    end
+  end
+  for _, o in ipairs({ "max_entries", "value_size" }) do
+    for k, v in pairs(opts[o] or {}) do
+      if type(k) ~= "string" or type(v) ~= "number" then
+        args.raisef("BPF: %s maps map names to sizes, got %s = %s", o, type(k), type(v))
+      end
     end
   end
   for k, v in pairs(opts.globals or {}) do
@@ -109,6 +117,9 @@ local function start(self, opts, usdt_fns)
     for _, p in ipairs(opts.programs) do self._only[p] = true end
   end
   for k, v in pairs(opts.globals or {}) do obj:set_global(k, v) end
+  -- map sizes chosen at run time (--stack-storage-size, ...)
+  for k, v in pairs(opts.max_entries or {}) do obj:set_max_entries(k, v) end
+  for k, v in pairs(opts.value_size or {}) do obj:set_value_size(k, v) end
   -- fentry/fexit targets chosen at run time (SEC("fentry") programs);
   -- auto-attach then attaches them like fentry/FUNC sections
   for prog, func in pairs(opts.attach_targets or {}) do obj:set_attach_target(prog, func) end

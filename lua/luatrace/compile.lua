@@ -36,13 +36,7 @@ local M = {}
 
 local function fail(fmt, ...) error(fmt:format(...), 0) end
 
-local function read_file(p)
-  local fh = io.open(p, "rb")
-  if not fh then return nil end
-  local s = fh:read("*a")
-  fh:close()
-  return s
-end
+local read_file = require("luatrace.files").read
 
 -- Child fds of clang: each cache directory at a fixed number, so paths
 -- recorded in a PCH (/proc/self/fd/4/luatrace.bpf.h) mean the same thing

@@ -16,13 +16,7 @@ local M = {}
 
 local KFD, PFD = "/proc/self/fd/3", "/proc/self/fd/4"
 
-local function read_file(p)
-  local fh = io.open(p, "rb")
-  if not fh then return nil end
-  local s = fh:read("*a")
-  fh:close()
-  return s
-end
+local read_file = require("luatrace.files").read
 
 local END = "-- end of list --"
 

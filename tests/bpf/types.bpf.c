@@ -42,7 +42,21 @@ struct lt_test_aligned {
 	__u8 c;
 };
 
+/* A member aligned past its natural alignment (the kernel's
+ * ____cacheline_aligned): the struct ends well after its last member. */
+struct lt_test_cacheline {
+	__u64 x;
+	struct { __u32 y; } __attribute__((aligned(64))) z;
+	__u32 w;
+};
+
+struct lt_test_cacheline_outer {
+	struct lt_test_cacheline in;
+	__u8 t;
+};
+
 LT_EXPORT_TYPE(struct lt_test_bits, bits);
+LT_EXPORT_TYPE(struct lt_test_cacheline_outer, cacheline);
 LT_EXPORT_TYPE(struct lt_test_packed, packed);
 LT_EXPORT_TYPE(struct lt_test_nested, nested);
 LT_EXPORT_TYPE(struct lt_test_aligned, aligned);

@@ -56,3 +56,12 @@ test("whole structs: too big for a map, args where there are none: located error
     eq(first:sub(1, #c[2]), c[2], c[1] .. ": " .. first)
   end
 end)
+
+test("print(*curtask): a kernel struct with cache-line aligned members, our pid in it", function()
+  local me = require("luatrace.core").getpid()
+  local out = B.run("uprobe:libc:mblen { print(*curtask); }", function()
+    B.C.mblen(nil, 0)
+  end)
+  ok(out:find("^Attaching 1 probe%.%.%.\n{ %.thread_info = { "), out:sub(1, 200))
+  ok(out:find((", %%.pid = %d, %%.tgid = %d, "):format(me, me)), "our pid and tgid in the record")
+end)

@@ -203,3 +203,38 @@ test("memleak -P -F -T 2 1 1 (kernel mode, percpu too): the report's lines, kern
   end
   eq(stacks, 2); ok(frames >= 2, "frames under the stacks")
 end)
+
+test("memleak --stack-storage-size --perf-max-stack-depth: the stack map resized; stacks cut at the depth", function()
+  local fifo = unique_path("leak-fifo")
+  os.execute("mkfifo " .. q(fifo))
+  local p = io.popen(("exec %s wait 3 < %s"):format(q(test_prog("lt_leak")), q(fifo)))
+  local w = io.open(fifo, "w")
+  local pid = tonumber(p:read("*l"))
+  local ml = tool.load("memleak")
+  local running = ml.start(ml.parse{ "-p", tostring(pid), "-o", "0", "--stack-storage-size", "64",
+    "--perf-max-stack-depth", "2" })
+  local info = running.tables.stack_traces:info()
+  w:write("go\n"); w:flush()
+  eq(p:read("*l"), "done")
+  local stacks = running.report()
+  running:stop()
+  require("luatrace.sym").forget(pid)
+  w:close(); p:close(); os.remove(fifo)
+  eq(info.max_entries, 64)
+  eq(info.value_size, 16)
+  same(per_function(stacks), expected(3))
+  for _, s in ipairs(stacks) do
+    eq(#s.frames, 2, "two frames")
+    ok(s.frames[2]:match("^1 %[<%x+>%] leak%+0x%x+ %[.*/lt_leak%]$"), s.frames[2])
+  end
+end)
+
+test("memleak --perf-max-stack-depth over the kernel's limit: one line, exit 1", function()
+  local f = io.open("/proc/sys/kernel/perf_event_max_stack")
+  local max = tonumber(f:read("*l"))
+  f:close()
+  local out, err, code = sh(("%s -m memleak -c true --perf-max-stack-depth %d 1 1"):format(q(luatrace()), max + 1))
+  eq(code, 1); eq(out, "")
+  eq(err, ("luatrace: --perf-max-stack-depth %d: over the kernel's limit %d (sysctl kernel.perf_event_max_stack)\n")
+    :format(max + 1, max))
+end)

@@ -105,3 +105,23 @@ test("profile --svg FILE: lt_spin's samples as a flame graph", function()
   local inner = tonumber(svg:match("<title>lt_spin_inner %((%d+) samples"))
   ok(inner and inner >= total / 2, ("lt_spin_inner holds most samples (%s of %d)"):format(tostring(inner), total))
 end)
+
+test("profile/offcputime --stack-storage-size --perf-max-stack-depth: the stack map resized; stacks cut at the depth", function()
+  local tool = require "luatrace.tool"
+  local oc = tool.load("offcputime")
+  local r = oc.start(oc.parse{ "--stack-storage-size", "100", "--perf-max-stack-depth", "3" })
+  local info = r.tables.stackmap:info()
+  r:stop()
+  eq(info.max_entries, 100)
+  eq(info.value_size, 24)
+  local pid = spinner(600)
+  local out = run("-f -U --stack-storage-size 128 --perf-max-stack-depth 2", pid).out
+  ffi.C.kill(pid, 9)
+  local inner = 0
+  for stack, n in out:gmatch("([^\n]+) (%d+)\n") do
+    local frames = select(2, stack:gsub(";", ";"))
+    ok(frames <= 2, "at most two frames: " .. stack)
+    if stack == "lt_spin;lt_spin_outer;lt_spin_inner" then inner = inner + tonumber(n) end
+  end
+  ok(inner > 0, "lt_spin_inner under lt_spin_outer, and no deeper:\n" .. out)
+end)

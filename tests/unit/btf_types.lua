@@ -51,6 +51,16 @@ test("packed, nested, over-aligned structs keep BTF's layout", function()
   o:close()
 end)
 
+test("a cache-line aligned member pads the struct's tail, nested too (task_struct's shape)", function()
+  local o = open_types()
+  -- z's type is 64-aligned, so 64 bytes long: x, z at 64, w at 128, size 192
+  eq(ffi.sizeof(types.ctype(o, "struct lt_test_cacheline")), 192)
+  local ct = types.ctype(o, "struct lt_test_cacheline_outer") -- checks every member offset
+  eq(ffi.sizeof(ct), 256)
+  eq(ffi.offsetof(ct, "t"), 192)
+  o:close()
+end)
+
 test("bitfields occupy exactly the bits BTF says", function()
   local o = open_types()
   local name = "struct lt_test_bits"

@@ -207,12 +207,16 @@ for class, kinds in pairs(probekinds.count_classes()) do
   end
 end
 
--- Detach everything and close the lazily loaded instances.
+-- Detach everything and close the lazily loaded instances. The links
+-- close together (core.close_links overlaps the kernel's detaches, each
+-- a wait for RCU grace periods) and are all gone when it returns.
 function M.close(self)
+  local list = {}
   for _, key in ipairs(self._order or {}) do
     local l = self._links[key]
-    if l then l.link:close() end
+    if l then list[#list + 1] = l.link end
   end
+  core.close_links(list)
   self._links, self._order = {}, {}
   for _, inst in pairs(self._lazy or {}) do inst:close() end
   self._lazy = {}

@@ -38,10 +38,8 @@ function M.is_program(text)
 end
 
 local function read_file(path)
-  local fh, err = io.open(path)
-  if not fh then error(("read %s: %s"):format(path, err), 0) end
-  local s = fh:read("*a")
-  fh:close()
+  local s, err = require("luatrace.files").read(path)
+  if not s then error(("read %s: %s"):format(path, err), 0) end
   return s
 end
 

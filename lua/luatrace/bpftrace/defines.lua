@@ -25,13 +25,7 @@ local KERNEL = { linux = true, asm = true, ["asm-generic"] = true, uapi = true }
 
 local multiarch = ({ x64 = "x86_64-linux-gnu", arm64 = "aarch64-linux-gnu" })[jit.arch]
 
-local function read(path)
-  local fh = io.open(path, "r")
-  if not fh then return nil end
-  local s = fh:read("*a")
-  fh:close()
-  return s
-end
+local read = require("luatrace.files").read
 
 -- The installed text of header h, or nil.
 local function header_text(h)

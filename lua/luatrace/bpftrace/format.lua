@@ -9,6 +9,8 @@ local LIMIT = 2 ^ 53
 
 -- An integer (Lua number or 64-bit cdata) as decimal text.
 function M.int_text(v, signed)
+  -- a C bool member (the FFI gives a boolean): bpftrace 0.17 prints 0/1
+  if type(v) == "boolean" then return v and "1" or "0" end
   if type(v) == "cdata" then
     if signed == false then v = ffi.cast("uint64_t", v) end
     return (tostring(v):gsub("U?LL$", ""))

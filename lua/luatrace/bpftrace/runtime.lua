@@ -365,7 +365,7 @@ function P:close()
     self.pcap:close()
     self.pcap = nil
   end
-  for _, l in ipairs(self.links) do l:close() end
+  core.close_links(self.links) -- together: one wait for the kernel's detaches
   self.links = {}
   if self.bpf then self.bpf:cleanup(); self.bpf = nil end
 end

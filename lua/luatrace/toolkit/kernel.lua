@@ -38,12 +38,35 @@ function M.apply_filters(b, opts)
   if not ok then b:cleanup(); error(e, 0) end
 end
 
--- BPF{obj=name, globals=filters+extra, programs=, attach_targets=}: load
--- a tool's AOT object with the shared filters applied.
-function M.open(name, opts, extra, programs, attach_targets)
+-- --stack-storage-size and --perf-max-stack-depth (toolkit.stack_size_opts)
+-- as the sizes of the tool's stack map `map`, for toolkit.open. A depth
+-- over the kernel's perf_event_max_stack sysctl would fail the map's
+-- creation: say so first.
+function M.stack_map_sizes(opts, map)
+  local s = { max_entries = {}, value_size = {} }
+  s.max_entries[map] = opts.stack_storage_size
+  local depth = opts.perf_max_stack_depth
+  if depth then
+    local f = io.open("/proc/sys/kernel/perf_event_max_stack")
+    local max = f and tonumber(f:read("*l"))
+    if f then f:close() end
+    if max and depth > max then
+      error(("--perf-max-stack-depth %d: over the kernel's limit %d (sysctl kernel.perf_event_max_stack)")
+        :format(depth, max), 0)
+    end
+    s.value_size[map] = depth * 8
+  end
+  return s
+end
+
+-- BPF{obj=name, globals=filters+extra, programs=, attach_targets=,
+-- max_entries=, value_size=}: load a tool's AOT object with the shared
+-- filters applied; sizes is {max_entries=, value_size=} (stack_map_sizes).
+function M.open(name, opts, extra, programs, attach_targets, sizes)
   local BPF = require("luatrace").BPF
+  sizes = sizes or {}
   local b = BPF{ obj = name, globals = M.filter_globals(opts, extra), programs = programs,
-    attach_targets = attach_targets }
+    attach_targets = attach_targets, max_entries = sizes.max_entries, value_size = sizes.value_size }
   M.apply_filters(b, opts)
   return b
 end

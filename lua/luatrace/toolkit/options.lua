@@ -61,6 +61,16 @@ M.opt = {
   folded = { "-f", "--folded", type = "flag", help = "output folded format, one line per stack (for flame graphs)" },
 }
 
+-- The stack tools' map sizes (libbpf-tools' flags; BCC has the first;
+-- toolkit.stack_map_sizes turns them into BPF{} sizes): the default is
+-- the size the tool's object declares.
+function M.stack_storage_opt(default_entries)
+  return { "--stack-storage-size", type = "positive", metavar = "STACK_STORAGE_SIZE",
+    help = ("the number of unique stack traces that can be stored and displayed (default %d)"):format(default_entries) }
+end
+M.opt.stack_depth = { "--perf-max-stack-depth", type = "positive", metavar = "PERF_MAX_STACK_DEPTH",
+  help = "the limit for both kernel and user stack traces (default 127)" }
+
 local common = {
   { "--json", type = "flag", help = "print JSON lines (one object per event or interval)" },
   { "-h", "--help", type = "flag", help = "show this help and exit" },

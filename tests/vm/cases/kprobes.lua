@@ -153,3 +153,39 @@ test("int f(void *ctx) attached with attach_kprobe and attach_kretprobe", functi
   eq(b.n[0], 11, "only the return probe left")
   b:cleanup()
 end)
+
+local MANY = program [[
+BPF_ARRAY(hits, u64, 1);
+const volatile int target_pid = 0;
+int on_any(struct pt_regs *ctx) {
+	if (lt_pid() != target_pid) return 0;
+	hits.increment(0);
+	return 0;
+}
+]]
+
+-- fds of perf events and bpf links this process holds
+local function probe_fds()
+  local n = 0
+  for _, target in pairs(core.open_fds()) do
+    if target == "anon_inode:[perf_event]" or target == "anon_inode:bpf_link" then n = n + 1 end
+  end
+  return n
+end
+
+test("kprobes and kretprobes on 6 functions closed together (core.close_links): none left", function()
+  if not core.has_kprobes() then skip("no kprobes in this kernel") end
+  local before = probe_fds()
+  local b = BPF(vm_opts(MANY, { globals = { target_pid = core.getpid() } }))
+  for _, fn in ipairs({ "vfs_read", "vfs_write", "vfs_open", "do_sys_openat2", "fd_install", "do_filp_open" }) do
+    b:attach_kprobe{ event = fn, fn_name = "on_any" }
+    b:attach_kretprobe{ event = fn, fn_name = "on_any" }
+  end
+  eq(b:num_open_kprobes(), 12)
+  reads(3)
+  ok(tonumber(b.hits[0]) >= 6, "vfs_read entries and returns seen: " .. tostring(b.hits[0]))
+  ok(probe_fds() - before >= 12, "at least one fd per link")
+  b:cleanup()
+  eq(b:num_open_kprobes(), 0)
+  eq(probe_fds(), before, "every perf event and link fd closed")
+end)
