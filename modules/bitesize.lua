@@ -23,7 +23,7 @@ return toolkit.define{
 
   start = function(opts)
     if not lt.has_btf() then
-      error("bitesize: needs BTF-typed tracepoints (tp_btf, kernel BTF); this kernel has no /sys/kernel/btf/vmlinux", 0)
+      error("bitesize: reads struct request with CO-RE, which needs kernel BTF; this kernel has no /sys/kernel/btf/vmlinux", 0)
     end
     local b = toolkit.open("bitesize", opts, toolkit.disk_globals(opts, { targ_comm = opts.comm or "" }))
     local running = { b = b, tables = { hists = b.hists } }
