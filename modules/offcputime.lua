@@ -42,7 +42,7 @@ local T = {
       kernel_stacks_only = opts.kernel_only and true or false,
       min_block_us = opts.min_us, max_block_us = opts.max_us or -1,
       targ_state = opts.state or -1,
-    }, { lt.has_btf() and "btf_switch" or "raw_switch" })
+    }, { "raw_switch" })
     return { b = b, tables = { info = b.info, stackmap = b.stackmap } }
   end,
 }

@@ -1,10 +1,11 @@
--- The scheduler, irq and block tools load raw_tp programs only, never
+-- The scheduler, irq and block tools (and offcputime) load raw_tp programs only, never
 -- tp_btf: a tp_btf attach target makes libbpf 1.1 parse the whole kernel
 -- BTF at load (16 MB against 5 MB peak RSS; docs/TOOLS.md, "raw_tp").
 -- Their events and output are tested in tool_sched, tool_irqs, tool_block.
 local tool = require "luatrace.tool"
 
-local TOOLS = { "runqlat", "cpudist", "hardirqs", "softirqs", "biolatency", "biosnoop", "bitesize" }
+local TOOLS = { "runqlat", "cpudist", "hardirqs", "softirqs", "offcputime", "biolatency", "biosnoop",
+  "bitesize" }
 
 for _, name in ipairs(TOOLS) do
   test(name .. ": every program in its object is raw_tp", function()
