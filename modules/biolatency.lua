@@ -3,8 +3,9 @@
 -- disk or per disk (-D) or per operation and flags (-F).
 --
 -- Kernel side: bpf/biolatency.bpf.c (raw_tp block_rq_insert/issue/
--- complete; not tp_btf: docs/TOOLS.md). JSON: per report {"time", "hists": [{"disk" (with -D),
--- "flags" (with -F), "unit", "total", "buckets"}]}.
+-- complete; not tp_btf: docs/TOOLS.md). JSON: per report {"time",
+-- "hists": [{"disk" (with -D), "flags" (with -F), "unit", "total",
+-- "buckets"}]}.
 local toolkit = require "luatrace.toolkit"
 local lt = require "luatrace"
 

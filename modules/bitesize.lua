@@ -1,7 +1,7 @@
 -- bitesize: block I/O sizes as log2 histograms (Kbytes) per process name,
 -- with libbpf-tools' flags and output.
 --
--- Kernel side: bpf/bitesize.bpf.c (tp_btf block_rq_issue). JSON: per
+-- Kernel side: bpf/bitesize.bpf.c (raw_tp block_rq_issue). JSON: per
 -- report {"time", "hists": [{"comm", "unit", "total", "buckets"}]}.
 local toolkit = require "luatrace.toolkit"
 local lt = require "luatrace"
