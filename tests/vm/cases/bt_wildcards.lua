@@ -102,12 +102,13 @@ test("override(): getppid returns -42, or one clear error where the kernel refus
   end
 end)
 
-pcall(ffi.cdef, [[
-struct lt_skb_sin { uint16_t family; uint16_t port; uint32_t addr; uint8_t zero[8]; };
-int socket(int domain, int type, int protocol);
-long sendto(int fd, const void *buf, size_t n, int flags, const void *addr, unsigned len);
-int close(int fd);
-]])
+pcall(ffi.cdef, "struct lt_skb_sin { uint16_t family; uint16_t port; uint32_t addr; uint8_t zero[8]; };")
+for _, decl in ipairs({ "int socket(int domain, int type, int protocol);",
+  "long sendto(int fd, const void *buf, size_t n, int flags, const void *addr, unsigned len);",
+  "int bind(int fd, const void *addr, unsigned len);", "int getsockname(int fd, void *addr, unsigned *len);",
+  "int close(int fd);" }) do
+  pcall(ffi.cdef, decl)
+end
 
 local SKB_FILE = "/tmp/lt-bt-skb.pcap"
 local SKB = bt_program("vm-skb", ([[kfunc:__dev_queue_xmit { $r = skboutput("%s", args->skb, args->skb->len, 14); @r[$r] = count(); }]]):format(SKB_FILE), { pid = 1 })
@@ -115,12 +116,17 @@ local SKB = bt_program("vm-skb", ([[kfunc:__dev_queue_xmit { $r = skboutput("%s"
 test("skboutput(): a UDP packet on loopback as a RAW IP pcap record", function()
   if not core.has_fentry() then skip("fentry is not available in this kernel") end
   local payload = "lt-skb-payload-0123456789"
+  -- a bound receiver, so no ICMP "port unreachable" goes out as well
+  local rx = ffi.C.socket(2, 2, 0)
+  local sa = ffi.new("struct lt_skb_sin", { family = 2, addr = 0x0100007f })
+  local len = ffi.new("unsigned[1]", ffi.sizeof(sa))
+  assert(ffi.C.bind(rx, sa, ffi.sizeof(sa)) == 0 and ffi.C.getsockname(rx, sa, len) == 0)
   local out = run(SKB, function()
     local fd = ffi.C.socket(2, 2, 0)
-    local sa = ffi.new("struct lt_skb_sin", { family = 2, port = 0x3930, addr = 0x0100007f }) -- 12345
     assert(ffi.C.sendto(fd, payload, #payload, 0, sa, ffi.sizeof(sa)) == #payload)
     ffi.C.close(fd)
   end, 300, { pid = core.getpid() })
+  ffi.C.close(rx)
   eq(out, "Attaching 1 probe...\n\n\n@r[0]: 1\n")
   local fh = assert(io.open(SKB_FILE, "rb"))
   local data = fh:read("*a")
