@@ -19,13 +19,15 @@ local O_DIRECT = 0x4000
 -- disk and the disk's name, or nil when the filesystem is not on a whole
 -- disk (then sectors are partition-relative and the test skips them).
 -- The file must be one extent: on a busy disk 16 direct writes can land
--- apart, and a read across two extents is two requests at other sectors.
+-- apart, and a read across two extents is two requests at other sectors;
+-- so its blocks are allocated at once (fallocate) before they are written.
 local function setup()
   local path = unique_path("bio")
   local frag
   for _ = 1, 5 do
+    eq(core.exec({ "fallocate", "-l", "65536", path }), 0, "fallocate")
     local code = core.exec({ "dd", "if=/dev/urandom", "of=" .. path, "bs=4096", "count=16",
-      "oflag=direct", "conv=fsync", "status=none" })
+      "oflag=direct", "conv=fsync,notrunc", "status=none" })
     eq(code, 0, "dd wrote the file")
     _, frag = core.exec({ "filefrag", "-v", path })
     if frag:match("\n[^\n]*: 1 extent found") then break end
