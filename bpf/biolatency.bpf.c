@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* biolatency: block I/O latency as log2 histograms, from issue (or insert,
- * with targ_queued) to completion: tp_btf block_rq_insert/issue/complete.
- * Keys: all, per disk, per operation and flags. */
+ * with targ_queued) to completion: raw_tp block_rq_insert/issue/complete
+ * (TP_PROTO (struct request *) and, for complete, (rq, blk_status_t error,
+ * unsigned int nr_bytes) since 5.11; CO-RE reads of the request, not
+ * tp_btf: docs/TOOLS.md). Keys: all, per disk, per operation and flags. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "lt_tool.h"
 #include "lt_hist.h"
@@ -46,13 +49,13 @@ static __always_inline int rq_start(struct request *rq, bool issue)
 	return 0;
 }
 
-SEC("tp_btf/block_rq_insert")
+SEC("raw_tp/block_rq_insert")
 int BPF_PROG(rq_insert, struct request *rq) { return rq_start(rq, false); }
 
-SEC("tp_btf/block_rq_issue")
+SEC("raw_tp/block_rq_issue")
 int BPF_PROG(rq_issue, struct request *rq) { return rq_start(rq, true); }
 
-SEC("tp_btf/block_rq_complete")
+SEC("raw_tp/block_rq_complete")
 int BPF_PROG(rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 {
 	__u64 *tsp = bpf_map_lookup_elem(&start, &rq);

@@ -3,9 +3,12 @@
  * operation, sector, size and latency. The process is taken where the
  * request starts in its context: block:block_io_start (6.5+) or, where
  * that tracepoint is missing, block_rq_insert (Lua loads one). Times:
- * insert and issue (tp_btf), completion emits the record. */
+ * insert and issue, completion emits the record. All raw_tp, each taking
+ * struct request * as arg0 (block_io_start too: it is of the block_rq
+ * class, not block_bio); CO-RE reads, not tp_btf: docs/TOOLS.md. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "lt_export.h"
 #include "lt_tool.h"
@@ -80,23 +83,23 @@ static __always_inline int stage(struct request *rq, bool insert)
 	return 0;
 }
 
-SEC("tp_btf/block_io_start")
+SEC("raw_tp/block_io_start")
 int BPF_PROG(io_start, struct request *rq) { return note_pid(rq); }
 
-SEC("tp_btf/block_rq_insert")
+SEC("raw_tp/block_rq_insert")
 int BPF_PROG(rq_insert_pid, struct request *rq)
 {
 	note_pid(rq);
 	return stage(rq, true);
 }
 
-SEC("tp_btf/block_rq_insert")
+SEC("raw_tp/block_rq_insert")
 int BPF_PROG(rq_insert, struct request *rq) { return stage(rq, true); }
 
-SEC("tp_btf/block_rq_issue")
+SEC("raw_tp/block_rq_issue")
 int BPF_PROG(rq_issue, struct request *rq) { return stage(rq, false); }
 
-SEC("tp_btf/block_rq_complete")
+SEC("raw_tp/block_rq_complete")
 int BPF_PROG(rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 {
 	struct stage *s = bpf_map_lookup_elem(&start, &rq);

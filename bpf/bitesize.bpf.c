@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bitesize: block I/O sizes (Kbytes) as log2 histograms per process name,
- * counted at issue (tp_btf block_rq_issue, in the issuing context for
- * direct and synchronous I/O). */
+ * counted at issue (raw_tp block_rq_issue(struct request *), in the issuing
+ * context for direct and synchronous I/O; CO-RE reads, not tp_btf:
+ * docs/TOOLS.md). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "lt_tool.h"
 #include "lt_hist.h"
@@ -29,7 +31,7 @@ static __always_inline bool comm_allowed(const char *comm)
 	return true;
 }
 
-SEC("tp_btf/block_rq_issue")
+SEC("raw_tp/block_rq_issue")
 int BPF_PROG(rq_issue, struct request *rq)
 {
 	if (!lt_tool_wanted())

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cpudist: how long tasks run on a CPU before switching out (or, with
  * targ_offcpu, how long they stay off it), as log2 histograms, from
- * sched_switch (tp_btf, or raw_tp on kernels without BTF: Lua loads one). */
+ * sched_switch (raw_tp with CO-RE reads; why not tp_btf: docs/TOOLS.md). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -73,12 +73,6 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 		store_start(tgid, pid, ts);
 	}
 	return 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return on_switch(prev, next);
 }
 
 SEC("raw_tp/sched_switch")

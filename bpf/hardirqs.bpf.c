@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hardirqs: hard interrupt handlers by name (irqaction->name): counts
  * (targ_count), total time, or time histograms (targ_dist), from
- * irq_handler_entry/exit (tp_btf, or raw_tp: Lua loads one pair). */
+ * irq_handler_entry/exit (raw_tp with CO-RE reads; why not tp_btf:
+ * docs/TOOLS.md). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -79,12 +80,6 @@ static __always_inline int leave(struct irqaction *action)
 		__sync_fetch_and_add(&i->count, delta);
 	return 0;
 }
-
-SEC("tp_btf/irq_handler_entry")
-int BPF_PROG(btf_entry, int irq, struct irqaction *action) { return entry(action); }
-
-SEC("tp_btf/irq_handler_exit")
-int BPF_PROG(btf_exit, int irq, struct irqaction *action) { return leave(action); }
 
 SEC("raw_tp/irq_handler_entry")
 int BPF_PROG(raw_entry, int irq, struct irqaction *action) { return entry(action); }

@@ -31,10 +31,15 @@ struct lt_log2_hist {
 	char comm[16];
 };
 
-/* The slot of v, capped at the last one. */
-static __always_inline __u32 lt_hist_slot(__u64 v)
+/* The slot of v, capped at the last one. The barrier hides that s fits
+ * in 32 bits, so clang caps it with a 64-bit compare: after a 32-bit one
+ * (jmp32) the 6.1 verifier leaves the 64-bit register unbounded and
+ * refuses the index ("math between map_value pointer and register with
+ * unbounded min value"); 6.18's carries the bound over. */
+static __always_inline __u64 lt_hist_slot(__u64 v)
 {
 	__u64 s = lt_log2l(v);
+	barrier_var(s);
 	return s >= LT_HIST_SLOTS ? LT_HIST_SLOTS - 1 : s;
 }
 

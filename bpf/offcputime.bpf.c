@@ -2,7 +2,7 @@
 /* offcputime: time threads spend blocked (off CPU), summed by the stacks
  * they blocked in. At sched_switch the outgoing thread's stacks and the
  * time are saved; when it comes back the time off CPU is added to its
- * stacks' total. tp_btf, or raw_tp on kernels without BTF (Lua picks). */
+ * stacks' total. raw_tp with CO-RE reads (why not tp_btf: docs/TOOLS.md). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -98,12 +98,6 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
 out:
 	bpf_map_delete_elem(&start, &pid);
 	return 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return on_switch(ctx, prev, next);
 }
 
 SEC("raw_tp/sched_switch")

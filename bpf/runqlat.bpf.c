@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* runqlat: how long tasks wait on a run queue, from wakeup (or preemption)
- * to running, as log2 histograms. Two sets of programs: tp_btf (BTF-typed
- * raw tracepoints) and raw_tp for kernels whose tracepoints lack BTF; Lua
- * loads one set. Task fields are read with CO-RE, so both share code. */
+ * to running, as log2 histograms. raw_tp programs with CO-RE reads, not
+ * tp_btf: the same kernel path per event, but a tp_btf target makes libbpf
+ * 1.1 parse the whole kernel BTF at load (docs/TOOLS.md, "raw_tp"). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -80,18 +80,6 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 	delta /= targ_ms ? 1000000U : 1000U;
 	__sync_fetch_and_add(&h->slots[lt_hist_slot(delta)], 1);
 	return 0;
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(btf_wakeup, struct task_struct *p) { return enqueue(p); }
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(btf_wakeup_new, struct task_struct *p) { return enqueue(p); }
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return on_switch(prev, next);
 }
 
 SEC("raw_tp/sched_wakeup")

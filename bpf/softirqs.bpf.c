@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* softirqs: soft interrupts by vector: counts (targ_count), total time or
- * time histograms (targ_dist), from softirq_entry/exit (tp_btf, or raw_tp:
- * Lua loads one pair). */
+ * time histograms (targ_dist), from softirq_entry/exit (raw_tp; why not
+ * tp_btf: docs/TOOLS.md). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -62,12 +62,6 @@ static __always_inline int leave(unsigned int vec)
 		__sync_fetch_and_add(&i->count, delta);
 	return 0;
 }
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(btf_entry, unsigned int vec_nr) { return entry(vec_nr); }
-
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(btf_exit, unsigned int vec_nr) { return leave(vec_nr); }
 
 SEC("raw_tp/softirq_entry")
 int BPF_PROG(raw_entry, unsigned int vec_nr) { return entry(vec_nr); }

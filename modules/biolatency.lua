@@ -2,9 +2,10 @@
 -- flags and output: from issue (or insert, -Q) to completion, for every
 -- disk or per disk (-D) or per operation and flags (-F).
 --
--- Kernel side: bpf/biolatency.bpf.c (tp_btf block_rq_insert/issue/
--- complete). JSON: per report {"time", "hists": [{"disk" (with -D),
--- "flags" (with -F), "unit", "total", "buckets"}]}.
+-- Kernel side: bpf/biolatency.bpf.c (raw_tp block_rq_insert/issue/
+-- complete; not tp_btf: docs/TOOLS.md). JSON: per report {"time",
+-- "hists": [{"disk" (with -D), "flags" (with -F), "unit", "total",
+-- "buckets"}]}.
 local toolkit = require "luatrace.toolkit"
 local lt = require "luatrace"
 
@@ -31,7 +32,7 @@ return toolkit.define{
 
   start = function(opts)
     if not lt.has_btf() then
-      error("biolatency: needs BTF-typed tracepoints (tp_btf, kernel BTF); this kernel has no /sys/kernel/btf/vmlinux", 0)
+      error("biolatency: reads struct request with CO-RE, which needs kernel BTF; this kernel has no /sys/kernel/btf/vmlinux", 0)
     end
     local programs = { "rq_issue", "rq_complete" }
     if opts.queued then programs[#programs + 1] = "rq_insert" end

@@ -2,7 +2,7 @@
 -- that started it, with libbpf-tools' flags and columns
 -- (TIME(s) COMM PID DISK T SECTOR BYTES [QUE(ms)] LAT(ms)).
 --
--- Kernel side: bpf/biosnoop.bpf.c (tp_btf block_rq_insert/issue/complete;
+-- Kernel side: bpf/biosnoop.bpf.c (raw_tp block_rq_insert/issue/complete;
 -- the process from block_io_start where the kernel has it, else from
 -- block_rq_insert). Records (callback, --json): time (seconds since the
 -- first), comm, pid, disk, rwbs, op, sector, bytes, queue_ms (with -Q),
@@ -25,7 +25,7 @@ return toolkit.define{
 
   start = function(opts, emit)
     if not lt.has_btf() then
-      error("biosnoop: needs BTF-typed tracepoints (tp_btf, kernel BTF); this kernel has no /sys/kernel/btf/vmlinux", 0)
+      error("biosnoop: reads struct request with CO-RE, which needs kernel BTF; this kernel has no /sys/kernel/btf/vmlinux", 0)
     end
     local programs = { "rq_issue", "rq_complete" }
     if lt.tracepoint_exists("block", "block_io_start") then

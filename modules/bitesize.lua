@@ -1,7 +1,7 @@
 -- bitesize: block I/O sizes as log2 histograms (Kbytes) per process name,
 -- with libbpf-tools' flags and output.
 --
--- Kernel side: bpf/bitesize.bpf.c (tp_btf block_rq_issue). JSON: per
+-- Kernel side: bpf/bitesize.bpf.c (raw_tp block_rq_issue). JSON: per
 -- report {"time", "hists": [{"comm", "unit", "total", "buckets"}]}.
 local toolkit = require "luatrace.toolkit"
 local lt = require "luatrace"
@@ -23,7 +23,7 @@ return toolkit.define{
 
   start = function(opts)
     if not lt.has_btf() then
-      error("bitesize: needs BTF-typed tracepoints (tp_btf, kernel BTF); this kernel has no /sys/kernel/btf/vmlinux", 0)
+      error("bitesize: reads struct request with CO-RE, which needs kernel BTF; this kernel has no /sys/kernel/btf/vmlinux", 0)
     end
     local b = toolkit.open("bitesize", opts, toolkit.disk_globals(opts, { targ_comm = opts.comm or "" }))
     local running = { b = b, tables = { hists = b.hists } }

@@ -2,10 +2,9 @@
 -- stay off it), as log2 histograms, with libbpf-tools' flags and output.
 -- Every switch-out counts (as BCC's cpudist), preempted or not.
 --
--- Kernel side: bpf/cpudist.bpf.c (tp_btf sched_switch where the kernel has
--- BTF, else raw_tp). JSON: as runqlat (docs/TOOLS.md).
+-- Kernel side: bpf/cpudist.bpf.c (raw_tp sched_switch; not tp_btf:
+-- docs/TOOLS.md). JSON: as runqlat (docs/TOOLS.md).
 local toolkit = require "luatrace.toolkit"
-local lt = require "luatrace"
 
 return toolkit.define{
   name = "cpudist",
@@ -31,7 +30,7 @@ return toolkit.define{
       targ_per_thread = opts.tids and true or false,
       targ_offcpu = opts.offcpu and true or false,
       targ_ms = opts.milliseconds and true or false,
-    }, { lt.has_btf() and "btf_switch" or "raw_switch" })
+    })
     local running = { b = b, tables = { hists = b.hists } }
     local src = toolkit.hist_source(b.hists, 26)
     running.take, running.totals, running.opts = src.take, src.totals, opts

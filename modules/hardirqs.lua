@@ -1,13 +1,12 @@
 -- hardirqs: hard interrupt handlers by name: time spent (total or as
 -- histograms, -d) or counts (-C), with libbpf-tools' flags and output.
 --
--- Kernel side: bpf/hardirqs.bpf.c (tp_btf irq_handler_entry/exit where
--- the kernel has BTF, else raw_tp). JSON: per report {"time", "hardirqs":
+-- Kernel side: bpf/hardirqs.bpf.c (raw_tp irq_handler_entry/exit; not
+-- tp_btf: docs/TOOLS.md). JSON: per report {"time", "hardirqs":
 -- [{"hardirq", "count" | "total_usecs" | "total_nsecs"}] or, with -d,
 -- [{"hardirq", "unit", "total", "buckets"}]}.
 local toolkit = require "luatrace.toolkit"
 local irqs = require "luatrace.toolkit.irqs"
-local lt = require "luatrace"
 
 return toolkit.define{
   name = "hardirqs",
@@ -16,8 +15,7 @@ return toolkit.define{
   validate = irqs.validate,
 
   start = function(opts)
-    local p = lt.has_btf() and "btf_" or "raw_"
-    local b = toolkit.open("hardirqs", opts, irqs.globals(opts), { p .. "entry", p .. "exit" })
+    local b = toolkit.open("hardirqs", opts, irqs.globals(opts))
     local running = { b = b, tables = { infos = b.infos } }
     function running.rows()
       local rows = irqs.read(b.infos, function(k) return k.name end, 26)

@@ -2,13 +2,12 @@
 -- they blocked in, with BCC's flags and output (-f folded for off-CPU
 -- flame graphs); libbpf-tools' -m/-M/--state too.
 --
--- Kernel side: bpf/offcputime.bpf.c (tp_btf sched_switch where the kernel
--- has BTF, else raw_tp). JSON: one object per stack at the end: {"comm",
+-- Kernel side: bpf/offcputime.bpf.c (raw_tp sched_switch with CO-RE reads:
+-- docs/TOOLS.md says why not tp_btf). JSON: one object per stack at the end: {"comm",
 -- "pid", "tgid", "user_stack", "kernel_stack", "total_us"}.
 local toolkit = require "luatrace.toolkit"
 local stacks = require "luatrace.toolkit.stacks"
 local json = require "luatrace.json"
-local lt = require "luatrace"
 
 local T = {
   name = "offcputime",
@@ -44,7 +43,7 @@ local T = {
       kernel_stacks_only = opts.kernel_only and true or false,
       min_block_us = opts.min_us, max_block_us = opts.max_us or -1,
       targ_state = opts.state or -1,
-    }, { lt.has_btf() and "btf_switch" or "raw_switch" }, nil, toolkit.stack_map_sizes(opts, "stackmap"))
+    }, { "raw_switch" }, nil, toolkit.stack_map_sizes(opts, "stackmap"))
     return { b = b, tables = { info = b.info, stackmap = b.stackmap } }
   end,
 }

@@ -2,16 +2,14 @@
 -- libbpf-tools' flags and output: time from a task's wakeup (or
 -- preemption) to its running on a CPU.
 --
--- Kernel side: bpf/runqlat.bpf.c: tp_btf sched_wakeup, sched_wakeup_new,
--- sched_switch where the kernel has BTF, else the same as raw_tp.
+-- Kernel side: bpf/runqlat.bpf.c: raw_tp sched_wakeup, sched_wakeup_new,
+-- sched_switch (raw_tp, not tp_btf: a third of the memory, docs/TOOLS.md).
 -- JSON: one object per interval: {"time", "hists": [{"unit", "total",
 -- "buckets": [{"low", "high", "count"}], and "pid"/"tid"/"pidns" and
 -- "comm" with -P/-L/--pidnss}]}.
 local toolkit = require "luatrace.toolkit"
-local lt = require "luatrace"
 
 local SLOTS = 26
-local PROGS = { "wakeup", "wakeup_new", "switch" }
 
 return toolkit.define{
   name = "runqlat",
@@ -39,15 +37,12 @@ return toolkit.define{
   },
 
   start = function(opts)
-    local prefix = lt.has_btf() and "btf_" or "raw_"
-    local programs = {}
-    for i, p in ipairs(PROGS) do programs[i] = prefix .. p end
     local b = toolkit.open("runqlat", opts, {
       targ_per_process = opts.pids and true or false,
       targ_per_thread = opts.tids and true or false,
       targ_per_pidns = opts.pidnss and true or false,
       targ_ms = opts.milliseconds and true or false,
-    }, programs)
+    })
     local running = { b = b, tables = { hists = b.hists } }
     local src = toolkit.hist_source(b.hists, SLOTS)
     running.take, running.totals, running.opts = src.take, src.totals, opts

@@ -1,12 +1,11 @@
 -- softirqs: soft interrupts by vector: time spent (total or as
 -- histograms, -d) or counts (-C), with libbpf-tools' flags and output.
 --
--- Kernel side: bpf/softirqs.bpf.c (tp_btf softirq_entry/exit where the
--- kernel has BTF, else raw_tp). JSON: as hardirqs, under "softirqs" with
+-- Kernel side: bpf/softirqs.bpf.c (raw_tp softirq_entry/exit; not tp_btf:
+-- docs/TOOLS.md). JSON: as hardirqs, under "softirqs" with
 -- "softirq" names.
 local toolkit = require "luatrace.toolkit"
 local irqs = require "luatrace.toolkit.irqs"
-local lt = require "luatrace"
 
 local VEC = { [0] = "hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched",
   "hrtimer", "rcu" }
@@ -18,8 +17,7 @@ return toolkit.define{
   validate = irqs.validate,
 
   start = function(opts)
-    local p = lt.has_btf() and "btf_" or "raw_"
-    local b = toolkit.open("softirqs", opts, irqs.globals(opts), { p .. "entry", p .. "exit" })
+    local b = toolkit.open("softirqs", opts, irqs.globals(opts))
     local running = { b = b, tables = { infos = b.infos } }
     function running.rows()
       local rows = irqs.read(b.infos, function(k) return VEC[k] or tostring(k) end, 26)
