@@ -119,10 +119,7 @@ function T.main(opts, running)
       .. ("%8s %8s %8s %8s %12s %10s"):format("HITS", "MISSES", "DIRTIES", "HITRATIO", "BUFFERS_MB", "CACHED_MB"))
     io.stdout:flush()
   end
-  local l = require("luatrace.loop").new()
-  l:add(running)
-  local n = 0
-  l:every(opts.interval * 1000, function()
+  toolkit.intervals(opts, running, function()
     local r = running.take()
     if opts.json then
       json.line(r, T.fields)
@@ -131,11 +128,7 @@ function T.main(opts, running)
         r.hits, r.misses, r.dirties, 100 * r.hit_ratio, r.buffers_mb, r.cached_mb))
     end
     io.stdout:flush()
-    n = n + 1
-    if opts.count and opts.count > 0 and n >= opts.count then l:stop() end
-  end)
-  l:run()
-  l:close()
+  end, { final = false })
   return 0
 end
 

@@ -57,10 +57,7 @@ function T.main(opts, running)
   else
     io.stderr:write("Tracing vfsstat... Ctrl-C to end.\n")
   end
-  local l = require("luatrace.loop").new()
-  l:add(running)
-  local n = 0
-  l:every(opts.interval * 1000, function()
+  toolkit.intervals(opts, running, function()
     local v = running.take()
     if opts.json then
       local o = { time = os.date("%H:%M:%S") }
@@ -72,11 +69,7 @@ function T.main(opts, running)
       print(s)
     end
     io.stdout:flush()
-    n = n + 1
-    if opts.count and opts.count > 0 and n >= opts.count then l:stop() end
-  end)
-  l:run()
-  l:close()
+  end, { final = false })
   return 0
 end
 

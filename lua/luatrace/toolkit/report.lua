@@ -180,8 +180,10 @@ end
 -- Interval reports, as libbpf-tools do them: report() every `interval`
 -- seconds, `count` times (nil or 0: no limit); the run also ends at
 -- -d/--duration or Ctrl-C, and then reports once more (without an
--- interval, that is the only report). Returns false after a signal.
-function M.intervals(opts, running, report)
+-- interval, that is the only report); how.final == false leaves that
+-- last report out (vfsstat, cachestat: libbpf-tools' just exit). Returns
+-- false after a signal.
+function M.intervals(opts, running, report, how)
   local l = loop.new()
   l:add(running)
   if opts.metrics then require("luatrace.metrics").serve_running(running, opts.metrics, l) end
@@ -194,7 +196,7 @@ function M.intervals(opts, running, report)
     end)
   end
   local ok = l:run{ duration_ms = opts.duration and opts.duration * 1000 }
-  if not done then report() end
+  if not done and not (how and how.final == false) then report() end
   l:close()
   return ok
 end
