@@ -15,26 +15,14 @@ local b = require("luatrace").BPF{text = "BPF_ARRAY(a, u64, 1);\n"
 print(b:cached())
 ]]
 
+local C = dofile(root .. "/tests/cache_helpers.lua")
+
 local function setup()
-  local dir = os.tmpname(); os.remove(dir)
-  os.execute("mkdir -m 700 " .. q(dir))
-  local log = dir .. "/clang.log"
-  local wrapper = dir .. "/clang-wrapper"
-  local fh = io.open(wrapper, "w")
-  fh:write(("#!/bin/sh\necho run >> %s\nexec clang \"$@\"\n"):format(q(log)))
-  fh:close()
-  os.execute("chmod 755 " .. q(wrapper))
-  fh = io.open(dir .. "/prog.lua", "w"); fh:write(SCRIPT); fh:close()
+  local dir, log, wrapper, script = C.setup(SCRIPT)
   local function run(cflags, tag, env)
-    return sh(("LUATRACE_CACHE_DIR=%s LUATRACE_CLANG=%s %s %s %s %s %s"):format(
-      q(dir .. "/cache"), q(wrapper), env or "", q(luatrace()), q(dir .. "/prog.lua"),
-      q(cflags), q(tag or "")))
+    return C.run(dir, wrapper, script, q(cflags) .. " " .. q(tag or ""), env)
   end
-  local function runs()
-    local f = io.open(log); if not f then return 0 end
-    local n = select(2, f:read("*a"):gsub("run\n", "")); f:close(); return n
-  end
-  return dir, run, runs
+  return dir, run, function() return C.runs(log) end
 end
 
 local function pchs(dir)

@@ -31,32 +31,9 @@ b:ring_buffer_poll(1000)
 print(b:cached(), got)
 ]]
 
-local function setup()
-  local dir = os.tmpname(); os.remove(dir)
-  os.execute("mkdir -m 700 " .. q(dir))
-  local log = dir .. "/clang.log"
-  local wrapper = dir .. "/clang-wrapper"
-  local fh = io.open(wrapper, "w")
-  fh:write(("#!/bin/sh\necho run >> %s\nexec clang \"$@\"\n"):format(q(log)))
-  fh:close()
-  os.execute("chmod 755 " .. q(wrapper))
-  local script = dir .. "/prog.lua"
-  fh = io.open(script, "w"); fh:write(SCRIPT); fh:close()
-  return dir, log, wrapper, script
-end
-
-local function runs(log)
-  local fh = io.open(log)
-  if not fh then return 0 end
-  local n = select(2, fh:read("*a"):gsub("run\n", ""))
-  fh:close()
-  return n
-end
-
-local function run(dir, wrapper, script, extra)
-  return sh(("LUATRACE_CACHE_DIR=%s LUATRACE_CLANG=%s %s %s %s"):format(
-    q(dir .. "/cache"), q(wrapper), q(luatrace()), q(script), extra or ""))
-end
+local C = dofile(root .. "/tests/cache_helpers.lua")
+local function setup() return C.setup(SCRIPT) end
+local runs, run = C.runs, C.run
 
 local function ls(dir, pattern)
   local p = io.popen("ls " .. q(dir) .. " 2>/dev/null")
