@@ -110,22 +110,26 @@ local function snapshot(obj, map, opts)
     ks = info.key_size, vs = info.value_size, vstride = info.value_bytes }
 end
 
+-- Decoders of entry j (0-based) of snapshot s: key(j), value(j).
+local function entry_decoders(s)
+  local kp, vp, ks, vs, vstride, dk, dv = s.kp, s.vp, s.ks, s.vs, s.vstride, s.dk, s.dv
+  local info, vt = s.info, s.vt
+  local function key(j) return dk(kp + j * ks, ks) end
+  local function value(j)
+    if dv then return dv(vp + j * vstride, vs) end
+    return M.decode_value(info, vt, vp + j * vstride)
+  end
+  return key, value
+end
+
 -- Read the map: returns an array of {key, value} (values of per-CPU maps
 -- are Lua arrays indexed by CPU, 1-based), the count, and whether the
 -- batch syscall was used. opts as snapshot's.
 function M.read(obj, map, opts)
   local s = snapshot(obj, map, opts)
-  local kp, vp, ks, vs, vstride, dk, dv = s.kp, s.vp, s.ks, s.vs, s.vstride, s.dk, s.dv
+  local key, value = entry_decoders(s)
   local out = {}
-  if not dv then
-    for i = 0, s.n - 1 do
-      out[i + 1] = { dk(kp + i * ks, ks), M.decode_value(s.info, s.vt, vp + i * vstride) }
-    end
-  else
-    for i = 0, s.n - 1 do
-      out[i + 1] = { dk(kp + i * ks, ks), dv(vp + i * vstride, vs) }
-    end
-  end
+  for i = 0, s.n - 1 do out[i + 1] = { key(i), value(i) } end
   return out, s.n, s.batched
 end
 
@@ -135,18 +139,14 @@ end
 -- which: nil for key, value; 1 keys only; 2 values only.
 function M.iter(obj, map, opts, which)
   local s = snapshot(obj, map, opts)
-  local keys, vals = s.keys, s.vals -- the bytes kp and vp point into
-  local kp, vp, ks, vs, vstride, dk, dv = s.kp, s.vp, s.ks, s.vs, s.vstride, s.dk, s.dv
-  local info, vt, n, i = s.info, s.vt, s.n, -1
-  local function value(j)
-    if dv then return dv(vp + j * vstride, vs) end
-    return M.decode_value(info, vt, vp + j * vstride)
-  end
+  local keys, vals = s.keys, s.vals -- the bytes the decoders point into
+  local key, value = entry_decoders(s)
+  local n, i = s.n, -1
   return function()
     i = i + 1
     if i >= n then keys, vals = nil, nil; return nil end
     if which == 2 then return value(i) end
-    local k = dk(kp + i * ks, ks)
+    local k = key(i)
     if which == 1 then return k end
     return k, value(i)
   end
