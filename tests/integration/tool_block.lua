@@ -84,9 +84,12 @@ end)
 
 test("bitesize -c COMM: a child's reads by size, exactly", function()
   local path = setup()
-  -- dd under a name of its own (a symlink: the comm is the name exec'd),
-  -- warmed up first so loading it reads nothing from disk
-  local dd = unique_path("ltbite")
+  -- dd under a name of its own (a symlink: the comm is the name exec'd,
+  -- cut at 15 bytes, so the unique part comes first), warmed up first so
+  -- loading it reads nothing from disk
+  local dir = unique_path("bitedir")
+  os.execute("mkdir " .. q(dir))
+  local dd = ("%s/ltbite%d"):format(dir, me % 100000000)
   os.execute(("ln -s \"$(command -v dd)\" %s"):format(q(dd)))
   core.exec({ dd, "if=" .. path, "of=/dev/null", "bs=4096", "count=1", "status=none" })
   local name = dd:match("[^/]+$"):sub(1, 15)
@@ -94,7 +97,7 @@ test("bitesize -c COMM: a child's reads by size, exactly", function()
     core.exec({ dd, "if=" .. path, "of=/dev/null", "bs=4096", "count=3", "iflag=direct", "status=none" })
     core.exec({ dd, "if=" .. path, "of=/dev/null", "bs=16384", "count=2", "skip=1", "iflag=direct", "status=none" })
   end)
-  os.remove(path); os.remove(dd)
+  os.remove(path); os.remove(dd); os.remove(dir)
   local want = table.concat({
     "Tracing block device I/O... Hit Ctrl-C to end.", "", "",
     "Process Name = " .. name,
