@@ -16,7 +16,11 @@ PKGS     := luajit libbpf libelf
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
             $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null) -Ihost -I$(BUILD)/gen
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -ldl
+# LuaJIT, libbpf, libelf and zlib are linked statically (Debian's -dev
+# packages ship the archives): the dynamic loader's work on them was
+# ~0.4 ms of every start (docs/PERFORMANCE.md, "The fixed cost of
+# starting"). -rdynamic keeps lua_* exported for Lua C modules.
+LDLIBS   := -Wl,-Bstatic -lluajit-5.1 -lbpf -lelf -lz -Wl,-Bdynamic -lm -ldl
 # Same flags for AOT objects and on-demand compiles: the binary carries
 # this string (core.bpf_cflags) so both paths compile alike.
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \

@@ -97,7 +97,7 @@ bool lt_has_fentry(void)
 }
 
 /* Parse a CPU list file like "0-3,5" into a mask. */
-int parse_cpu_mask_file(const char *path, bool **mask, int *n)
+int lt_parse_cpu_mask_file(const char *path, bool **mask, int *n)
 {
 	char buf[4096];
 	FILE *f = fopen(path, "re");
@@ -189,7 +189,7 @@ static int l_online_cpus(lua_State *L)
 {
 	bool *m;
 	int n;
-	int err = parse_cpu_mask_file("/sys/devices/system/cpu/online", &m, &n);
+	int err = lt_parse_cpu_mask_file("/sys/devices/system/cpu/online", &m, &n);
 	if (err)
 		return lt_fail(L, "read", "/sys/devices/system/cpu/online", err, NULL);
 	lua_newtable(L);

@@ -8,6 +8,6 @@ bool lt_tracepoint_exists(const char *cat, const char *ev);
 bool lt_has_kprobes(void);
 bool lt_has_fentry(void);
 bool lt_has_bpf_caps(void);
-int parse_cpu_mask_file(const char *path, bool **mask, int *n);
+int lt_parse_cpu_mask_file(const char *path, bool **mask, int *n);
 
 #endif

@@ -280,7 +280,7 @@ static int l_attach_perf_event(lua_State *L)
 	bool *online = NULL;
 	int ncpu = 1;
 	if (pid < 0 && cpu < 0) {
-		int err = parse_cpu_mask_file("/sys/devices/system/cpu/online",
+		int err = lt_parse_cpu_mask_file("/sys/devices/system/cpu/online",
 					      &online, &ncpu);
 		if (err)
 			return lt_fail(L, "attach", desc, err, "reading online CPUs");
