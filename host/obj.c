@@ -376,6 +376,7 @@ void lt_open_obj(lua_State *L)
 		{"set_value_size", l_set_value_size},
 		{"load", l_load},
 		{"programs", l_programs},
+		{"run", lt_obj_run},
 		{"name", l_name},
 		{"close", l_close},
 		{"__gc", l_close},

@@ -157,8 +157,8 @@ require("luatrace.bpftrace.macros")(F, G)
 -- The C head of a probe's function and what its context offers.
 function G:function_head(p, fname)
   local k = p.kind
-  if k == "BEGIN" or k == "END" then
-    return ('SEC("uprobe") int %s(struct pt_regs *ctx)'):format(fname)
+  if k == "BEGIN" or k == "END" then -- run by the runtime (obj:run), not attached
+    return ('SEC("raw_tracepoint") int %s(struct bpf_raw_tracepoint_args *ctx)'):format(fname)
   elseif k == "tracepoint" and p.targets then -- several tracepoints, args unused
     return ('SEC("tracepoint") int %s(void *args)'):format(fname)
   elseif k == "tracepoint" then

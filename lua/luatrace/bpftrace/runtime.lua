@@ -3,19 +3,16 @@
 -- interval and exit, END, maps printed at the end, as bpftrace does.
 --
 -- Every probe attaches first, then BEGIN runs (bpftrace's order). BEGIN
--- and END are uprobes on a libc function that only this process
--- calls, filtered to this process, triggered from Lua through the FFI (the
--- same trick as bpftrace's BEGIN_trigger, without a symbol of our own).
+-- and END are raw_tracepoint programs that nothing attaches: the runtime
+-- runs them once in this process (obj:run, BPF_PROG_TEST_RUN), so they
+-- see this process as current, like bpftrace's BEGIN_trigger uprobe, but
+-- with no uprobe to register (a grace period each) nor symbol to find.
 local ffi = require "ffi"
 local core = require "luatrace.core"
 local types = require "luatrace.types"
 local fmt = require "luatrace.bpftrace.format"
 local mapprint = require "luatrace.bpftrace.mapprint"
 local errors = require "luatrace.bpftrace.errors"
-
-pcall(ffi.cdef, "int getpgid(int pid); int getsid(int pid);")
-
-local TRIGGER = { BEGIN = "getpgid", END = "getsid" }
 
 local M = {}
 local P = {}
@@ -87,16 +84,12 @@ end
 -- Attach the probes whose kind passes want(kind).
 function P:attach_kind(want)
   local b = self.bpf
-  local mypid = core.getpid()
-  local libc
   for _, p in ipairs(self.probes) do
     if want(p.kind) then
       local k, fn = p.kind, p.fname
       if p.targets then
         self:attach_targets(p, fn)
-      elseif k == "BEGIN" or k == "END" then
-        libc = libc or core.find_library("c")
-        b:attach_uprobe { name = libc, sym = TRIGGER[k], fn_name = fn, pid = mypid }
+      elseif k == "BEGIN" or k == "END" then -- run, not attached (trigger)
       elseif k == "tracepoint" then
         b:attach_tracepoint { tp = p.cat .. ":" .. p.event, fn_name = fn }
       elseif k == "rawtracepoint" then
@@ -159,10 +152,13 @@ end
 
 function P:trigger(kind)
   local any = false
-  for _, p in ipairs(self.probes) do if p.kind == kind then any = true end end
-  if not any then return end
-  if kind == "BEGIN" then ffi.C.getpgid(0) else ffi.C.getsid(0) end
-  self:drain()
+  for _, p in ipairs(self.probes) do
+    if p.kind == kind then
+      self.bpf:object():run(p.fname)
+      any = true
+    end
+  end
+  if any then self:drain() end
 end
 
 function P:drain()
@@ -341,11 +337,12 @@ end
 function P:finish()
   if self.finished then return end
   self.finished = true
-  local was = self.exiting
-  self.exiting = false
+  -- END's records print even after exit() or stop() (bpftrace's order)
+  local was, stopping = self.exiting, self.stopping
+  self.exiting, self.stopping = false, false
   pcall(self.attach_kind, self, function(k) return k == "END" end)
   self:trigger("END")
-  self.exiting = was
+  self.exiting, self.stopping = was, stopping
   if self.opts.print_maps ~= false then
     self.write("\n\n")
     self:print_maps()
