@@ -320,12 +320,13 @@ end
 -- the text before its transform, see text_hit). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
-local compile
+local compile, unmark
 function M.compile(source, opts)
   opened = {}
   local ok, path, was_cached, bytes = pcall(compile, source, opts or {})
   for _, d in ipairs(opened) do d:close() end
   opened = {}
+  if unmark then pcall(unmark); unmark = nil end
   if not ok then error(path, 0) end
   return path, was_cached, bytes
 end
@@ -352,6 +353,7 @@ function compile(source, opts)
   local bytes = cached(odir, oname, sname)
   if bytes then note_text(odir, opts, oname); return shown(oname), true, bytes end
 
+  unmark = cache.mark_writing()
   local pdir = prelude_dir()
   local kdir, kname, ensure_vmlinux = kernel_dir(opts.target)
   odir:write(key .. ".c", source)
