@@ -24,6 +24,10 @@
 #define LT_POLLER_MT "luatrace.poller"
 #define LT_USYMS_MT "luatrace.usyms"
 
+/* sys.c: the GC's pause while starting, and the normal one (see there) */
+void lt_gc_startup(lua_State *L);
+void lt_gc_normal(lua_State *L);
+
 /* err.c: errors that name the operation, the target and the cause. */
 int lt_fail(lua_State *L, const char *op, const char *target, int err,
 	    const char *hint);
