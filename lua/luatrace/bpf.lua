@@ -230,8 +230,13 @@ function BPF.get_syscall_fnname(name)
   return "sys_" .. name
 end
 
-require("luatrace.perfconst").install(BPF) -- BPF.PerfType, PerfSWConfig, ...
-
 return setmetatable(BPF, {
   __call = function(_, opts) return BPF.new(opts) end,
+  -- BPF.PerfType, PerfSWConfig, ...: loaded on first use (startup cost)
+  __index = function(t, k)
+    local v = require("luatrace.perfconst")[k]
+    if type(v) ~= "table" then return nil end
+    rawset(t, k, v)
+    return v
+  end,
 })

@@ -30,7 +30,6 @@
 -- target then uses without clang: `luatrace compile --btf vmlinux ...`.
 local core = require "luatrace.core"
 local cache = require "luatrace.cache"
-local pch = require "luatrace.pch"
 
 local M = {}
 
@@ -377,6 +376,7 @@ function compile(source, opts)
   local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
     pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep,
     before_build = ensure_vmlinux }
+  local pch = require "luatrace.pch" -- a compile only (startup cost)
   local pch_name = pch.get(pch_args)
   local code, out = attempt(pch_name)
   if code ~= 0 and pch_name and pch.damaged(out, pch_name) then

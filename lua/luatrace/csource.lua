@@ -124,11 +124,7 @@ function M.functions(text, code)
   return out
 end
 
--- A BCC-style `int f(void *ctx)`: a program whose type only its attach
--- call gives (attach_tracepoint, attach_kprobe, ...). It gets this section
--- (unknown to libbpf, so not loaded with the object) and BPF loads it
--- lazily with the attach call's type (lua/luatrace/bpf/attach.lua).
-M.LAZY_SECTION = "lt_lazy"
+M.LAZY_SECTION = probekinds.LAZY_SECTION
 
 local function untyped_ctx(params)
   return #params == 1 and params[1]:gsub("%s+", " "):match("^void ?%* ?[%a_][%w_]*$") ~= nil
