@@ -125,3 +125,21 @@ test("profile/offcputime --stack-storage-size --perf-max-stack-depth: the stack 
   end
   ok(inner > 0, "lt_spin_inner under lt_spin_outer, and no deeper:\n" .. out)
 end)
+
+test("profile and offcputime size their maps as libbpf-tools: 1024 stacks unless --stack-storage-size", function()
+  local lt = require "luatrace"
+  local toolkit = require "luatrace.toolkit"
+  local p = lt.BPF{ obj = "profile" }
+  eq(p.stack_traces:info().max_entries, 1024)
+  eq(p.counts:info().max_entries, 10240)
+  p:cleanup()
+  local o = lt.BPF{ obj = "offcputime", programs = { "raw_switch" } }
+  eq(o.stackmap:info().max_entries, 1024)
+  o:cleanup()
+  local s = toolkit.stack_map_sizes({ stack_storage_size = 4096 }, "stackmap")
+  local big = lt.BPF{ obj = "offcputime", programs = { "raw_switch" }, max_entries = s.max_entries }
+  eq(big.stackmap:info().max_entries, 4096, "--stack-storage-size 4096")
+  big:cleanup()
+  local r = T.tool("offcputime -h", function() end)
+  ok(r.out:find("stored and displayed (default 1024)", 1, true), "help says the default:\n" .. r.out)
+end)
