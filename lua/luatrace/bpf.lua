@@ -107,10 +107,8 @@ local function start(self, opts, usdt_fns)
     -- load (and so attach) only these programs of the object
     local want = {}
     for _, p in ipairs(opts.programs) do want[p] = true end
-    for _, p in ipairs(obj:programs()) do
-      if not want[p.name] then obj:set_autoload(p.name, false) end
-      want[p.name] = nil
-    end
+    obj:set_autoload(want)
+    for _, p in ipairs(obj:programs()) do want[p.name] = nil end
     local missing = next(want)
     if missing then args.raisef("BPF: no program %s in %s", missing, self._name) end
     self._only = {}
