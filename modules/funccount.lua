@@ -21,7 +21,6 @@ local SLOTS = 256
 -- pattern -> kind ("kprobe" | "uprobe" | "tracepoint"), list of targets
 -- ({name=, lib=, tp=}), or raises a usage error.
 local function expand(pattern)
-  local listing = require "luatrace.listing"
   local kind, spec
   local a, b, c = pattern:match("^([^:]*):([^:]*):?(.*)$")
   if a == "t" or a == "tracepoint" then
@@ -39,7 +38,13 @@ local function expand(pattern)
   else
     kind, spec = "kprobe", "kprobe:" .. pattern
   end
+  local listing = require "luatrace.listing"
   local targets = {}
+  -- one named tracepoint: no need to list them all (~1 ms)
+  if kind == "tracepoint" and not (b .. c):find("[%*%?%[]") then
+    if lt.tracepoint_exists(b, c) then targets[1] = { name = b .. ":" .. c } end
+    return kind, targets
+  end
   for probe in listing.list(spec) do
     if kind == "tracepoint" then
       targets[#targets + 1] = { name = probe:match("^tracepoint:(.*)$") }
