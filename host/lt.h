@@ -136,6 +136,8 @@ struct lt_ringview {
 };
 int lt_ringview_map(int fd, struct lt_ringview *v);
 void lt_ringview_unmap(struct lt_ringview *v);
+int lt_ringview_consume(struct lt_ringview *v,
+			int (*fn)(void *ctx, void *data, size_t size), void *ctx);
 void lt_setfuncs(lua_State *L, const luaL_Reg *fns);
 
 int luaopen_luatrace_core(lua_State *L);
