@@ -3,10 +3,12 @@
  * Every kernel or environment failure becomes one Lua error string:
  * "<operation> <target>: <cause> (<hint>)". libbpf's own log is captured
  * into a buffer so a failed load can carry the verifier's words; with -v it
- * is also echoed to stderr. */
+ * is also echoed to stderr. libbpf may log from the threads that attach
+ * uprobes together (link_uprobes.c): the buffer has a lock. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,9 @@ static struct {
 	int verbose;
 } lt_log;
 
-static void log_append(const char *s, size_t n)
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_append_locked(const char *s, size_t n)
 {
 	if (lt_log.len + n + 1 > lt_log.cap) {
 		size_t cap = lt_log.cap ? lt_log.cap : 4096;
@@ -36,6 +40,13 @@ static void log_append(const char *s, size_t n)
 	memcpy(lt_log.buf + lt_log.len, s, n);
 	lt_log.len += n;
 	lt_log.buf[lt_log.len] = 0;
+}
+
+static void log_append(const char *s, size_t n)
+{
+	pthread_mutex_lock(&log_lock);
+	log_append_locked(s, n);
+	pthread_mutex_unlock(&log_lock);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -140,8 +151,8 @@ static int unresolved_extern(char *name, size_t n)
 	return 0;
 }
 
-int lt_fail(lua_State *L, const char *op, const char *target, int err,
-	    const char *hint)
+void lt_push_fail(lua_State *L, const char *op, const char *target, int err,
+		  const char *hint)
 {
 	char text[128] = "failed", sym[128];
 	if (err < 0)
@@ -153,7 +164,7 @@ int lt_fail(lua_State *L, const char *op, const char *target, int err,
 		lua_pushfstring(L, "%s %s: unresolved symbol '%s' (neither defined "
 				"in the program nor a BPF helper, kfunc or "
 				"kernel symbol)", op, target ? target : "", sym);
-		return lua_error(L);
+		return;
 	}
 	if (err == ENOTSUPP) /* kernel-internal, unknown to strerror */
 		snprintf(text, sizeof(text), "Not supported");
@@ -164,6 +175,12 @@ int lt_fail(lua_State *L, const char *op, const char *target, int err,
 		lua_pushfstring(L, " (%s)", hint);
 		lua_concat(L, 2);
 	}
+}
+
+int lt_fail(lua_State *L, const char *op, const char *target, int err,
+	    const char *hint)
+{
+	lt_push_fail(L, op, target, err, hint);
 	return lua_error(L);
 }
 

@@ -26,8 +26,7 @@ static struct lt_link *link_check(lua_State *L, int idx)
 	return luaL_checkudata(L, idx, LT_LINK_MT);
 }
 
-/* Push a new link owning `links` (taken over), keeping object obj_idx alive. */
-static void link_push(lua_State *L, int obj_idx, struct bpf_link **links,
+void lt_link_push(lua_State *L, int obj_idx, struct bpf_link **links,
 		      int n, const char *desc)
 {
 	/* A script that attaches probes will wait for their events: from
@@ -42,7 +41,7 @@ static void link_push(lua_State *L, int obj_idx, struct bpf_link **links,
 	lt_keep_alive(L, obj_idx);
 }
 
-static void link_push_one(lua_State *L, int obj_idx, struct bpf_link *l,
+void lt_link_push_one(lua_State *L, int obj_idx, struct bpf_link *l,
 			  const char *desc)
 {
 	struct bpf_link **v = malloc(sizeof(*v));
@@ -51,7 +50,7 @@ static void link_push_one(lua_State *L, int obj_idx, struct bpf_link *l,
 		lt_fail(L, "attach", desc, ENOMEM, NULL);
 	}
 	v[0] = l;
-	link_push(L, obj_idx, v, 1, desc);
+	lt_link_push(L, obj_idx, v, 1, desc);
 }
 
 /* The tail every single-link attach shares: push the link and return 0,
@@ -61,7 +60,7 @@ static int link_result(lua_State *L, struct bpf_link *l, const char *desc)
 	int err = libbpf_get_error(l);
 	if (err)
 		return err < 0 ? -err : err;
-	link_push_one(L, 1, l, desc);
+	lt_link_push_one(L, 1, l, desc);
 	return 0;
 }
 
@@ -178,7 +177,7 @@ static int l_attach_kprobe(lua_State *L)
 }
 
 /* Resolve a binary argument: a path, or a library short name ("c"). */
-static const char *binary_path(lua_State *L, const char *what, const char *name,
+const char *lt_binary_path(lua_State *L, const char *what, const char *name,
 			       int pid, char *buf, size_t n)
 {
 	int err = lt_find_library(name, pid, buf, n);
@@ -193,36 +192,6 @@ static const char *binary_path(lua_State *L, const char *what, const char *name,
 	return buf;
 }
 
-/* core.attach_uprobe(obj, prog, binary, {sym=, offset=, pid=, retprobe=, cookie=}):
- * binary is a path or a library short name ("c" for libc). */
-static int l_attach_uprobe(lua_State *L)
-{
-	struct bpf_program *p = lt_check_prog(L, 1, 2);
-	luaL_checktype(L, 4, LUA_TTABLE);
-	const char *sym = lt_opt_str(L, 4, "sym");
-	long long off = lt_opt_ll(L, 4, "offset", 0);
-	int pid = lt_opt_int(L, 4, "pid", -1);
-	char pathbuf[4096];
-	const char *path = binary_path(L, "uprobe", luaL_checkstring(L, 3), pid,
-				       pathbuf, sizeof(pathbuf));
-	int ret = lt_opt_bool(L, 4, "retprobe");
-	char desc[512];
-	if (sym)
-		snprintf(desc, sizeof(desc), "%s %s:%s", ret ? "uretprobe" : "uprobe",
-			 path, sym);
-	else
-		snprintf(desc, sizeof(desc), "%s %s:0x%llx",
-			 ret ? "uretprobe" : "uprobe", path, off);
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = sym,
-		    .bpf_cookie = lt_opt_ll(L, 4, "cookie", 0));
-	lt_log_reset();
-	int err = link_result(L, bpf_program__attach_uprobe_opts(p, pid, path, off, &opts), desc);
-	if (err && sym && err == ENOENT)
-		return lt_failf(L, "attach %s: no such function symbol %s in %s",
-				desc, sym, path);
-	return err ? lt_fail(L, "attach", desc, err, NULL) : 1;
-}
-
 /* core.attach_usdt(obj, prog, binary, provider, name, {pid=, cookie=}) */
 static int l_attach_usdt(lua_State *L)
 {
@@ -231,7 +200,7 @@ static int l_attach_usdt(lua_State *L)
 	const char *name = luaL_checkstring(L, 5);
 	int pid = lt_opt_int(L, 6, "pid", -1);
 	char pathbuf[4096];
-	const char *path = binary_path(L, "usdt", luaL_checkstring(L, 3), pid,
+	const char *path = lt_binary_path(L, "usdt", luaL_checkstring(L, 3), pid,
 				       pathbuf, sizeof(pathbuf));
 	long long cookie = lt_opt_ll(L, 6, "cookie", 0);
 	char desc[512];
@@ -320,7 +289,7 @@ static int l_attach_perf_event(lua_State *L)
 		links[n++] = l;
 	}
 	free(online);
-	link_push(L, 1, links, n, desc);
+	lt_link_push(L, 1, links, n, desc);
 	return 1;
 }
 
@@ -360,7 +329,8 @@ void lt_open_link(lua_State *L)
 		{"attach_raw_tracepoint", l_attach_raw_tracepoint},
 		{"attach_trace", l_attach_trace},
 		{"attach_kprobe", l_attach_kprobe},
-		{"attach_uprobe", l_attach_uprobe},
+		{"attach_uprobe", lt_l_attach_uprobe},
+		{"attach_uprobes", lt_l_attach_uprobes},
 		{"attach_usdt", l_attach_usdt},
 		{"attach_perf_event", l_attach_perf_event},
 		{"close_links", lt_l_close_links},

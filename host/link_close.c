@@ -4,37 +4,20 @@
  * grace periods (~60-140 ms per uprobe or tracepoint here), so closing 20
  * links one after another takes seconds. Detaches from several threads
  * share their grace periods: each link is destroyed by one of a pool of
- * threads, and the call returns only after every thread is joined, so
+ * threads (pool.c), and the call returns only after every thread is joined, so
  * nothing stays attached once it returns (tests and the runner's leak
  * check rely on that). If a thread cannot be started the caller destroys
  * what is left itself. USDT links are the exception: destroyed one after
  * another (see is_usdt). */
 #define _GNU_SOURCE
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lt_link.h"
+#include "pool.h"
 
-/* Enough to overlap the grace periods of a wildcard's probes; the threads
- * sleep in the kernel, so the CPU count does not bound them. */
-#define MAX_THREADS 32
-
-struct pool {
-	struct bpf_link **links;
-	int n;
-	int next; /* taken with __atomic_fetch_add */
-};
-
-static void *destroyer(void *arg)
+static void destroy_one(void *ctx, int i)
 {
-	struct pool *p = arg;
-	for (;;) {
-		int i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-		if (i >= p->n)
-			return NULL;
-		bpf_link__destroy(p->links[i]);
-	}
+	bpf_link__destroy(((struct bpf_link **)ctx)[i]);
 }
 
 /* Destroy par[] from a pool of threads and, meanwhile, serial[] one
@@ -42,27 +25,11 @@ static void *destroyer(void *arg)
 static void destroy_both(struct bpf_link **par, int np, struct bpf_link **serial,
 			 int ns)
 {
-	struct pool p = { .links = par, .n = np, .next = 0 };
-	pthread_t tids[MAX_THREADS];
-	int nt = 0;
-	/* (this thread takes a share of par[] once serial[] is done) */
-	int want = ns ? np : np - 1;
-	if (want > MAX_THREADS)
-		want = MAX_THREADS;
-	if (want > 0) {
-		/* the workers take no signals: SIGINT stays with the main thread */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		while (nt < want && !pthread_create(&tids[nt], NULL, destroyer, &p))
-			nt++;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	struct lt_pool p;
+	lt_pool_start(&p, np, destroy_one, par, ns > 0);
 	for (int i = 0; i < ns; i++)
 		bpf_link__destroy(serial[i]);
-	destroyer(&p);
-	for (int i = 0; i < nt; i++)
-		pthread_join(tids[i], NULL);
+	lt_pool_finish(&p);
 }
 
 void lt_links_destroy(struct bpf_link **links, int n)

@@ -31,6 +31,9 @@ void lt_gc_normal(lua_State *L);
 /* err.c: errors that name the operation, the target and the cause. */
 int lt_fail(lua_State *L, const char *op, const char *target, int err,
 	    const char *hint);
+/* (lt_fail's message, pushed instead of raised) */
+void lt_push_fail(lua_State *L, const char *op, const char *target, int err,
+		  const char *hint);
 int lt_failf(lua_State *L, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void lt_log_init(int verbose);

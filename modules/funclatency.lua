@@ -55,8 +55,8 @@ local T = {
     local ok, err = pcall(function()
       if fentry then -- nothing left to attach
       elseif lib then
-        b:attach_uprobe{ name = lib, sym = fn, fn_name = "fl_entry", pid = opts.pid or -1 }
-        b:attach_uretprobe{ name = lib, sym = fn, fn_name = "fl_return", pid = opts.pid or -1 }
+        b:attach_uprobes{ { name = lib, sym = fn, fn_name = "fl_entry", pid = opts.pid or -1 },
+          { name = lib, sym = fn, fn_name = "fl_return", pid = opts.pid or -1, retprobe = true } }
       else
         b:attach_kprobe{ event = opts.func, fn_name = "fl_entry" }
         b:attach_kretprobe{ event = opts.func, fn_name = "fl_return" }

@@ -24,12 +24,13 @@ return toolkit.define{
     local libc = opts.libc or lt.core.find_library("c")
     if not libc then error("gethostlatency: no C library found (give -l /path/to/libc.so.6)", 0) end
     local b = toolkit.open("gethostlatency", opts)
-    local ok, err = pcall(function()
-      for _, f in ipairs(FUNCS) do
-        b:attach_uprobe{ name = libc, sym = f, fn_name = "handle_entry", pid = opts.pid or -1 }
-        b:attach_uretprobe{ name = libc, sym = f, fn_name = "handle_return", pid = opts.pid or -1 }
-      end
-    end)
+    local probes = {}
+    for _, f in ipairs(FUNCS) do
+      probes[#probes + 1] = { name = libc, sym = f, fn_name = "handle_entry", pid = opts.pid or -1 }
+      probes[#probes + 1] = { name = libc, sym = f, fn_name = "handle_return", pid = opts.pid or -1, retprobe = true }
+    end
+    -- (together: the kernel's waits for each overlap)
+    local ok, err = pcall(b.attach_uprobes, b, probes)
     if not ok then b:cleanup(); error(err, 0) end
     toolkit.ring(b, "events", function(ev)
       emit({ time = os.date("%H:%M:%S"), pid = ev.pid, comm = ev.comm, lat_ms = ev.time / 1e6, host = ev.host })

@@ -57,18 +57,19 @@ local function attach_uprobes(b, opts, pid)
   if not core.stat("/proc/" .. pid) then error(("memleak: -p %d: no such process"):format(pid), 0) end
   local lib = opts.obj:find("/", 1, true) and opts.obj or core.find_library(opts.obj, pid)
   if not lib then error(("memleak: no library %s found (-O names the allocator's object)"):format(opts.obj), 0) end
+  local probes = {}
   for _, u in ipairs(UPROBES) do
     local fn = (opts.symbols_prefix or "") .. u[1]
-    local ok, err = pcall(function()
-      b:attach_uprobe{ name = lib, sym = fn, fn_name = u[2], pid = pid }
-      if u[3] then b:attach_uretprobe{ name = lib, sym = fn, fn_name = u[3], pid = pid } end
-    end)
     -- a prefixed allocator (jemalloc's je_) has no mmap family of its own
-    local optional = u.optional or (opts.symbols_prefix and u[1]:match("^m[mru]"))
-    if not ok and not optional then
-      error("memleak: " .. tostring(err):gsub("^luatrace: ", ""), 0)
+    local optional = u.optional or (opts.symbols_prefix and u[1]:match("^m[mru]")) and true or nil
+    probes[#probes + 1] = { name = lib, sym = fn, fn_name = u[2], pid = pid, optional = optional }
+    if u[3] then
+      probes[#probes + 1] = { name = lib, sym = fn, fn_name = u[3], pid = pid, retprobe = true, optional = optional }
     end
   end
+  -- (together: the kernel's waits for each overlap)
+  local ok, err = pcall(b.attach_uprobes, b, probes)
+  if not ok then error("memleak: " .. tostring(err):gsub("^luatrace: ", ""), 0) end
   return lib
 end
 

@@ -69,12 +69,21 @@ local function uprobe_target(o)
   return ("%s:%s:%s"):format(o.name, o.sym or ("0x%x"):format(o.addr or 0), o.pid or -1)
 end
 
-local function uprobe_attach(ret)
+-- The request core.attach_uprobe(s) takes: {obj, fn, binary, sym=, ...}.
+local function uprobe_request(ret)
   return function(obj, fn, o)
     -- a GNU IFUNC (glibc's strlen...): the implementation it resolves to
     local at = o.sym and not o.sym_off and syms.ifunc_offset(o.name, o.sym, o.pid)
-    return core.attach_uprobe(obj, fn, o.name, { sym = not at and o.sym or nil,
-      offset = at or o.addr or o.sym_off or 0, pid = o.pid or -1, retprobe = ret, cookie = o.cookie })
+    return { obj, fn, o.name, sym = not at and o.sym or nil,
+      offset = at or o.addr or o.sym_off or 0, pid = o.pid or -1, retprobe = ret, cookie = o.cookie }
+  end
+end
+
+local function uprobe_attach(ret)
+  local request = uprobe_request(ret)
+  return function(obj, fn, o)
+    local r = request(obj, fn, o)
+    return core.attach_uprobe(r[1], r[2], r[3], r)
   end
 end
 
@@ -169,6 +178,7 @@ M.list = {
     args = { { "name", "string", true }, { "sym", "string" }, { "addr", "integer" },
              { "pid", "pid" }, { "cookie", "integer" } },
     validate = uprobe_validate, target = uprobe_target, attach = uprobe_attach(true),
+    request = uprobe_request(true), -- (attached together by b:attach_uprobes)
     sec = "uretprobe", sections = { "uretprobe" }, parse = parse_uprobe,
     prog_type = "kprobe", count = "uprobes", bpftrace = { "uretprobe", "ur" } },
 
@@ -176,6 +186,7 @@ M.list = {
     args = { { "name", "string", true }, { "sym", "string" }, { "addr", "integer" },
              { "pid", "pid" }, { "cookie", "integer" } },
     validate = uprobe_validate, target = uprobe_target, attach = uprobe_attach(false),
+    request = uprobe_request(false),
     sec = "uprobe", sections = { "uprobe" }, parse = parse_uprobe,
     prog_type = "kprobe", count = "uprobes", bpftrace = { "uprobe", "u" } },
 

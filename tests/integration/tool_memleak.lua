@@ -238,3 +238,36 @@ test("memleak --perf-max-stack-depth over the kernel's limit: one line, exit 1",
   eq(err, ("luatrace: --perf-max-stack-depth %d: over the kernel's limit %d (sysctl kernel.perf_event_max_stack)\n")
     :format(max + 1, max))
 end)
+
+-- fdinfo of this process's BPF map fds, by map type and max_entries
+local function map_fdinfo(max_entries)
+  for fd, target in pairs(core.open_fds()) do
+    if target == "anon_inode:bpf-map" then
+      local fh = io.open("/proc/self/fdinfo/" .. fd)
+      local s = fh and fh:read("*a") or ""
+      if fh then fh:close() end
+      if s:match("max_entries:%s+" .. max_entries .. "\n") then return s end
+    end
+  end
+end
+
+test("memleak's allocs hash (1,000,000 entries) is not preallocated (its creation took 30 ms)", function()
+  local ml = tool.load("memleak")
+  local running = ml.start(ml.parse{ "-T", "1" })
+  local info = map_fdinfo(1000000)
+  running:stop()
+  ok(info, "a map of 1000000 entries is open")
+  eq(info:match("map_type:%s+(%d+)"), "1", "a hash")
+  eq(info:match("map_flags:%s+(0x%x+)"), "0x1", "BPF_F_NO_PREALLOC")
+end)
+
+test("memleak.bpf.o relocates only types this kernel has: it loads without the whole kernel BTF", function()
+  if core.tracepoint_exists("kmem", "kmalloc_node") then
+    skip("a kernel before 6.1 (kmem:kmalloc_node): its record types differ, the whole BTF is read")
+  end
+  local fh = assert(io.open(build("bpf/memleak.bpf.o"), "rb"))
+  local bytes = fh:read("*a")
+  fh:close()
+  local btf = core.btf_min(bytes)
+  ok(type(btf) == "string" and #btf > 24, "a minimized BTF (false: some relocated type is missing)")
+end)

@@ -194,6 +194,60 @@ for _, kind in ipairs(probekinds.list) do
   if kind.method then generate(kind) end
 end
 
+-- b:attach_uprobes{ {name=, sym=|addr=, fn_name=, pid=, cookie=,
+-- retprobe=, optional=}, ... }: attach uprobes (uretprobes with
+-- retprobe=true) together. Each opening waits for an RCU grace period in
+-- the kernel; opened at once they share one (host/link_uprobes.c). All or
+-- nothing: a failure closes every link this call made and raises the
+-- first failure of the list, except that an entry with optional=true
+-- that fails is left out (its place in the result is false). Returns the
+-- links, in the list's order.
+local batch_spec = { { "retprobe", "boolean" }, { "optional", "boolean" } }
+
+function methods.attach_uprobes(self, list)
+  local method = "attach_uprobes"
+  if type(list) ~= "table" then
+    args.raisef("%s: expected a list of uprobes ({name=, sym=, fn_name=}, ...), got %s", method, type(list))
+  end
+  local reqs, keys, seen = {}, {}, {}
+  for i, o in ipairs(list) do
+    local kind = probekinds.by_name[type(o) == "table" and o.retprobe and "uretprobe" or "uprobe"]
+    local what = ("%s: entry %d"):format(method, i)
+    local spec = { { "fn_name", "string", true } }
+    for _, a in ipairs(kind.args) do spec[#spec + 1] = a end
+    for _, a in ipairs(batch_spec) do spec[#spec + 1] = a end
+    args.check(what, o, spec, function(name) return name == "fn_name" and programs_hint(self) or "" end)
+    local err = kind.validate(o)
+    if err then args.raisef("%s: %s", what, err) end
+    local target = kind.target(o)
+    local key = key_of(kind, target, o.fn_name)
+    if self._links[key] or seen[key] then
+      args.raisef("%s: %s %s: program %s is already attached there", what, kind.name, target, o.fn_name)
+    end
+    seen[key] = true
+    reqs[i] = kind.request(program_object(self, kind, o.fn_name, method), o.fn_name, o)
+    keys[i] = { kind = kind.name, target = target }
+  end
+  local res = core.attach_uprobes(reqs)
+  local made, first = {}, nil
+  for i, r in ipairs(res) do
+    if type(r) == "string" then
+      if not list[i].optional then first = first or r end
+      res[i] = false
+    else
+      made[#made + 1] = r
+    end
+  end
+  if first then
+    core.close_links(made)
+    error(first, 0)
+  end
+  for i, r in ipairs(res) do
+    if r then M.register(self, keys[i].kind, keys[i].target, list[i].fn_name, r) end
+  end
+  return res
+end
+
 -- num_open_kprobes(), num_open_uprobes(), num_open_tracepoints(): kernel
 -- attachments held by the links of the kinds in each class.
 for class, kinds in pairs(probekinds.count_classes()) do

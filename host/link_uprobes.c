@@ -1,0 +1,146 @@
+/* link_uprobes.c: attaching uprobes and uretprobes, one or many at once.
+ *
+ * Opening a uprobe perf event waits for an RCU grace period in the kernel
+ * (uprobe_register -> register_for_each_vma -> percpu_down_write(
+ * &dup_mmap_sem) -> rcu_sync_enter -> synchronize_rcu: 9-16 ms here).
+ * rcu_sync waits only when idle: writers that enter while another waits,
+ * or within a grace period after the last one left, do not. So the
+ * uprobes of one attach step are opened together, from a pool of threads
+ * (pool.c), and share one grace period instead of paying up to one each.
+ *
+ * Everything that can fail with a clear message before the kernel is
+ * asked (program, binary, options) is checked in the calling thread; the
+ * threads only call libbpf's attach (symbol lookup, perf_event_open,
+ * link). core.attach_uprobes returns, per request, its link or its error
+ * message: the Lua side (bpf/attach.lua) decides what a failure means and
+ * closes the rest. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "lt.h"
+#include "lt_link.h"
+#include "pool.h"
+
+struct up_req {
+	struct bpf_program *prog;
+	const char *sym; /* NULL: offset is a file offset */
+	long long off, cookie;
+	int pid, ret;
+	char path[4096];
+	char desc[4096 + 512];
+	struct bpf_link *link; /* the result: a link, or err (positive errno) */
+	int err;
+};
+
+/* Read one request: the program (obj_idx, prog_idx), the binary and the
+ * options at opt_idx {sym=, offset=, pid=, retprobe=, cookie=}. Raises on
+ * bad input (nothing is attached yet). Strings stay owned by Lua. */
+static void req_read(lua_State *L, int obj_idx, int prog_idx, int bin_idx,
+		     int opt_idx, struct up_req *r)
+{
+	r->prog = lt_check_prog(L, obj_idx, prog_idx);
+	luaL_checktype(L, opt_idx, LUA_TTABLE);
+	r->sym = lt_opt_str(L, opt_idx, "sym");
+	r->off = lt_opt_ll(L, opt_idx, "offset", 0);
+	r->pid = lt_opt_int(L, opt_idx, "pid", -1);
+	r->ret = lt_opt_bool(L, opt_idx, "retprobe");
+	r->cookie = lt_opt_ll(L, opt_idx, "cookie", 0);
+	lt_binary_path(L, "uprobe", luaL_checkstring(L, bin_idx), r->pid, r->path,
+		       sizeof(r->path));
+	const char *kind = r->ret ? "uretprobe" : "uprobe";
+	if (r->sym)
+		snprintf(r->desc, sizeof(r->desc), "%s %s:%s", kind, r->path, r->sym);
+	else
+		snprintf(r->desc, sizeof(r->desc), "%s %s:0x%llx", kind, r->path,
+			 r->off);
+}
+
+/* (may run in a pool thread: touches only r, and libbpf) */
+static void req_attach(struct up_req *r)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = r->ret,
+		    .func_name = r->sym, .bpf_cookie = r->cookie);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(r->prog, r->pid,
+							     r->path, r->off, &opts);
+	int err = libbpf_get_error(l);
+	r->link = err ? NULL : l;
+	r->err = err < 0 ? -err : err;
+}
+
+static void attach_one(void *ctx, int i)
+{
+	req_attach(&((struct up_req *)ctx)[i]);
+}
+
+/* Push the message of a failed request. */
+static void req_push_error(lua_State *L, const struct up_req *r)
+{
+	if (r->sym && r->err == ENOENT)
+		lua_pushfstring(L, "attach %s: no such function symbol %s in %s",
+				r->desc, r->sym, r->path);
+	else
+		lt_push_fail(L, "attach", r->desc, r->err, NULL);
+}
+
+/* core.attach_uprobe(obj, prog, binary, {sym=, offset=, pid=, retprobe=, cookie=}):
+ * binary is a path or a library short name ("c" for libc). */
+int lt_l_attach_uprobe(lua_State *L)
+{
+	struct up_req *r = lua_newuserdata(L, sizeof(*r)); /* (freed by the GC) */
+	req_read(L, 1, 2, 3, 4, r);
+	lt_log_reset();
+	req_attach(r);
+	if (r->err) {
+		req_push_error(L, r);
+		return lua_error(L);
+	}
+	lt_link_push_one(L, 1, r->link, r->desc);
+	return 1;
+}
+
+/* core.attach_uprobes({{obj, prog, binary, sym=, offset=, pid=, retprobe=,
+ * cookie=}, ...}) -> {link or error message, ...}: every request attached
+ * at once. */
+int lt_l_attach_uprobes(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	int n = (int)lua_objlen(L, 1);
+	struct up_req *reqs = lua_newuserdata(L, (n ? n : 1) * sizeof(*reqs));
+	memset(reqs, 0, (n ? n : 1) * sizeof(*reqs));
+	for (int i = 0; i < n; i++) {
+		lua_rawgeti(L, 1, i + 1);
+		int item = lua_gettop(L);
+		if (!lua_istable(L, item))
+			return luaL_error(L, "attach_uprobes: request %d is not a table", i + 1);
+		lua_rawgeti(L, item, 1);
+		lua_rawgeti(L, item, 2);
+		lua_rawgeti(L, item, 3);
+		req_read(L, item + 1, item + 2, item + 3, item, &reqs[i]);
+		lua_settop(L, item - 1);
+	}
+	lt_log_reset();
+	struct lt_pool pool;
+	lt_pool_start(&pool, n, attach_one, reqs, 0);
+	lt_pool_finish(&pool);
+	/* (each link's userdata closes it when collected) */
+	lua_createtable(L, n, 0);
+	int out = lua_gettop(L);
+	for (int i = 0; i < n; i++) {
+		if (reqs[i].err) {
+			req_push_error(L, &reqs[i]);
+		} else {
+			lua_rawgeti(L, 1, i + 1);
+			lua_rawgeti(L, -1, 1);
+			struct bpf_link *l = reqs[i].link;
+			reqs[i].link = NULL;
+			lt_link_push_one(L, lua_gettop(L), l, reqs[i].desc);
+			lua_replace(L, -3);
+			lua_pop(L, 1);
+		}
+		lua_rawseti(L, out, i + 1);
+	}
+	return 1;
+}
