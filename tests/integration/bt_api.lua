@@ -104,3 +104,19 @@ END { printf("end %d\n", tid); @e = count(); }
   eq(p.maps["@b"], 1)
   eq(p.maps["@e"], 1)
 end)
+
+-- BEGIN runs before the probes attach (its records printed once they
+-- are), and while END runs only END's records print: the bpf() calls that
+-- run them are not traced by the program's own probes (bpftrace's uprobe
+-- triggers are not either), here a tracepoint on bpf(2) itself.
+test("BEGIN/END's own bpf() calls are not traced by the program", function()
+  local printed = {}
+  local p = bt.load([[
+tracepoint:syscalls:sys_enter_bpf { printf("bpf %d\n", args->cmd); }
+BEGIN { printf("begin\n"); }
+END { printf("end\n"); }
+]], { pid = core.getpid(), out = function(s) printed[#printed + 1] = s end, print_maps = false })
+  p:stop()
+  p:run { duration_ms = 1000 }
+  eq(table.concat(printed), "Attaching 3 probes...\nbegin\nend\n")
+end)

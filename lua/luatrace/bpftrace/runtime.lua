@@ -57,10 +57,14 @@ function M.load(compiled, opts)
   end
   self.maps = setmetatable({}, { __index = function(_, name) return self:map_view(name) end })
   self:header()
-  -- every probe, then BEGIN (as bpftrace: BEGIN's output means "attached")
-  local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "END" end)
+  -- BEGIN runs before the probes attach (its run is a bpf() call of ours,
+  -- which kprobes on bpf or capability functions would trace; bpftrace's
+  -- uprobe trigger is not traced), but its records wait in the ring until
+  -- every probe is attached: BEGIN's output still means "attached".
+  self:trigger("BEGIN", true)
+  local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "END" and k ~= "BEGIN" end)
   if not ok2 then self:close(); error(err, 0) end
-  self:trigger("BEGIN")
+  self:drain()
   return self
 end
 
@@ -150,7 +154,9 @@ function P:attach_targets(p, fn)
   end
 end
 
-function P:trigger(kind)
+-- Run the BEGIN or END programs; their records are drained unless
+-- keep (BEGIN: drained once the probes are attached).
+function P:trigger(kind, keep)
   local any = false
   for _, p in ipairs(self.probes) do
     if p.kind == kind then
@@ -158,7 +164,7 @@ function P:trigger(kind)
       any = true
     end
   end
-  if any then self:drain() end
+  if any and not keep then self:drain() end
 end
 
 function P:drain()
@@ -175,10 +181,14 @@ end
 
 -- One record from the ring buffer.
 function P:record(p)
-  if self.exiting or self.stopping then return end
+  if (self.exiting or self.stopping) and not self.in_end then return end
   local id = tonumber(ffi.cast(u64p, p)[0])
   local ev = self.events[id]
   if not ev then return end
+  -- while END runs, only its records: not the events its run made (the
+  -- bpf() call is traced by kprobes on bpf or capability functions) nor
+  -- the others still in the ring (dropped after exit() or a stop anyway)
+  if self.in_end and ev.from ~= "END" then return end
   local rec = ffi.cast(ev.ptr, p)
   local k = ev.kind
   if k == "printf" then
@@ -338,11 +348,9 @@ function P:finish()
   if self.finished then return end
   self.finished = true
   -- END's records print even after exit() or stop() (bpftrace's order)
-  local was, stopping = self.exiting, self.stopping
-  self.exiting, self.stopping = false, false
-  pcall(self.attach_kind, self, function(k) return k == "END" end)
+  self.in_end = true
   self:trigger("END")
-  self.exiting, self.stopping = was, stopping
+  self.in_end = false
   if self.opts.print_maps ~= false then
     self.write("\n\n")
     self:print_maps()
