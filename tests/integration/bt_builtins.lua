@@ -130,3 +130,20 @@ test("user-space values as map keys sort by their text", function()
   local out = B.run([[BEGIN { @[strerror(3)] = count(); @[strerror(1)] = count(); @[strerror(2)] = count(); exit(); }]], nil, { pid = false })
   eq(out, "Attaching 1 probe...\n\n\n@[No such file or directory]: 1\n@[No such process]: 1\n@[Operation not permitted]: 1\n")
 end)
+
+-- jiffies (current bpftrace's builtin): bpf_jiffies64(), between the
+-- kernel's jiffies read from /proc/timer_list before and after.
+test("jiffies: the kernel's jiffies counter", function()
+  local function kernel_jiffies()
+    local fh = assert(io.open("/proc/timer_list"))
+    local j = tonumber(fh:read("*a"):match("\njiffies: (%d+)"))
+    fh:close()
+    return j
+  end
+  local before = kernel_jiffies()
+  local out = B.run('BEGIN { printf("%llu\\n", jiffies); exit(); }', nil, { print_maps = false })
+  local after = kernel_jiffies()
+  local j = tonumber(out:match("\n(%d+)\n"))
+  ok(j and before and after, out)
+  ok(j >= before and j <= after, ("%d <= %d <= %d"):format(before, j, after))
+end)

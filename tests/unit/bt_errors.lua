@@ -43,7 +43,6 @@ local corpus = {
   { "s:nosuch:1 {}", "stdin:1:1-11: ERROR: unknown software event: nosuch" },
   { "u:nosuchlib:foo {}", "stdin:1:1-16: ERROR: library nosuchlib not found (give its path)" },
   { 'BEGIN { @ = kaddr("no_such_symbol_xx"); }', "stdin:1:19-38: ERROR: kaddr(): unknown kernel symbol no_such_symbol_xx" },
-  { "BEGIN { @ = jiffies; }", "stdin:1:13-20: ERROR: the builtin jiffies is not supported by luatrace" },
 }
 
 test("bpftrace errors: every bad program gives its located error", function()

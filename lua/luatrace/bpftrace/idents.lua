@@ -27,6 +27,7 @@ function F:builtin(e)
   if n == "uid" then return int("(bpf_get_current_uid_gid() & 0xffffffff)", false) end
   if n == "gid" then return int("(bpf_get_current_uid_gid() >> 32)", false) end
   if n == "nsecs" then return int("bpf_ktime_get_ns()", false) end
+  if n == "jiffies" then return int("bpf_jiffies64()", false) end -- current bpftrace's
   if n == "elapsed" then return int("(bpf_ktime_get_ns() - lt_bt_start_ns)", false) end
   if n == "cpu" then return int("bpf_get_smp_processor_id()", false) end
   if n == "cgroup" then return int("bpf_get_current_cgroup_id()", false) end
@@ -86,9 +87,6 @@ function F:builtin(e)
   end
   local x = self:builtin_ext(e)
   if x then return x end
-  if n == "jiffies" then
-    self:err(e, ("the builtin %s is not supported by luatrace"):format(n))
-  end
   self:err(e, "Unknown identifier: '" .. n .. "'")
 end
 
