@@ -91,6 +91,19 @@ function M.sub(name)
   return d, rpath .. "/" .. name
 end
 
+-- The build a cached result came from: the binary (its embedded
+-- library) by path, size and mtime. Keys of what the library's Lua code
+-- derives (a transform's output, a bpftrace plan) include it.
+local build
+function M.build_id()
+  if not build then
+    local exe = core.exe_path()
+    local st = core.stat(exe) or {}
+    build = core.hash(exe, tostring(st.size), tostring(st.mtime))
+  end
+  return build
+end
+
 function M.max_bytes()
   local mb = tonumber(env("LUATRACE_CACHE_MAX_MB") or "")
   return math.floor((mb or M.DEFAULT_MAX_MB) * 1024 * 1024)

@@ -100,9 +100,7 @@ end
 local code_id
 local function transform_id()
   if code_id then return code_id end
-  local exe = core.exe_path()
-  local st = core.stat(exe) or {}
-  local parts = { exe, tostring(st.size), tostring(st.mtime) }
+  local parts = { require("luatrace.cache").build_id() }
   local dev = os.getenv("LUATRACE_PATH")
   if dev and dev ~= "" then
     for _, m in ipairs({ "csource", "kheaders", "tpformat", "probekinds", "bpf/source" }) do

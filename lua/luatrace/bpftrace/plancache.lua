@@ -75,22 +75,12 @@ local function opts_text(opts)
   return text_of(o)
 end
 
--- The build: the binary (its embedded library) by path, size and mtime.
-local build_id
-local function build()
-  if build_id then return build_id end
-  local exe = core.exe_path()
-  local st = core.stat(exe) or {}
-  build_id = table.concat({ exe, tostring(st.size), tostring(st.mtime) }, "\1")
-  return build_id
-end
-
 local function key(src, opts)
   local dev = os.getenv("LUATRACE_PATH")
   if dev and dev ~= "" then return nil end
   local ot = opts_text(opts)
   if not ot then return nil end
-  return core.hash("bt-plan-1", src, ot, build(), require("luatrace.compile").kernel_id())
+  return core.hash("bt-plan-1", src, ot, cache.build_id(), require("luatrace.compile").kernel_id())
 end
 
 -- The parts of a compiled program the runtime uses.
