@@ -64,3 +64,31 @@ test("a plan: same output without parsing; options key it; wildcards are not kep
   eq(out, "Attaching 2 probes...\n" .. want7 .. "from plan\n", "rewritten")
   os.execute("rm -rf " .. q(dir))
 end)
+
+-- -p's pid is a global set at load, not part of the code: one plan for
+-- every pid; a plan is counted in the cache's size (the usage file).
+test("a plan serves every -p pid; plans count in the cache's usage", function()
+  local dir, _, wrapper, script = C.setup([[
+local bt = require "luatrace.bpftrace"
+local out = {}
+local p = bt.load('BEGIN { printf("pid plan\\n"); exit(); }',
+  { out = function(s) out[#out + 1] = s end, pid = tonumber(arg[1]), print_maps = false })
+p:run { duration_ms = 100 }
+io.write(table.concat(out))
+print(package.loaded["luatrace.bpftrace.parser"] and "parsed" or "from plan")
+]])
+  local function usage()
+    local fh = io.open(dir .. "/cache/usage"); if not fh then return 0 end
+    local n = tonumber(fh:read("*a"):match("%d+")); fh:close(); return n
+  end
+  local out, err, code = C.run(dir, wrapper, script, "1")
+  eq(code, 0, err); eq(out, "Attaching 1 probe...\npid plan\nparsed\n")
+  local u1 = usage()
+  out, err, code = C.run(dir, wrapper, script, "2")
+  eq(code, 0, err); eq(out, "Attaching 1 probe...\npid plan\nfrom plan\n", "another pid, the same plan")
+  eq(plans(dir), 1)
+  local plan = sh(("ls %s/cache/obj | grep '^b-'"):format(q(dir))):match("%S+")
+  local size = tonumber(sh(("stat -c %%s %s/cache/obj/%s"):format(q(dir), plan)):match("%d+"))
+  ok(u1 and size and u1 >= size, ("usage %s counts the plan's %s bytes"):format(tostring(u1), tostring(size)))
+  os.execute("rm -rf " .. q(dir))
+end)

@@ -65,13 +65,15 @@ local function text_of(v)
 end
 
 -- The options that shape code generation, as text: the values only
--- (callbacks left out), and -c's pid only as "there is one".
+-- (callbacks left out); -p's and -c's pids only as "there is one" (the
+-- code filters on a global set at load, so one plan serves every pid).
 local function opts_text(opts)
   local o = {}
   for k, v in pairs(opts) do
     if type(v) ~= "function" then o[k] = v end
   end
   if o.cmd_pid then o.cmd_pid = true end
+  if o.pid then o.pid = true end
   return text_of(o)
 end
 
@@ -114,9 +116,13 @@ function M.put(src, opts, r)
   for _, p in ipairs(PARTS) do plan[p] = r[p] end
   local text = text_of(plan)
   if not text then return end
+  local name = "b-" .. k .. ".plan"
   local odir = cache.sub("obj")
-  pcall(odir.write, odir, "b-" .. k .. ".plan", "return " .. text)
+  local ok = pcall(odir.write, odir, name, "return " .. text)
   odir:close()
+  -- counted in the cache's size like a compile's output (plans of runs
+  -- that compile nothing must not grow the cache past its cap)
+  if ok then pcall(cache.prune, { ["obj/" .. name] = true }, nil, #text + 7) end
 end
 
 return M
