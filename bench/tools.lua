@@ -4,7 +4,8 @@
 --   build/luatrace bench/tools.lua        (make bench runs it after run.lua)
 --
 -- A trigger process (bench/progs/trigger.c, comm "trigger") makes every
--- event kind over and over. Each tool is started under bench/progs/runner
+-- event kind over and over; execs come from a second one (`trigger
+-- exec`), run only around the tools that wait for them (execs = true). Each tool is started under bench/progs/runner
 -- on a pseudo-terminal (so libbpf-tools' printf output is line-buffered,
 -- as on a user's terminal) and timed from exec to its first event line
 -- (a line holding the tool's marker: the trigger's file, comm or host),
@@ -36,8 +37,8 @@ local function log(fmt, ...) io.stderr:write(("bench tools: " .. fmt .. "\n"):fo
 -- of an event line; no marker: timed to the first line.
 local TRIGGER_FILE = "lt-bench-trigger"
 local SPECS = {
-  execsnoop = { marker = "true" },
-  exitsnoop = { marker = "true" },
+  execsnoop = { marker = "true", execs = true },
+  exitsnoop = { marker = "true", execs = true },
   opensnoop = { marker = TRIGGER_FILE },
   statsnoop = { marker = TRIGGER_FILE },
   sigsnoop = { marker = "trigger" },
@@ -68,6 +69,11 @@ local function tools()
     elseif not want or want[name] then list[#list + 1] = name end
   end
   return list, skipped
+end
+
+-- Start a trigger (bench/progs/trigger.c) with args; its pid.
+local function trigger(args)
+  return tonumber(sh(("(%s %s >/dev/null 2>&1 & echo $!)"):format(q(B .. "/trigger"), args or "")))
 end
 
 local function exists(p) local f = io.open(p); if f then f:close() end; return f ~= nil end
@@ -108,7 +114,7 @@ local VARIANTS = {
 
 -- ---- run ----
 local list, skipped = tools()
-local trigger = tonumber(sh(("(%s >/dev/null 2>&1 & echo $!)"):format(q(B .. "/trigger"))))
+local main_trigger = trigger()
 local T0 = core.monotonic_ns()
 local results, why = {}, {}
 for _, t in ipairs(list) do
@@ -116,11 +122,15 @@ for _, t in ipairs(list) do
   why[t] = {}
   -- one unmeasured run: builds this kernel's minimized BTF for the tool
   local spec = SPECS[t] or {}
+  local execs = spec.execs and trigger("exec")
   run(VARIANTS[1].cmd(t, spec.args or "", spec), spec.marker)
+  if execs then os.execute("kill " .. execs) end
 end
 for round = 1, ROUNDS do
   for _, t in ipairs(list) do
     local spec = SPECS[t] or {}
+    local execs = spec.execs and trigger("exec")
+    if execs then core.sleep(20) end -- its first execs are under way
     for _, v in ipairs(VARIANTS) do
       local cmd = v.cmd(t, spec.args or "", spec)
       if not cmd then
@@ -134,10 +144,11 @@ for round = 1, ROUNDS do
         end
       end
     end
+    if execs then os.execute("kill " .. execs) end
   end
   log("round %d/%d done (%.0fs)", round, ROUNDS, (core.monotonic_ns() - T0) / 1e9)
 end
-os.execute("kill " .. trigger)
+os.execute("kill " .. main_trigger)
 
 -- ---- report ----
 -- "median (min)": on a shared machine the minimum is the quiet case

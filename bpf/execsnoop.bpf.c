@@ -19,7 +19,9 @@ const volatile int max_args = 20;
 
 /* Not preallocated: 10240 records of 7.7 KB are 79 MB that the kernel
  * would allocate and touch at map creation (13 ms before the first event);
- * only execs in flight need one. */
+ * only execs in flight need one. Run-time allocation in tracing programs
+ * is safe from 6.1 (bpf_mem_alloc); 5.x kernels load it with a one-time
+ * kernel warning (WARN_ONCE), PREEMPT_RT ones before 6.1 refuse it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
