@@ -84,19 +84,21 @@ function P:header()
   end
 end
 
--- Attach the probes whose kind passes want(kind).
+-- Attach the probes whose kind passes want(kind). The uprobes (BEGIN and
+-- END too) attach together at the end: the kernel's waits overlap.
 function P:attach_kind(want)
   local b = self.bpf
   local mypid = core.getpid()
   local libc
+  local batch = {}
   for _, p in ipairs(self.probes) do
     if want(p.kind) then
       local k, fn = p.kind, p.fname
       if p.targets then
-        self:attach_targets(p, fn)
+        self:attach_targets(p, fn, batch)
       elseif k == "BEGIN" or k == "END" then
         libc = libc or core.find_library("c")
-        b:attach_uprobe { name = libc, sym = TRIGGER[k], fn_name = fn, pid = mypid }
+        batch[#batch + 1] = { name = libc, sym = TRIGGER[k], fn_name = fn, pid = mypid }
       elseif k == "tracepoint" then
         b:attach_tracepoint { tp = p.cat .. ":" .. p.event, fn_name = fn }
       elseif k == "rawtracepoint" then
@@ -106,9 +108,9 @@ function P:attach_kind(want)
       elseif k == "kretprobe" then
         b:attach_kretprobe { event = p.func, fn_name = fn }
       elseif k == "uprobe" or k == "uretprobe" then
-        local o = { name = p.path, fn_name = fn, pid = self.opts.pid or -1 }
+        local o = { name = p.path, fn_name = fn, pid = self.opts.pid or -1, retprobe = k == "uretprobe" }
         if p.addr then o.addr = p.addr else o.sym = p.func end
-        if k == "uprobe" then b:attach_uprobe(o) else b:attach_uretprobe(o) end
+        batch[#batch + 1] = o
       elseif k == "usdt" then
         self.links[#self.links + 1] = core.attach_usdt(b:object(), fn, p.path, p.provider, p.probe)
       elseif k == "profile" then
@@ -125,10 +127,11 @@ function P:attach_kind(want)
       -- kfunc/kretfunc attach from their sections when the object loads
     end
   end
+  if #batch > 0 then b:attach_uprobes(batch) end
 end
 -- A probe attached to many functions: one link per match, its cookie the
 -- index of the match's func and probe names in lt_bt_names.
-function P:attach_targets(p, fn)
+function P:attach_targets(p, fn, batch)
   local b = self.bpf
   local names = self.compiled.need_names and b:object():map("lt_bt_names")
   local NAMELEN = 128
@@ -150,9 +153,10 @@ function P:attach_targets(p, fn)
     elseif k == "kretprobe" then
       b:attach_kretprobe { event = t.func, fn_name = fn, cookie = cookie }
     else
-      local o = { name = t.path, fn_name = fn, pid = self.opts.pid or -1, cookie = cookie }
+      local o = { name = t.path, fn_name = fn, pid = self.opts.pid or -1, cookie = cookie,
+        retprobe = k == "uretprobe" }
       if t.addr then o.addr = t.addr else o.sym = t.func end
-      if k == "uprobe" then b:attach_uprobe(o) else b:attach_uretprobe(o) end
+      batch[#batch + 1] = o
     end
   end
 end
