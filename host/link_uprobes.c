@@ -9,12 +9,15 @@
  * (pool.c), and share one grace period instead of paying up to one each.
  *
  * Everything that can fail with a clear message before the kernel is
- * asked (program, binary, options) is checked in the calling thread; the
- * threads only call libbpf's attach (symbol lookup, perf_event_open,
- * link). core.attach_uprobes returns, per request, its link or its error
+ * asked (program, binary, options) is checked in the calling thread, and
+ * symbols are looked up there too, in the symbol tables usym.c has read
+ * once per file (core.uprobe_sym_offset): the threads then only call
+ * libbpf's attach (perf_event_open, link). A symbol that table cannot
+ * place for sure is left to libbpf's own lookup (and error) in the thread. core.attach_uprobes returns, per request, its link or its error
  * message: the Lua side (bpf/attach.lua) decides what a failure means and
  * closes the rest. */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +26,13 @@
 #include "lt.h"
 #include "lt_link.h"
 #include "pool.h"
+#include "usym.h"
 
 struct up_req {
 	struct bpf_program *prog;
 	const char *sym; /* NULL: offset is a file offset */
 	long long off, cookie;
+	int resolved; /* sym is placed: off is its file offset (sym_offset=) */
 	int pid, ret;
 	const char *path; /* resolved; the string is kept in a Lua table */
 	struct bpf_link *link; /* the result: a link, or err (positive errno) */
@@ -48,6 +53,11 @@ static void req_read(lua_State *L, int obj_idx, int prog_idx, int bin_idx,
 	r->pid = lt_opt_int(L, opt_idx, "pid", -1);
 	r->ret = lt_opt_bool(L, opt_idx, "retprobe");
 	r->cookie = lt_opt_ll(L, opt_idx, "cookie", 0);
+	long long so = lt_opt_ll(L, opt_idx, "sym_offset", -1);
+	if (r->sym && so >= 0) {
+		r->resolved = 1;
+		r->off = so;
+	}
 	char path[4096];
 	lt_binary_path(L, "uprobe", luaL_checkstring(L, bin_idx), r->pid, path,
 		       sizeof(path));
@@ -70,7 +80,7 @@ static void req_desc(const struct up_req *r, char *buf, size_t n)
 static void req_attach(struct up_req *r)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = r->ret,
-		    .func_name = r->sym, .bpf_cookie = r->cookie);
+		    .func_name = r->resolved ? NULL : r->sym, .bpf_cookie = r->cookie);
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(r->prog, r->pid,
 							     r->path, r->off, &opts);
 	int err = libbpf_get_error(l);
@@ -110,6 +120,7 @@ static void req_push_link(lua_State *L, int obj_idx, struct up_req *r)
 int lt_l_attach_uprobe(lua_State *L)
 {
 	struct up_req *r = lua_newuserdata(L, sizeof(*r)); /* (freed by the GC) */
+	memset(r, 0, sizeof(*r));
 	lua_newtable(L);
 	req_read(L, 1, 2, 3, 4, lua_gettop(L), 1, r);
 	lt_log_reset();
@@ -163,5 +174,37 @@ int lt_l_attach_uprobes(lua_State *L)
 		}
 		lua_rawseti(L, out, i + 1);
 	}
+	return 1;
+}
+
+/* core.uprobe_sym_offset(path, sym) -> the file offset of function sym, or
+ * nil when the symbol tables do not place it for sure: no such function,
+ * two addresses, or versioned names (sym@VER) libbpf would also match. */
+int lt_l_uprobe_sym_offset(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	const char *sym = luaL_checkstring(L, 2);
+	size_t len = strlen(sym);
+	const struct elf_syms *es = lt_elf_syms(path);
+	const struct sym *found = NULL;
+	for (size_t i = 0; es && i < es->n; i++) {
+		const struct sym *s = &es->syms[i];
+		if (strncmp(s->name, sym, len) || (s->name[len] && s->name[len] != '@'))
+			continue;
+		if (s->name[len] || s->type != STT_FUNC ||
+		    (found && found->addr != s->addr)) {
+			found = NULL;
+			break;
+		}
+		found = s;
+	}
+	for (size_t i = 0; found && i < es->nsegs; i++) {
+		const struct seg *g = &es->segs[i];
+		if (found->addr >= g->vaddr && found->addr < g->vaddr + g->filesz) {
+			lua_pushinteger(L, (lua_Integer)(found->addr - g->vaddr + g->off));
+			return 1;
+		}
+	}
+	lua_pushnil(L);
 	return 1;
 }

@@ -159,3 +159,16 @@ uretprobe:libc:getuid { @c = count(); }
   eq(err, "attach uprobe /bin/true:0x7ffffff0: Invalid argument")
   eq(probe_fds() - before, 0, "perf event and link fds left open")
 end)
+
+test("core.uprobe_sym_offset: a function's file offset from the symbol tables (readelf agrees); nil when unsure", function()
+  local path = test_prog("lt_target")
+  local addr = tonumber(ffi.cast("uint64_t", core.elf_symbol(path, "lt_target_add")))
+  local out = sh("readelf -lW " .. q(path) .. " | awk '$1==\"LOAD\" && / R E / {print $2, $3}'")
+  local foff, vaddr = out:match("(0x%x+) (0x%x+)")
+  if not foff then skip("readelf (binutils) is not installed") end
+  eq(core.uprobe_sym_offset(path, "lt_target_add"), addr - tonumber(vaddr) + tonumber(foff))
+  eq(core.uprobe_sym_offset(path, "no_such_fn_xyz"), nil)
+  eq(core.uprobe_sym_offset(path, "lt_target"), nil, "a prefix of a name is no match")
+  -- glibc's strlen is a GNU IFUNC: placed by core.uprobe_ifunc, never here
+  eq(core.uprobe_sym_offset(core.find_library("c"), "strlen"), nil)
+end)
