@@ -32,9 +32,13 @@ struct {
 	__type(value, struct start_t);
 } start SEC(".maps");
 
+/* libbpf-tools' --stack-storage-size (1024): a stack map is allocated and
+ * touched whole at load (16384 stacks were 16 MB and ~3 ms). The hash
+ * maps stay preallocated: allocating in sched_switch could deadlock on
+ * kernels before 6.1. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 1024);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, 127 * sizeof(__u64));
 } stackmap SEC(".maps");

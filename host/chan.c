@@ -42,6 +42,7 @@ struct lt_chan {
 	unsigned lost_vsize, lost_stride;
 	unsigned long long lost_map_seen; /* its sum at the last read */
 	struct lt_ringview view; /* ring buffers: mapped for in-place reads */
+	int epfd;		 /* ring buffers read through the view: their epoll */
 	char name[64];
 };
 
@@ -115,6 +116,7 @@ static struct lt_chan *chan_new(lua_State *L, int kind, const char *name)
 	memset(c, 0, sizeof(*c));
 	c->kind = kind;
 	c->lost_map_fd = -1;
+	c->epfd = -1;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	luaL_getmetatable(L, LT_CHAN_MT);
 	lua_setmetatable(L, -2);
@@ -150,15 +152,29 @@ static int l_ring_buffer(lua_State *L)
 		c->lost_vsize = info.value_size < 8 ? info.value_size : 8;
 		c->lost_stride = lt_percpu_stride(info.value_size);
 	}
-	c->rb = ring_buffer__new(fd, ring_sample, c, NULL);
-	int err = libbpf_get_error(c->rb);
-	if (err) {
-		c->rb = NULL;
-		return lt_fail(L, "open ring buffer", name, err, NULL);
+	/* One mapping, read in place by Lua (luatrace.events) and by drain();
+	 * the kernel wakes the epoll on the map fd as libbpf's ring_buffer's.
+	 * libbpf's ring_buffer only where the view cannot be mapped (never
+	 * seen): it would map the ring again. */
+	if (lt_ringview_map(fd, &c->view) == 0) {
+		struct epoll_event ev = {.events = EPOLLIN};
+		c->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			int err = -errno;
+			lt_ringview_unmap(&c->view);
+			if (c->epfd >= 0)
+				close(c->epfd);
+			c->epfd = -1;
+			return lt_fail(L, "open ring buffer", name, err, NULL);
+		}
+	} else {
+		c->rb = ring_buffer__new(fd, ring_sample, c, NULL);
+		int err = libbpf_get_error(c->rb);
+		if (err) {
+			c->rb = NULL;
+			return lt_fail(L, "open ring buffer", name, err, NULL);
+		}
 	}
-	/* A second mapping for Lua's in-place reader; without it (never seen)
-	 * Lua falls back to drain(). Both move the same consumer position. */
-	lt_ringview_map(fd, &c->view);
 	/* The channel keeps its map (and so the object) alive. */
 	lt_keep_alive(L, 1);
 	return 1;
@@ -209,9 +225,14 @@ static int l_perf_buffer(lua_State *L)
 	return 1;
 }
 
+static int chan_open(const struct lt_chan *c)
+{
+	return c->rb || c->pb || c->view.cons;
+}
+
 static void chan_require_open(lua_State *L, struct lt_chan *c)
 {
-	if (!c->rb && !c->pb)
+	if (!chan_open(c))
 		lt_failf(L, "use channel %s: it is closed", c->name);
 }
 
@@ -226,7 +247,8 @@ static int l_drain(lua_State *L)
 	c->failed = 0;
 	int err, more = 0;
 	if (c->kind == CHAN_RING) {
-		err = ring_buffer__consume(c->rb);
+		err = c->rb ? ring_buffer__consume(c->rb)
+			    : lt_ringview_consume(&c->view, ring_sample, c);
 		if (err == BATCH_FULL) {
 			more = !c->failed;
 			err = 0;
@@ -284,12 +306,18 @@ static int l_lost(lua_State *L)
 	return 1;
 }
 
+static int chan_epoll_fd(struct lt_chan *c)
+{
+	if (c->epfd >= 0)
+		return c->epfd;
+	return c->rb ? ring_buffer__epoll_fd(c->rb) : perf_buffer__epoll_fd(c->pb);
+}
+
 static int l_epoll_fd(lua_State *L)
 {
 	struct lt_chan *c = chan_check(L, 1);
 	chan_require_open(L, c);
-	lua_pushinteger(L, c->rb ? ring_buffer__epoll_fd(c->rb) :
-				   perf_buffer__epoll_fd(c->pb));
+	lua_pushinteger(L, chan_epoll_fd(c));
 	return 1;
 }
 
@@ -298,7 +326,7 @@ static int l_epoll_fd(lua_State *L)
 static int l_view(lua_State *L)
 {
 	struct lt_chan *c = chan_check(L, 1);
-	if (!c->rb || !c->view.cons)
+	if (!c->view.cons)
 		return 0;
 	lua_pushlightuserdata(L, c->view.cons);
 	lua_pushlightuserdata(L, c->view.prod);
@@ -311,6 +339,9 @@ static int l_chan_close(lua_State *L)
 {
 	struct lt_chan *c = chan_check(L, 1);
 	lt_ringview_unmap(&c->view);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	c->epfd = -1;
 	ring_buffer__free(c->rb);
 	perf_buffer__free(c->pb);
 	c->rb = NULL;
@@ -326,7 +357,7 @@ static int l_chan_tostring(lua_State *L)
 	struct lt_chan *c = chan_check(L, 1);
 	lua_pushfstring(L, "%s channel %s%s",
 			c->kind == CHAN_RING ? "ring buffer" : "perf buffer",
-			c->name, c->rb || c->pb ? "" : " (closed)");
+			c->name, chan_open(c) ? "" : " (closed)");
 	return 1;
 }
 
@@ -337,7 +368,7 @@ int lt_chan_epoll_fd(lua_State *L, int idx, const char **name)
 	chan_require_open(L, c);
 	if (name)
 		*name = c->name;
-	return c->rb ? ring_buffer__epoll_fd(c->rb) : perf_buffer__epoll_fd(c->pb);
+	return chan_epoll_fd(c);
 }
 
 void lt_open_chan(lua_State *L)

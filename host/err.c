@@ -54,6 +54,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 {
 	char line[4096];
 	va_list cp;
+	/* Debug lines are dropped unless -v: not even formatted (an object
+	 * with hundreds of programs makes thousands at open). */
+	if (level == LIBBPF_DEBUG && !lt_log.verbose)
+		return 0;
 	va_copy(cp, ap);
 	int n = vsnprintf(line, sizeof(line), fmt, cp);
 	va_end(cp);

@@ -1,7 +1,15 @@
 /* ksym.c: kernel symbols from /proc/kallsyms, read once and kept sorted by
- * address (for address -> name+offset+module) and by name (name -> address). */
+ * address (for address -> name+offset+module) and by name (name -> address).
+ *
+ * Compact, because symbolizing one kernel stack loads all of it: 16 bytes
+ * a symbol with its name in one shared pool (strdup'ed names and pointer
+ * tables took ~10 MB here, most of offcputime's and profile's peak RSS),
+ * and the __pfx_ symbols left out: they name the padding before each
+ * function (CONFIG_FUNCTION_PADDING_ALIGNMENT), half of the table, and no
+ * stack frame or probe is ever there. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +20,26 @@
 
 struct ksym {
 	uint64_t addr;
-	char *name;
-	char *module; /* NULL for vmlinux */
+	uint32_t name;	 /* offset in ks_pool */
+	uint16_t module; /* offset of its name in ks_mods; 0: vmlinux */
 	char type;
 };
 
 static struct ksym *ks_by_addr;
-static struct ksym **ks_by_name;
+static uint32_t *ks_by_name; /* indexes into ks_by_addr */
 static size_t ks_n;
+static char *ks_pool;	      /* the names, NUL-terminated */
+static size_t ks_pool_len;
+static char ks_mods[1 << 16]; /* module names, from offset 1 */
+static size_t ks_mods_len = 1;
 static int ks_loaded, ks_err;
+
+static const char *ks_name(const struct ksym *k) { return ks_pool + k->name; }
+
+static const char *ks_module(const struct ksym *k)
+{
+	return k->module ? ks_mods + k->module : NULL;
+}
 
 static int cmp_addr(const void *a, const void *b)
 {
@@ -30,8 +49,78 @@ static int cmp_addr(const void *a, const void *b)
 
 static int cmp_name(const void *a, const void *b)
 {
-	return strcmp((*(struct ksym *const *)a)->name,
-		      (*(struct ksym *const *)b)->name);
+	return strcmp(ks_name(&ks_by_addr[*(const uint32_t *)a]),
+		      ks_name(&ks_by_addr[*(const uint32_t *)b]));
+}
+
+/* Grow *p (n elements of size sz, cap *cap) to hold need; 0 or ENOMEM.
+ * Big blocks are mmapped by malloc, so realloc moves no bytes. */
+static int grow(void *p, size_t *cap, size_t need, size_t sz)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	void *n = realloc(*(void **)p, c * sz);
+	if (!n)
+		return ENOMEM;
+	*(void **)p = n;
+	*cap = c;
+	return 0;
+}
+
+/* The offset of module name m (length len) in ks_mods, added if new; 0
+ * if the table is full (the symbol then reads as vmlinux's). */
+static uint16_t module_index(const char *m, size_t len)
+{
+	static uint16_t last;
+	if (last && !strncmp(ks_mods + last, m, len) && !ks_mods[last + len])
+		return last; /* a module's symbols come together */
+	for (size_t i = 1; i < ks_mods_len; i += strlen(ks_mods + i) + 1)
+		if (!strncmp(ks_mods + i, m, len) && !ks_mods[i + len])
+			return last = (uint16_t)i;
+	if (ks_mods_len + len + 1 > sizeof(ks_mods))
+		return 0;
+	memcpy(ks_mods + ks_mods_len, m, len);
+	ks_mods[ks_mods_len + len] = 0;
+	last = (uint16_t)ks_mods_len;
+	ks_mods_len += len + 1;
+	return last;
+}
+
+/* One line: "ADDR T NAME[\t[MODULE]]". */
+static int add_line(char *line, size_t *cap, size_t *pool_cap)
+{
+	char *p = line, *end;
+	unsigned long long addr = strtoull(p, &end, 16);
+	if (end == p || *end != ' ' || !end[1] || end[2] != ' ')
+		return 0;
+	char type = end[1];
+	char *name = end + 3;
+	size_t nlen = strcspn(name, " \t\n");
+	if (!nlen || !strncmp(name, "__pfx_", 6))
+		return 0;
+	uint16_t mod = 0;
+	char *m = strchr(name + nlen, '[');
+	if (m) {
+		char *me = strchr(++m, ']');
+		if (me)
+			mod = module_index(m, me - m);
+	}
+	if (grow(&ks_by_addr, cap, ks_n + 1, sizeof(*ks_by_addr)) ||
+	    grow(&ks_pool, pool_cap, ks_pool_len + nlen + 1, 1) ||
+	    ks_pool_len + nlen + 1 > UINT32_MAX)
+		return ENOMEM;
+	struct ksym *k = &ks_by_addr[ks_n++];
+	k->addr = addr;
+	k->type = type;
+	k->module = mod;
+	k->name = (uint32_t)ks_pool_len;
+	memcpy(ks_pool + ks_pool_len, name, nlen);
+	ks_pool[ks_pool_len + nlen] = 0;
+	ks_pool_len += nlen + 1;
+	return 0;
 }
 
 static int ksym_load(void)
@@ -42,51 +131,53 @@ static int ksym_load(void)
 	FILE *f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return ks_err = errno;
-	size_t cap = 1 << 16;
-	ks_by_addr = malloc(cap * sizeof(*ks_by_addr));
-	char line[512], name[256], mod[128], type;
-	unsigned long long addr;
-	while (ks_by_addr && fgets(line, sizeof(line), f)) {
-		mod[0] = 0;
-		int n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name,
-			       mod);
-		if (n < 3)
-			continue;
-		if (ks_n == cap) {
-			cap *= 2;
-			struct ksym *nk = realloc(ks_by_addr, cap * sizeof(*nk));
-			if (!nk)
-				break;
-			ks_by_addr = nk;
-		}
-		struct ksym *k = &ks_by_addr[ks_n++];
-		k->addr = addr;
-		k->type = type;
-		k->name = strdup(name);
-		k->module = n == 4 && *mod ? strdup(mod) : NULL;
-	}
+	setvbuf(f, NULL, _IOFBF, 1 << 16); /* procfs says 1 KiB: 5000 reads */
+	size_t cap = 0, pool_cap = 0;
+	char line[512];
+	while (fgets(line, sizeof(line), f))
+		if ((ks_err = add_line(line, &cap, &pool_cap)))
+			break;
 	fclose(f);
-	if (!ks_by_addr)
-		return ks_err = ENOMEM;
+	if (ks_err)
+		return ks_err;
 	if (ks_n && ks_by_addr[0].addr == 0 && ks_by_addr[ks_n - 1].addr == 0)
 		ks_err = EPERM; /* kptr_restrict hides addresses */
 	qsort(ks_by_addr, ks_n, sizeof(*ks_by_addr), cmp_addr);
-	ks_by_name = malloc(ks_n * sizeof(*ks_by_name));
-	for (size_t i = 0; ks_by_name && i < ks_n; i++)
-		ks_by_name[i] = &ks_by_addr[i];
-	if (ks_by_name)
-		qsort(ks_by_name, ks_n, sizeof(*ks_by_name), cmp_name);
 	return ks_err;
+}
+
+/* The by-name index, built on the first lookup by name (symbolizing a
+ * stack needs only the addresses). */
+static int by_name_index(void)
+{
+	if (ks_by_name)
+		return 0;
+	ks_by_name = malloc((ks_n ? ks_n : 1) * sizeof(*ks_by_name));
+	if (!ks_by_name)
+		return ENOMEM;
+	for (size_t i = 0; i < ks_n; i++)
+		ks_by_name[i] = (uint32_t)i;
+	qsort(ks_by_name, ks_n, sizeof(*ks_by_name), cmp_name);
+	return 0;
 }
 
 static const struct ksym *ksym_find_name(const char *name)
 {
-	if (ksym_load() || !ks_by_name)
+	if (ksym_load() || by_name_index())
 		return NULL;
-	struct ksym key = {.name = (char *)name}, *kp = &key;
-	struct ksym **r = bsearch(&kp, ks_by_name, ks_n, sizeof(*ks_by_name),
-				  cmp_name);
-	return r ? *r : NULL;
+	size_t lo = 0, hi = ks_n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct ksym *k = &ks_by_addr[ks_by_name[mid]];
+		int c = strcmp(ks_name(k), name);
+		if (!c)
+			return k;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 static int is_text(char t)
@@ -142,16 +233,17 @@ void lt_ksym_suggest(const char *name, char *out, size_t n)
 		if (!is_text(k->type))
 			continue;
 		long sc;
-		int d = edit_distance(name, k->name, 2);
+		const char *kn = ks_name(k);
+		int d = edit_distance(name, kn, 2);
 		if (d <= 2)
-			sc = d * 1000 + strlen(k->name);
-		else if (strstr(k->name, name))
-			sc = 10000 + strlen(k->name);
+			sc = d * 1000 + strlen(kn);
+		else if (strstr(kn, name))
+			sc = 10000 + strlen(kn);
 		else
 			continue;
 		int dup = 0;
 		for (int j = 0; j < 3; j++)
-			dup |= best[j] && !strcmp(best[j], k->name);
+			dup |= best[j] && !strcmp(best[j], kn);
 		if (dup)
 			continue;
 		for (int j = 0; j < 3; j++)
@@ -160,7 +252,7 @@ void lt_ksym_suggest(const char *name, char *out, size_t n)
 					best[m] = best[m - 1];
 					score[m] = score[m - 1];
 				}
-				best[j] = k->name;
+				best[j] = kn;
 				score[j] = sc;
 				break;
 			}
@@ -193,10 +285,10 @@ static int l_ksym(lua_State *L)
 		return 1;
 	}
 	const struct ksym *k = &ks_by_addr[lo - 1];
-	lua_pushstring(L, k->name);
+	lua_pushstring(L, ks_name(k));
 	lua_pushinteger(L, (lua_Integer)(a - k->addr));
-	if (k->module)
-		lua_pushstring(L, k->module);
+	if (ks_module(k))
+		lua_pushstring(L, ks_module(k));
 	else
 		lua_pushstring(L, "kernel");
 	return 3;

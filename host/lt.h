@@ -24,6 +24,10 @@
 #define LT_POLLER_MT "luatrace.poller"
 #define LT_USYMS_MT "luatrace.usyms"
 
+/* sys.c: the GC's pause while starting, and the normal one (see there) */
+void lt_gc_startup(lua_State *L);
+void lt_gc_normal(lua_State *L);
+
 /* err.c: errors that name the operation, the target and the cause. */
 int lt_fail(lua_State *L, const char *op, const char *target, int err,
 	    const char *hint);
@@ -135,6 +139,8 @@ struct lt_ringview {
 };
 int lt_ringview_map(int fd, struct lt_ringview *v);
 void lt_ringview_unmap(struct lt_ringview *v);
+int lt_ringview_consume(struct lt_ringview *v,
+			int (*fn)(void *ctx, void *data, size_t size), void *ctx);
 void lt_setfuncs(lua_State *L, const luaL_Reg *fns);
 
 int luaopen_luatrace_core(lua_State *L);

@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	luaL_openlibs(L);
+	lt_gc_startup(L); /* until the first wait for events (sys.c) */
 	setup_library(L);
 	lt_sig_install(L);
 	int status;

@@ -306,9 +306,26 @@ static int l_programs(lua_State *L)
 	return 1;
 }
 
-/* obj:set_autoload(prog, bool): programs left out of the load. */
+/* obj:set_autoload(prog, bool): programs left out of the load;
+ * obj:set_autoload(set) -> how many of set's names are programs: only
+ * those load (one pass: by name, each lookup walks all programs). */
 static int l_set_autoload(lua_State *L)
 {
+	if (lua_istable(L, 2)) {
+		struct bpf_program *p;
+		int found = 0;
+		bpf_object__for_each_program(p, lt_check_obj(L, 1)) {
+			lua_getfield(L, 2, bpf_program__name(p));
+			int on = lua_toboolean(L, -1);
+			lua_pop(L, 1);
+			found += on;
+			int err = bpf_program__set_autoload(p, on);
+			if (err)
+				return lt_fail(L, "set autoload of", bpf_program__name(p), err, NULL);
+		}
+		lua_pushinteger(L, found);
+		return 1;
+	}
 	struct bpf_program *p = lt_check_prog(L, 1, 2);
 	int err = bpf_program__set_autoload(p, lua_toboolean(L, 3));
 	if (err)
@@ -376,6 +393,7 @@ void lt_open_obj(lua_State *L)
 		{"set_value_size", l_set_value_size},
 		{"load", l_load},
 		{"programs", l_programs},
+		{"run", lt_obj_run},
 		{"name", l_name},
 		{"close", l_close},
 		{"__gc", l_close},

@@ -15,4 +15,6 @@ struct lt_obj {
  * program, verifier reason, the user's file:line, hint. */
 int lt_obj_load_fail(lua_State *L, struct bpf_object *o, const char *objname,
 		     int err);
+/* obj:run(prog): run a loaded program once (prog_run.c) */
+int lt_obj_run(lua_State *L);
 #endif

@@ -124,6 +124,7 @@ static int l_poller_wait(lua_State *L)
 	struct lt_poller *p = poller_check(L, 1);
 	int timeout = (int)luaL_optinteger(L, 2, -1);
 	int ready[64];
+	lt_gc_normal(L); /* started: the GC's normal pause (sys.c) */
 	int k = wait_ready(p->epfd, timeout, ready);
 	if (k == -1) {
 		lt_sig_report(L);
@@ -153,6 +154,7 @@ static int l_poller_close(lua_State *L)
 static int l_sleep(lua_State *L)
 {
 	int ready[1];
+	lt_gc_normal(L);
 	int stopped = wait_ready(-1, (int)luaL_checknumber(L, 1), ready) == -1;
 	if (stopped)
 		lt_sig_report(L);

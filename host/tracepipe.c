@@ -61,6 +61,7 @@ static int l_read(lua_State *L)
 {
 	struct lt_tracepipe *t = tp_check(L);
 	int timeout = (int)luaL_optinteger(L, 2, -1);
+	lt_gc_normal(L); /* started: the GC's normal pause (sys.c) */
 	for (;;) {
 		if (pop_line(L, t))
 			return 1;

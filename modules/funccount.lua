@@ -5,8 +5,9 @@
 --   luatrace -m funccount 'c:malloc*'           user functions of a library or binary
 --   luatrace -m funccount 't:sched:sched_*'     tracepoints
 --
--- Kernel side: bpf/funccount.bpf.c: one counting program per matched
--- function (up to 256), attached from Lua. Kernel functions take fentry
+-- Kernel side: bpf/funccount_{tp,kprobe,fentry}.bpf.c (bpf/funccount.h):
+-- one counting program per matched function (up to 256), attached from
+-- Lua, in one object per program kind. Kernel functions take fentry
 -- programs where the kernel allows them (feature probe at run time, as
 -- libbpf-tools chooses), their targets set before load through
 -- BPF{attach_targets=}; kprobes otherwise. Patterns expand through
@@ -21,7 +22,6 @@ local SLOTS = 256
 -- pattern -> kind ("kprobe" | "uprobe" | "tracepoint"), list of targets
 -- ({name=, lib=, tp=}), or raises a usage error.
 local function expand(pattern)
-  local listing = require "luatrace.listing"
   local kind, spec
   local a, b, c = pattern:match("^([^:]*):([^:]*):?(.*)$")
   if a == "t" or a == "tracepoint" then
@@ -39,7 +39,13 @@ local function expand(pattern)
   else
     kind, spec = "kprobe", "kprobe:" .. pattern
   end
+  local listing = require "luatrace.listing"
   local targets = {}
+  -- one named tracepoint: no need to list them all (~1 ms)
+  if kind == "tracepoint" and not (b .. c):find("[%*%?%[]") then
+    if lt.tracepoint_exists(b, c) then targets[1] = { name = b .. ":" .. c } end
+    return kind, targets
+  end
   for probe in listing.list(spec) do
     if kind == "tracepoint" then
       targets[#targets + 1] = { name = probe:match("^tracepoint:(.*)$") }
@@ -76,6 +82,9 @@ local T = {
     if #targets > SLOTS then
       error(("funccount: %d functions match %q; at most %d (narrow the pattern)"):format(#targets, opts.pattern, SLOTS), 0)
     end
+    local function object_for(use_fentry)
+      return kind == "tracepoint" and "funccount_tp" or use_fentry and "funccount_fentry" or "funccount_kprobe"
+    end
     local function programs_for(use_fentry)
       local programs, attach_targets = {}, use_fentry and {} or nil
       local prefix = kind == "tracepoint" and "ft_" or use_fentry and "fe_" or "fc_"
@@ -88,11 +97,11 @@ local T = {
     -- fentry programs attach themselves (auto-attach) once loaded; a
     -- matched function the kernel's BTF does not describe takes kprobes
     local programs, attach_targets = programs_for(fentry)
-    local opened, b = pcall(toolkit.open, "funccount", opts, {}, programs, attach_targets)
+    local opened, b = pcall(toolkit.open, object_for(fentry), opts, {}, programs, attach_targets)
     if not opened and fentry and lt.has_kprobes() and tostring(b):find("BTF has no function", 1, true) then
       fentry = false
       programs, attach_targets = programs_for(false)
-      opened, b = pcall(toolkit.open, "funccount", opts, {}, programs, attach_targets)
+      opened, b = pcall(toolkit.open, object_for(false), opts, {}, programs, attach_targets)
     end
     if not opened then error(b, 0) end
     local ok, err = pcall(function()

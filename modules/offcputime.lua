@@ -25,7 +25,7 @@ local T = {
     { "-M", "--max-block-time", type = "uint", key = "max_us", metavar = "US", help = "only stacks blocked at most US microseconds" },
     { "--state", type = "uint", help = "filter on this thread state bitmask (2: TASK_UNINTERRUPTIBLE)" },
     { "--cgroup", type = "string", key = "cgroup", metavar = "PATH", help = "trace this cgroup (v2 path) only" },
-    toolkit.stack_storage_opt(16384),
+    toolkit.stack_storage_opt(1024),
     toolkit.opt.stack_depth,
     { "duration", positional = true, type = "positive", help = "duration of trace, in seconds" },
   },

@@ -27,7 +27,7 @@ local T = {
     toolkit.opt.folded,
     { "-C", "--cpu", type = "uint", help = "cpu number to run profile on" },
     { "--cgroup", type = "string", key = "cgroup", metavar = "PATH", help = "trace this cgroup (v2 path) only" },
-    toolkit.stack_storage_opt(16384),
+    toolkit.stack_storage_opt(1024),
     toolkit.opt.stack_depth,
     { "duration", positional = true, type = "positive", help = "duration of trace, in seconds" },
   },

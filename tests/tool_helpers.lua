@@ -69,6 +69,13 @@ function T.lines_with(text, needle)
   return t
 end
 
+-- What the kernel says of a loaded map (BPF{} table t): {flags=, memlock=
+-- bytes it charged, preallocated elements included} from its fd's fdinfo.
+function T.map_kernel_info(t)
+  local s = slurp("/proc/self/fdinfo/" .. t:info().fd)
+  return { flags = tonumber(s:match("map_flags:%s*(%S+)")), memlock = tonumber(s:match("memlock:%s*(%d+)")) }
+end
+
 -- The peer binary (Debian's libbpf-tools), or nil.
 function T.peer(name)
   local p = "/usr/sbin/" .. name

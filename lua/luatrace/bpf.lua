@@ -105,12 +105,10 @@ local function start(self, opts, usdt_fns)
   self._obj, self._btf_done = obj, btf_done
   if opts.programs then
     -- load (and so attach) only these programs of the object
-    local want = {}
-    for _, p in ipairs(opts.programs) do want[p] = true end
-    for _, p in ipairs(obj:programs()) do
-      if not want[p.name] then obj:set_autoload(p.name, false) end
-      want[p.name] = nil
-    end
+    local want, n = {}, 0
+    for _, p in ipairs(opts.programs) do if not want[p] then want[p], n = true, n + 1 end end
+    if obj:set_autoload(want) == n then want = {} end
+    for _, p in ipairs(next(want) and obj:programs() or {}) do want[p.name] = nil end
     local missing = next(want)
     if missing then args.raisef("BPF: no program %s in %s", missing, self._name) end
     self._only = {}
@@ -230,8 +228,13 @@ function BPF.get_syscall_fnname(name)
   return "sys_" .. name
 end
 
-require("luatrace.perfconst").install(BPF) -- BPF.PerfType, PerfSWConfig, ...
-
 return setmetatable(BPF, {
   __call = function(_, opts) return BPF.new(opts) end,
+  -- BPF.PerfType, PerfSWConfig, ...: loaded on first use (startup cost)
+  __index = function(t, k)
+    local v = require("luatrace.perfconst")[k]
+    if type(v) ~= "table" then return nil end
+    rawset(t, k, v)
+    return v
+  end,
 })

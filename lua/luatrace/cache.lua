@@ -44,8 +44,12 @@ local function candidates()
   local xdg, home = env("XDG_CACHE_HOME"), env("HOME")
   if xdg then list[#list + 1] = { xdg .. "/luatrace", "XDG_CACHE_HOME" }
   elseif home then list[#list + 1] = { home .. "/.cache/luatrace", "HOME" } end
-  local own = core.user_home()
-  if own then list[#list + 1] = { own .. "/.cache/luatrace", "the password database" } end
+  -- the password database last, and read only when reached (the first
+  -- getpwuid of a process costs ~0.1 ms: nsswitch.conf, /etc/passwd)
+  list[#list + 1] = { function()
+    local own = core.user_home()
+    return own and own .. "/.cache/luatrace"
+  end, "the password database" }
   return list, false
 end
 
@@ -53,10 +57,11 @@ end
 -- it: no fd stays open between compiles), and its path for messages.
 function M.root()
   local list, explicit = candidates()
-  if #list == 0 then fail("find compile cache: no home directory (set LUATRACE_CACHE_DIR)") end
   local reasons = {}
   for _, c in ipairs(list) do
     local path = c[1]
+    if type(path) == "function" then path = path() end
+    if not path then break end
     if path:sub(1, 1) ~= "/" then -- relative: to the working directory, walked from /
       local cwd = core.realpath(".")
       if cwd then path = (cwd == "/" and "" or cwd) .. "/" .. path end
@@ -71,6 +76,7 @@ function M.root()
     end
     reasons[#reasons + 1] = ("%s (from %s): %s"):format(path, c[2], why)
   end
+  if #reasons == 0 then fail("find compile cache: no home directory (set LUATRACE_CACHE_DIR)") end
   fail("use compile cache %s (set LUATRACE_CACHE_DIR to a directory of yours)",
     table.concat(reasons, "; "))
 end
@@ -99,8 +105,16 @@ end
 
 -- Temp files of dead writers in every subdirectory: only names with
 -- ".tmp." are listed (the C side filters), so thousands of objects cost
--- one directory read each, not a stat each.
+-- one directory read each, not a stat each. Even so a directory of 20k
+-- objects takes ~15 ms to read here, so the walk is made only when a
+-- compile that died left its mark (M.mark_writing) in the root.
 local function remove_stale(root)
+  local dead = {}
+  for _, name in ipairs(root:list("writing.")) do
+    local pid = tonumber(name:match("^writing%.(%d+)$"))
+    if pid and pid ~= core.getpid() and not core.pid_alive(pid) then dead[#dead + 1] = name end
+  end
+  if #dead == 0 then return end
   for _, sname in ipairs(root:list()) do
     local st = root:stat(sname)
     if st and st.dir then
@@ -112,6 +126,23 @@ local function remove_stale(root)
         d:close()
       end
     end
+  end
+  for _, name in ipairs(dead) do root:unlink(name) end
+end
+
+-- A compile marks itself in the root ("writing.PID") while it may leave
+-- temp files (clang's output, a PCH, vmlinux.h); done() removes the mark.
+-- A process killed meanwhile leaves it, and the next compile then walks
+-- the cache for its temp files (remove_stale).
+function M.mark_writing()
+  local root = M.root()
+  local name = "writing." .. core.getpid()
+  root:write(name, "")
+  root:close()
+  return function()
+    local r = M.root()
+    r:unlink(name)
+    r:close()
   end
 end
 

@@ -123,7 +123,11 @@ end
 -- returns the exit status. Front ends (bpftrace, console) add theirs.
 M.modes = {}
 
+-- Lua code of the user's (and the console, listings) runs with the GC's
+-- normal pause; a tool or a bpftrace program keeps the startup one until
+-- its first wait for events (host/sys.c lt_gc_startup).
 function M.modes.code(o, argv, i)
+  core.gc_normal()
   local args = set_arg(argv, i - 1)
   M.code_text = o.code -- error messages quote its lines (no file to read)
   local chunk, err = load(o.code, "=(command line)", "t")
@@ -140,6 +144,7 @@ function M.modes.tool(o, argv, i)
 end
 
 function M.modes.script(o, argv, i)
+  core.gc_normal()
   local script = argv[i]
   if not script and core.isatty(0) then return M.modes.interactive(o, argv, i) end
   local args = set_arg(argv, script and i or i - 1)
@@ -212,7 +217,10 @@ end
 M.set_arg, M.load_text = set_arg, load_text
 table.insert(M.options, 3, { "-i", key = "interactive",
   help = "interactive console (after the script or -e CODE, if given)" })
-function M.modes.interactive(o, argv, i) return require("luatrace.console").cli(M, o, argv, i) end
+function M.modes.interactive(o, argv, i)
+  core.gc_normal()
+  return require("luatrace.console").cli(M, o, argv, i)
+end
 
 -- Which mode runs: the first in this list whose option was given;
 -- "script" (a file, or stdin) is the fallback.

@@ -30,7 +30,6 @@
 -- target then uses without clang: `luatrace compile --btf vmlinux ...`.
 local core = require "luatrace.core"
 local cache = require "luatrace.cache"
-local pch = require "luatrace.pch"
 
 local M = {}
 
@@ -320,12 +319,13 @@ end
 -- the text before its transform, see text_hit). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
-local compile
+local compile, unmark
 function M.compile(source, opts)
   opened = {}
   local ok, path, was_cached, bytes = pcall(compile, source, opts or {})
   for _, d in ipairs(opened) do d:close() end
   opened = {}
+  if unmark then pcall(unmark); unmark = nil end
   if not ok then error(path, 0) end
   return path, was_cached, bytes
 end
@@ -352,6 +352,7 @@ function compile(source, opts)
   local bytes = cached(odir, oname, sname)
   if bytes then note_text(odir, opts, oname); return shown(oname), true, bytes end
 
+  unmark = cache.mark_writing()
   local pdir = prelude_dir()
   local kdir, kname, ensure_vmlinux = kernel_dir(opts.target)
   odir:write(key .. ".c", source)
@@ -375,6 +376,7 @@ function compile(source, opts)
   local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
     pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep,
     before_build = ensure_vmlinux }
+  local pch = require "luatrace.pch" -- a compile only (startup cost)
   local pch_name = pch.get(pch_args)
   local code, out = attempt(pch_name)
   if code ~= 0 and pch_name and pch.damaged(out, pch_name) then

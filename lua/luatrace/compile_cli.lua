@@ -16,6 +16,7 @@ local M = {}
 local USAGE = "usage: luatrace compile --btf VMLINUX [--cache DIR] [--fentry] [-DNAME=V]... FILE.c..."
 
 function M.main(...)
+  require("luatrace.core").gc_normal()
   local args = { ... }
   local btf, cache, fentry, cflags, files = nil, nil, false, {}, {}
   local i = 1

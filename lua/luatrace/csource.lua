@@ -124,11 +124,7 @@ function M.functions(text, code)
   return out
 end
 
--- A BCC-style `int f(void *ctx)`: a program whose type only its attach
--- call gives (attach_tracepoint, attach_kprobe, ...). It gets this section
--- (unknown to libbpf, so not loaded with the object) and BPF loads it
--- lazily with the attach call's type (lua/luatrace/bpf/attach.lua).
-M.LAZY_SECTION = "lt_lazy"
+M.LAZY_SECTION = probekinds.LAZY_SECTION
 
 local function untyped_ctx(params)
   return #params == 1 and params[1]:gsub("%s+", " "):match("^void ?%* ?[%a_][%w_]*$") ~= nil
@@ -235,6 +231,9 @@ local function type_of_var(code, var)
 end
 
 -- Record types submitted to each output map: { map = "struct data_t" }.
+-- Each pattern starts at an identifier's first character (%f[%w_]):
+-- without the frontier, gmatch retries from inside every identifier and
+-- backtracks over its length (milliseconds for a 4 KB text).
 function M.event_types(code, maps)
   local found = {}
   local function note(map, var)
@@ -242,28 +241,25 @@ function M.event_types(code, maps)
       found[map] = type_of_var(code, var)
     end
   end
-  for map, var in code:gmatch("([%a_][%w_]*)%s*%.%s*perf_submit%s*%(%s*[%a_][%w_]*%s*,%s*&?%s*([%a_][%w_]*)") do
-    note(map, var)
+  -- each pattern runs only when its call is in the text at all
+  local function each(word, pat, fn)
+    if code:find(word, 1, true) then
+      for a, b in code:gmatch(pat) do fn(a, b) end
+    end
   end
-  for map, var in code:gmatch("bpf_perf_event_output%s*%(%s*[%a_][%w_]*%s*,%s*&%s*([%a_][%w_]*)%s*,[^,]+,%s*&?%s*([%a_][%w_]*)") do
-    note(map, var)
-  end
-  for map, var in code:gmatch("([%a_][%w_]*)%s*%.%s*ringbuf_output%s*%(%s*&?%s*([%a_][%w_]*)") do
-    note(map, var)
-  end
-  for map, var in code:gmatch("bpf_ringbuf_output%s*%(%s*&%s*([%a_][%w_]*)%s*,%s*&?%s*([%a_][%w_]*)") do
-    note(map, var)
-  end
+  each("perf_submit", "%f[%w_]([%a_][%w_]*)%s*%.%s*perf_submit%s*%(%s*[%a_][%w_]*%s*,%s*&?%s*([%a_][%w_]*)", note)
+  each("bpf_perf_event_output",
+    "bpf_perf_event_output%s*%(%s*[%a_][%w_]*%s*,%s*&%s*([%a_][%w_]*)%s*,[^,]+,%s*&?%s*([%a_][%w_]*)", note)
+  each("ringbuf_output", "%f[%w_]([%a_][%w_]*)%s*%.%s*ringbuf_output%s*%(%s*&?%s*([%a_][%w_]*)", note)
+  each("bpf_ringbuf_output", "bpf_ringbuf_output%s*%(%s*&%s*([%a_][%w_]*)%s*,%s*&?%s*([%a_][%w_]*)", note)
   -- reserve: the type in sizeof(...) or the pointer it is assigned to
-  for var, map in code:gmatch("([%a_][%w_]*)%s*=%s*([%a_][%w_]*)%s*%.%s*ringbuf_reserve%s*%(") do
-    note(map, var)
-  end
-  for var, map in code:gmatch("([%a_][%w_]*)%s*=%s*bpf_ringbuf_reserve%s*%(%s*&%s*([%a_][%w_]*)") do
-    note(map, var)
-  end
-  for map, ty in code:gmatch("([%a_][%w_]*)%s*%.%s*ringbuf_reserve%s*%(%s*sizeof%s*%(%s*(struct%s+[%a_][%w_]*)%s*%)") do
-    if maps[map] and not found[map] then found[map] = ty:gsub("%s+", " ") end
-  end
+  each("ringbuf_reserve", "%f[%w_]([%a_][%w_]*)%s*=%s*([%a_][%w_]*)%s*%.%s*ringbuf_reserve%s*%(",
+    function(var, map) note(map, var) end)
+  each("bpf_ringbuf_reserve", "%f[%w_]([%a_][%w_]*)%s*=%s*bpf_ringbuf_reserve%s*%(%s*&%s*([%a_][%w_]*)",
+    function(var, map) note(map, var) end)
+  each("ringbuf_reserve",
+    "%f[%w_]([%a_][%w_]*)%s*%.%s*ringbuf_reserve%s*%(%s*sizeof%s*%(%s*(struct%s+[%a_][%w_]*)%s*%)",
+    function(map, ty) if maps[map] and not found[map] then found[map] = ty:gsub("%s+", " ") end end)
   return found
 end
 

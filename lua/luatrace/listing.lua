@@ -332,6 +332,7 @@ function M.register(cli)
   table.insert(cli.options, 3, { "-lv", key = "list_verbose",
     help = "list probes with their arguments, or a struct's definition" })
   local function mode(o, argv, i)
+    require("luatrace.core").gc_normal()
     if argv[i + 1] then return cli.usage_error("-l takes one pattern") end
     return M.main(argv[i], o.list_verbose or o.verbose)
   end

@@ -1,7 +1,8 @@
 -- luatrace.perfconst: BCC's perf event constants (BPF.PerfType,
 -- BPF.PerfHWConfig, BPF.PerfSWConfig), for attach_perf_event{ev_type=,
 -- ev_config=}. Values are the kernel's UAPI (perf_type_id, perf_hw_id,
--- perf_sw_id in <linux/perf_event.h>), which never change.
+-- perf_sw_id in <linux/perf_event.h>), which never change. The BPF class
+-- reads them from here on first use (lua/luatrace/bpf.lua).
 local M = {}
 
 M.PerfType = {
@@ -21,12 +22,5 @@ M.PerfSWConfig = {
   ALIGNMENT_FAULTS = 7, EMULATION_FAULTS = 8, DUMMY = 9, BPF_OUTPUT = 10,
   CGROUP_SWITCHES = 11,
 }
-
--- Put the tables on the BPF class (BPF.PerfType.SOFTWARE, ...).
-function M.install(BPF)
-  for k, v in pairs(M) do
-    if type(v) == "table" then BPF[k] = v end
-  end
-end
 
 return M

@@ -44,6 +44,12 @@ local syms = require "luatrace.sym"
 
 local M = {}
 
+-- A BCC-style `int f(void *ctx)`: a program whose type only its attach
+-- call gives (attach_tracepoint, attach_kprobe, ...). csource gives it
+-- this section (unknown to libbpf, so not loaded with the object) and BPF
+-- loads it lazily with the attach call's type (lua/luatrace/bpf/attach.lua).
+M.LAZY_SECTION = "lt_lazy"
+
 local function str(v) return v end
 
 -- "uprobe/BIN:FUNC[+OFF]" remainders (libbpf's form): named arguments.

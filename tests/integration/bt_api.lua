@@ -38,7 +38,7 @@ end)
 test("-d prints the generated C and runs nothing", function()
   local out, err, code = sh(q(luatrace()) .. " -d -e 'BEGIN { printf(\"x\\n\"); }'")
   eq(code, 0, err)
-  ok(out:find("int lt_bt_p1(struct pt_regs *ctx)", 1, true), out)
+  ok(out:find('SEC("raw_tracepoint") int lt_bt_p1(struct bpf_raw_tracepoint_args *ctx)', 1, true), out)
   ok(not out:find("Attaching", 1, true), "nothing attached")
 end)
 
@@ -75,4 +75,48 @@ test("CLI -p PID: only that process's events; the trace ends when it exits", fun
   ph:close()
   eq(code, 0, err)
   eq(out, "Attaching 2 probes...\nexit_group 0 1\n\n\n\n")
+end)
+
+-- BEGIN and END are run in this process (obj:run), not attached: no
+-- uprobe (each registration waits for an RCU grace period) and no perf
+-- event fd; the programs still see this process as current.
+test("BEGIN/END run in this process with no perf event or uprobe", function()
+  local function perf_fds()
+    local n = 0
+    local h = io.popen("ls -l /proc/" .. core.getpid() .. "/fd")
+    for l in h:lines() do
+      if l:find("[perf_event]", 1, true) then n = n + 1 end
+    end
+    h:close()
+    return n
+  end
+  local before = perf_fds()
+  local printed = {}
+  local p = bt.load([[
+BEGIN { printf("begin %d %s\n", pid, comm); @b = count(); }
+END { printf("end %d\n", tid); @e = count(); }
+]], { out = function(s) printed[#printed + 1] = s end, print_maps = false })
+  eq(perf_fds(), before, "no perf event opened for BEGIN/END")
+  p:stop()
+  p:run { duration_ms = 1000 }
+  local me = core.getpid()
+  eq(table.concat(printed), ("Attaching 2 probes...\nbegin %d luatrace\nend %d\n"):format(me, me))
+  eq(p.maps["@b"], 1)
+  eq(p.maps["@e"], 1)
+end)
+
+-- BEGIN runs before the probes attach (its records printed once they
+-- are), and while END runs only END's records print: the bpf() calls that
+-- run them are not traced by the program's own probes (bpftrace's uprobe
+-- triggers are not either), here a tracepoint on bpf(2) itself.
+test("BEGIN/END's own bpf() calls are not traced by the program", function()
+  local printed = {}
+  local p = bt.load([[
+tracepoint:syscalls:sys_enter_bpf { printf("bpf %d\n", args->cmd); }
+BEGIN { printf("begin\n"); }
+END { printf("end\n"); }
+]], { pid = core.getpid(), out = function(s) printed[#printed + 1] = s end, print_maps = false })
+  p:stop()
+  p:run { duration_ms = 1000 }
+  eq(table.concat(printed), "Attaching 3 probes...\nbegin\nend\n")
 end)

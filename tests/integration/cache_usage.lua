@@ -91,3 +91,32 @@ test("a cut goes down to 3/4 of the cap, so the next compiles do not walk again"
   ok(core.stat(cache .. "/obj/0000000000000008.o"), "the newest planted file stayed")
   os.execute("rm -rf " .. q(dir))
 end)
+
+-- Temp files of dead writers: a compile walks the cache's directories for
+-- them only when a dead compile's mark ("writing.PID" at the root) says
+-- one may be there (reading a directory of 20k objects takes ~15 ms);
+-- the walk removes them and the mark. A finished compile leaves no mark.
+test("stale temp files: walked for only when a dead compile left its mark", function()
+  local dir = os.tmpname(); os.remove(dir)
+  os.execute("mkdir -m 700 " .. q(dir))
+  local cache = dir .. "/cache"
+  local fh = io.open(dir .. "/prog.lua", "w"); fh:write(SCRIPT); fh:close()
+  local function run(tag)
+    return sh(("LUATRACE_CACHE_DIR=%s %s %s %s"):format(q(cache), q(luatrace()), q(dir .. "/prog.lua"), q(tag)))
+  end
+  local out, err, code = run("m1")
+  eq(code, 0, err); eq(out, "false\n")
+  eq(sh(("ls %s | grep -c '^writing' || true"):format(q(cache))), "0\n", "no mark after a compile")
+  local dead = sh("sh -c 'echo $$'"):match("%d+")
+  local stale = cache .. "/obj/0123456789abcdef.o.tmp." .. dead
+  fh = assert(io.open(stale, "w")); fh:write("x"); fh:close()
+  out, err, code = run("m2")
+  eq(code, 0, err); eq(out, "false\n")
+  ok(core.stat(stale), "no mark: the directories are not walked")
+  fh = assert(io.open(cache .. "/writing." .. dead, "w")); fh:close()
+  out, err, code = run("m3")
+  eq(code, 0, err); eq(out, "false\n")
+  eq(core.stat(stale), nil, "a dead compile's mark: its temp files go")
+  eq(core.stat(cache .. "/writing." .. dead), nil, "and the mark")
+  os.execute("rm -rf " .. q(dir))
+end)

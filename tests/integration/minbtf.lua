@@ -33,8 +33,8 @@ test("core.btf_min: the same bytes as bpftool gen min_core_btf, object by object
 end)
 
 test("core.btf_min: an object without CO-RE relocations needs none (false)", function()
-  eq(core.btf_min(read(build("bpf/funccount.bpf.o"))), false)
-  eq(core.btf_min(read(build("bpf/funccount.bpf.o")), "/sys/kernel/btf/vmlinux"), false)
+  eq(core.btf_min(read(build("bpf/funccount_tp.bpf.o"))), false)
+  eq(core.btf_min(read(build("bpf/funccount_tp.bpf.o")), "/sys/kernel/btf/vmlinux"), false)
   raises(function() core.btf_min("not an object") end, "minimize BTF for BPF object: ")
 end)
 

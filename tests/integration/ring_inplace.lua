@@ -113,3 +113,53 @@ test("the per-event path is one compiled trace, no aborts, no allocation per eve
   ok(n > 2000, "records seen: " .. n)
   ok(grown < 64, ("no per-event allocation: %.1f KiB grew for %d events"):format(grown, n))
 end)
+
+-- The ring's mappings in /proc/self/maps: {size in bytes, offset} each.
+local function ring_mappings()
+  local t = {}
+  for l in io.lines("/proc/self/maps") do
+    local a, b, off = l:match("^(%x+)-(%x+) %S+ (%x+) .*anon_inode:bpf%-map$")
+    if a then t[#t + 1] = { size = tonumber(b, 16) - tonumber(a, 16), off = tonumber(off, 16) } end
+  end
+  table.sort(t, function(x, y) return x.off < y.off end)
+  return t
+end
+
+test("a ring channel maps its ring once: the consumer page and the data area twice, gone at close", function()
+  local b = BPF{text = SRC, globals = { target_pid = core.getpid() }}
+  eq(#ring_mappings(), 0, "no ring mapped before the channel opens")
+  b.ring:open_ring_buffer(function() end)
+  local m = ring_mappings()
+  local page = 4096
+  eq(#m, 2, "two mappings (libbpf's ring_buffer would add two more)")
+  eq(m[1].off, 0); eq(m[1].size, page, "consumer page")
+  eq(m[2].off, page); eq(m[2].size, page + 2 * page, "producer page, then the one-page data area twice")
+  b:cleanup()
+  eq(#ring_mappings(), 0, "unmapped at close")
+end)
+
+test("chan:drain() walks the same single mapping: discards skipped, in order over many laps", function()
+  local b = BPF{text = SRC, globals = { target_pid = core.getpid() }}
+  local ring = core.ring_buffer(b._obj:map("ring"))
+  local p = core.poller()
+  p:add(ring)
+  local seen = 0
+  for _ = 1, 100 do
+    getppid_calls(30) -- 20 records (10 discarded), at most 20 * 72 bytes
+    local base, n = ring:drain()
+    eq(n, 20, "records in the batch")
+    local rec = ffi.cast("const uint8_t *", base)
+    for _ = 1, n do
+      local r = ffi.cast("const struct lt_record *", rec)
+      local nseq = ffi.cast("const uint32_t *", rec + ffi.sizeof("struct lt_record"))[0]
+      while seen % 3 == 2 do seen = seen + 1 end
+      if nseq ~= seen then error(("expected seq %d, got %d"):format(seen, nseq)) end
+      eq(r.len, 8 + (seen % 7) * 8, "length of seq " .. seen)
+      seen = seen + 1
+      rec = rec + r.next
+    end
+  end
+  eq(#p:wait(0), 0, "nothing left to wake the poller")
+  eq(seen, 2999, "every record of 100 rounds (seq 2999 was discarded)")
+  p:close(); ring:close(); b:cleanup()
+end)

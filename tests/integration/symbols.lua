@@ -17,6 +17,34 @@ test("ksym of a known kernel address, with offsets", function()
   eq(sym.ksymname("no_such_kernel_symbol_xyz"), nil)
 end)
 
+test("ksym agrees with /proc/kallsyms: every 97th symbol, module names; __pfx_ padding is left out", function()
+  local lines, pfx = {}, nil
+  for l in io.lines("/proc/kallsyms") do
+    local addr, name, mod = l:match("^(%x+) [tTwW] (%S+)%s*%[?([^%]]*)")
+    if addr and name:find("^__pfx_") then pfx = pfx or { addr = addr, name = name:sub(7) }
+    -- BPF programs and trampolines come and go (the table is read once
+    -- per process): only vmlinux and modules
+    elseif addr and not mod:find("^bpf") and not mod:find("^__builtin") then lines[#lines + 1] = { addr = addr, name = name, mod = mod ~= "" and mod or "kernel" } end
+  end
+  local checked = 0
+  for i = 1, #lines, 97 do
+    local l = lines[i]
+    local a = ffi.cast("uint64_t", tonumber(l.addr:sub(1, 8), 16)) * 2^32 + tonumber(l.addr:sub(9), 16)
+    -- aliases share an address: the name is one of them, at offset 0
+    local name, off, mod = sym.ksym(a)
+    eq(off, 0, l.name .. " at offset 0")
+    ok(name == l.name or sym.ksymname(name) == a, ("%s: got %s"):format(l.name, tostring(name)))
+    eq(mod, l.mod, "module of " .. l.name)
+    checked = checked + 1
+  end
+  ok(checked > 100, "symbols checked: " .. checked)
+  if pfx then
+    eq(sym.ksymname("__pfx_" .. pfx.name), nil, "no __pfx_ symbol by name")
+    local a = sym.ksymname(pfx.name)
+    if a then ok(select(1, sym.ksym(a - 1)) ~= "__pfx_" .. pfx.name, "the padding is not named __pfx_") end
+  end
+end)
+
 test("sym of a function in a running test program", function()
   local path = test_prog("lt_target")
   local p = io.popen("exec " .. q(path) .. " wait 3")

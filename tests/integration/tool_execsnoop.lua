@@ -64,3 +64,13 @@ test("execsnoop and Debian's libbpf-tools execsnoop see the same execs", functio
   eq(#ours, 3, "our lines:\n" .. res[1].out)
   eq(table.concat(ours, "\n"), table.concat(theirs, "\n"))
 end)
+
+test("execsnoop's per-exec records are allocated per exec, not 10240 x 7.7 KB at load", function()
+  local b = require("luatrace").BPF{ obj = "execsnoop" }
+  local k = T.map_kernel_info(b.execs)
+  local v = b.execs:info().value_size
+  b:cleanup()
+  ok(v > 7000, "a record holds the arguments: " .. v)
+  eq(k.flags, 1, "BPF_F_NO_PREALLOC")
+  ok(k.memlock < 2^20, "kernel memory charged at load below 1 MB: " .. k.memlock)
+end)

@@ -107,6 +107,28 @@ int kprobe__f(struct pt_regs *ctx) {
   eq(r.event_types.c, "struct ev")
 end)
 
+-- The patterns start at identifiers only (%f[%w_]); spaces around the
+-- method's dot, ringbuf_output and bpf_ringbuf_reserve still count.
+test("event types: ringbuf_output, bpf_ringbuf_reserve, spaced method calls", function()
+  local r = csource.transform([[
+BPF_RINGBUF_OUTPUT(longname_ring_out, 4);
+BPF_RINGBUF_OUTPUT(r2, 4);
+BPF_RINGBUF_OUTPUT(r3, 4);
+struct ev { u32 y; };
+struct ev2 { u64 z; };
+int kprobe__f(struct pt_regs *ctx) {
+	struct ev e = {};
+	longname_ring_out . ringbuf_output(&e, sizeof(e), 0);
+	struct ev2 *p2 = bpf_ringbuf_reserve(&r2, sizeof(*p2), 0);
+	struct ev *p3 = r3 .ringbuf_reserve(sizeof(*p3));
+	return 0;
+}
+]])
+  eq(r.event_types.longname_ring_out, "struct ev")
+  eq(r.event_types.r2, "struct ev2")
+  eq(r.event_types.r3, "struct ev")
+end)
+
 test("TRACEPOINT_PROBE brings its args struct from the format file", function()
   local r = csource.transform([[
 TRACEPOINT_PROBE(syscalls, sys_enter_openat) { return args->dfd; }

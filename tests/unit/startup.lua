@@ -16,12 +16,22 @@ local function loaded_after(chunk)
   return set, out
 end
 
-test("the binary does not link libedit (dlopened by the console)", function()
+test("the binary needs neither libedit (dlopened by the console) nor the static libraries", function()
   local out, err, code = sh("readelf -d " .. q(LT))
   eq(code, 0, "readelf: " .. err)
   ok(out:find("(NEEDED)", 1, true), "readelf lists the NEEDED libraries: " .. out)
-  ok(not out:find("libedit", 1, true), "libedit is not NEEDED: " .. out)
-  ok(out:find("libbpf.so", 1, true), "libbpf is NEEDED: " .. out)
+  ok(out:find("libc.so", 1, true), "libc is NEEDED: " .. out)
+  for _, lib in ipairs{ "libedit", "libbpf", "libluajit", "libelf", "libz" } do
+    ok(not out:find(lib, 1, true), lib .. " is not NEEDED (linked in, or dlopened): " .. out)
+  end
+end)
+
+-- The GC's startup pause (host/sys.c): Lua code of the user's runs with
+-- the normal one, and so does a script once it waits for events.
+test("user Lua code runs with the GC's normal pause", function()
+  local out, err, code = sh(("%s -e %s"):format(q(LT), q("print(collectgarbage('setpause', 200))")))
+  eq(code, 0, err)
+  eq(out, "200\n")
 end)
 
 test("a Lua chunk loads neither the library's parts nor the front ends", function()

@@ -14,7 +14,6 @@
 -- instance's maps, and loaded then.
 local core = require "luatrace.core"
 local probekinds = require "luatrace.probekinds"
-local csource = require "luatrace.csource"
 local args = require "luatrace.bpf.args"
 local suggest = require "luatrace.suggest"
 
@@ -62,7 +61,7 @@ end
 -- Programs in the lazy section: left out of the first load.
 function M.defer_lazy(self)
   for _, p in ipairs(programs(self)) do
-    if p.section == csource.LAZY_SECTION then self._obj:set_autoload(p.name, false) end
+    if p.section == probekinds.LAZY_SECTION then self._obj:set_autoload(p.name, false) end
   end
 end
 
@@ -71,7 +70,7 @@ end
 -- program.
 local function program_object(self, kind, fn, method)
   local p = find_program(self, fn, method)
-  if p.section == csource.LAZY_SECTION then
+  if p.section == probekinds.LAZY_SECTION then
     local key = fn .. "/" .. kind.sec
     local inst = self._lazy[key]
     if inst then return inst end

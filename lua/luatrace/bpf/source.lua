@@ -3,7 +3,6 @@
 -- clang's file:line point into it), the compiler flags, and the transform
 -- + compile through csource and the cache.
 local core = require "luatrace.core"
-local csource = require "luatrace.csource"
 local compile = require "luatrace.compile"
 local minbtf = require "luatrace.bpf.minbtf"
 local tpformat = require "luatrace.tpformat"
@@ -162,7 +161,7 @@ function M.build(text, opts)
     local path, bytes, info = compile.text_hit(tkey)
     if path then return path, true, { event_types = decode_types(info) }, bytes end
   end
-  local t = located(opts, csource.transform, text,
+  local t = located(opts, require("luatrace.csource").transform, text,
     { file = opts.file, line = opts.line, usdt_fns = opts.usdt_fns })
   if opts.debug then io.stderr:write(t.source) end
   local path, cached, bytes = compile.compile(t.source, {

@@ -338,6 +338,7 @@ for (int __i = 0; __i < 16; __i++) {
   if n == "kaddr" then
     need(1)
     if args[1].k ~= "Str" then self:err(args[1], "kaddr() expects a string literal") end
+    require("luatrace.bpftrace.inputs").volatile("kaddr()") -- KASLR: per boot
     local a = core.ksym_addr(args[1].v)
     if not a then self:err(args[1], "kaddr(): unknown kernel symbol " .. args[1].v) end
     local ffi = require "ffi"

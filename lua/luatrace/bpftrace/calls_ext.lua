@@ -168,6 +168,7 @@ function ext.uaddr(self, e)
   local name = literal(self, e, e.args[1], "uaddr")
   probe_only(self, e, { uprobe = true, uretprobe = true, usdt = true }, "uaddr")
   local p = self.probe
+  require("luatrace.bpftrace.inputs").volatile("uaddr()")
   local addr, size = core.elf_symbol(p.path, name)
   if not addr then self:err(e, ("Could not resolve symbol: %s:%s"):format(p.path, name)) end
   local ffi = require "ffi"

@@ -118,6 +118,7 @@ function G:record(kind, info, fields, writers)
   self.struct_defs[#self.struct_defs + 1] = ("struct %s { %s };\nLT_EXPORT_TYPE(struct %s, %s);"):format(
     sname, table.concat(decl, " "), sname, sname)
   info.kind, info.id, info.struct, info.fields = kind, id, "struct " .. sname, fields
+  info.from = self.kind_now
   self.events[id] = info
   local body = { ("{ struct %s *__r = bpf_ringbuf_reserve(&lt_bt_out, sizeof(*__r), 0);"):format(sname),
     "if (__r) { __r->id = " .. id .. ";" }
@@ -157,8 +158,8 @@ require("luatrace.bpftrace.macros")(F, G)
 -- The C head of a probe's function and what its context offers.
 function G:function_head(p, fname)
   local k = p.kind
-  if k == "BEGIN" or k == "END" then
-    return ('SEC("uprobe") int %s(struct pt_regs *ctx)'):format(fname)
+  if k == "BEGIN" or k == "END" then -- run by the runtime (obj:run), not attached
+    return ('SEC("raw_tracepoint") int %s(struct bpf_raw_tracepoint_args *ctx)'):format(fname)
   elseif k == "tracepoint" and p.targets then -- several tracepoints, args unused
     return ('SEC("tracepoint") int %s(void *args)'):format(fname)
   elseif k == "tracepoint" then
@@ -194,6 +195,7 @@ end
 
 function G:gen_function(probe_ast, p, index)
   local fname = ("lt_bt_p%d"):format(index)
+  self.kind_now = p.kind -- records made in this body say so (record.from)
   local head, herr = self:function_head(p, fname)
   if not head then self:err(probe_ast.attach[1], herr) end
   local f = setmetatable({ g = self, ctx = self.ctx, probe = p, ast = probe_ast, out = {}, decls = {},

@@ -29,6 +29,7 @@ local read = require("luatrace.files").read
 
 -- The installed text of header h, or nil.
 local function header_text(h)
+  require("luatrace.bpftrace.inputs").volatile("#include")
   h = h:gsub("^uapi/", "")
   local dir = h:match("^([%w_%-]+)/")
   if not dir or not KERNEL[dir] or h:find("..", 1, true) then return nil end

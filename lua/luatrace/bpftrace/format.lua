@@ -296,7 +296,7 @@ end
 -- ---- JSON pieces, spaced as bpftrace spaces them ----
 
 -- Strings go through the one JSON encoder (any byte gives valid JSON).
-M.jstr = require("luatrace.json").quote
+function M.jstr(s) return require("luatrace.json").quote(s) end -- -f json only
 
 function M.json_value(rt, T, v)
   local t = T.t

@@ -16,35 +16,54 @@
 -- The pipeline: parser -> codegen (C for the prelude, with semantic checks)
 -- -> lt.BPF{text=} (compile cache, no clang when warm) -> runtime (attach,
 -- ring buffer records formatted in Lua, maps printed as bpftrace does).
-local parser = require "luatrace.bpftrace.parser"
-local codegen = require "luatrace.bpftrace.codegen"
+-- The parser and the code generator are required when used: a warm run
+-- whose plan is cached (luatrace.bpftrace.plancache) loads neither.
 local errors = require "luatrace.bpftrace.errors"
 
 local M = {}
 
 function M.parse(src, name)
-  return parser.parse(src, name)
+  return require("luatrace.bpftrace.parser").parse(src, name)
+end
+
+-- The options the runtime sees: the caller's, over the program's config
+-- block's print_maps.
+local function run_opts(opts, configured)
+  if opts.print_maps == nil and configured ~= nil then
+    return setmetatable({ print_maps = configured }, { __index = opts })
+  end
+  return opts
 end
 
 function M.compile(src, opts)
   opts = opts or {}
-  local ast = type(src) == "table" and src or parser.parse(src, opts.name)
+  local ast = type(src) == "table" and src or M.parse(src, opts.name)
   -- the program's config block first; the caller's options win over it
   local copts = require("luatrace.bpftrace.config").apply(ast, {})
   local configured = copts.print_maps
   for k, v in pairs(opts) do copts[k] = v end
   copts.cmd_pid_known = opts.cmd_pid ~= nil or opts.cmd
-  local r = codegen.generate(ast, copts)
+  local r = require("luatrace.bpftrace.codegen").generate(ast, copts)
   r.ast, r.opts = ast, opts
-  r.run_opts = opts
-  if opts.print_maps == nil and configured ~= nil then
-    r.run_opts = setmetatable({ print_maps = configured }, { __index = opts })
-  end
+  r.configured_print_maps = configured
+  r.run_opts = run_opts(opts, configured)
   return r
 end
 
+-- Compiled, loaded and attached; a text seen before with the same
+-- options on this kernel and build skips parsing and code generation.
 function M.load(src, opts)
-  local r = M.compile(src, opts)
+  opts = opts or {}
+  local plans = type(src) == "string" and require("luatrace.bpftrace.plancache")
+  local r = plans and plans.get(src, opts)
+  if r then
+    r.opts, r.run_opts = opts, run_opts(opts, r.configured_print_maps)
+  else
+    local inputs = require "luatrace.bpftrace.inputs"
+    inputs.reset()
+    r = M.compile(src, opts)
+    if plans and not inputs.why then plans.put(src, opts, r) end
+  end
   return require("luatrace.bpftrace.runtime").load(r, r.run_opts)
 end
 

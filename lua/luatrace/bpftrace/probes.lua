@@ -53,6 +53,7 @@ end
 
 -- Tracepoints matching cat:ev globs, from tracefs.
 local function tracepoints(cat, ev)
+  if has_glob(cat) or has_glob(ev) then require("luatrace.bpftrace.inputs").volatile("tracepoint wildcard") end
   local base = core.tracefs() .. "/events"
   local out = {}
   local cats = has_glob(cat) and listdir(base) or { cat }
@@ -73,6 +74,7 @@ end
 -- Kernel functions (or a binary's functions) matching a glob, from the
 -- listing module (`luatrace -l`): one source of probe names.
 local function listed(pattern)
+  require("luatrace.bpftrace.inputs").volatile("probe listing")
   local out = {}
   for _, name in ipairs(require("luatrace.listing").names(pattern)) do
     out[#out + 1] = name:match("([^:]+)$")
@@ -85,6 +87,7 @@ local function kfuncs(glob) return listed("kprobe:" .. glob) end
 
 -- A library short name (libc) or path -> path.
 local function binary(path)
+  require("luatrace.bpftrace.inputs").volatile("a binary's symbols")
   if path:find("/", 1, true) then return path end
   local p = core.find_library(path)
   if p then return p end

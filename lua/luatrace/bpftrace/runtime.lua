@@ -3,19 +3,16 @@
 -- interval and exit, END, maps printed at the end, as bpftrace does.
 --
 -- Every probe attaches first, then BEGIN runs (bpftrace's order). BEGIN
--- and END are uprobes on a libc function that only this process
--- calls, filtered to this process, triggered from Lua through the FFI (the
--- same trick as bpftrace's BEGIN_trigger, without a symbol of our own).
+-- and END are raw_tracepoint programs that nothing attaches: the runtime
+-- runs them once in this process (obj:run, BPF_PROG_TEST_RUN), so they
+-- see this process as current, like bpftrace's BEGIN_trigger uprobe, but
+-- with no uprobe to register (a grace period each) nor symbol to find.
 local ffi = require "ffi"
 local core = require "luatrace.core"
 local types = require "luatrace.types"
 local fmt = require "luatrace.bpftrace.format"
 local mapprint = require "luatrace.bpftrace.mapprint"
 local errors = require "luatrace.bpftrace.errors"
-
-pcall(ffi.cdef, "int getpgid(int pid); int getsid(int pid);")
-
-local TRIGGER = { BEGIN = "getpgid", END = "getsid" }
 
 local M = {}
 local P = {}
@@ -60,10 +57,14 @@ function M.load(compiled, opts)
   end
   self.maps = setmetatable({}, { __index = function(_, name) return self:map_view(name) end })
   self:header()
-  -- every probe, then BEGIN (as bpftrace: BEGIN's output means "attached")
-  local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "END" end)
+  -- BEGIN runs before the probes attach (its run is a bpf() call of ours,
+  -- which kprobes on bpf or capability functions would trace; bpftrace's
+  -- uprobe trigger is not traced), but its records wait in the ring until
+  -- every probe is attached: BEGIN's output still means "attached".
+  self:trigger("BEGIN", true)
+  local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "END" and k ~= "BEGIN" end)
   if not ok2 then self:close(); error(err, 0) end
-  self:trigger("BEGIN")
+  self:drain()
   return self
 end
 
@@ -84,21 +85,17 @@ function P:header()
   end
 end
 
--- Attach the probes whose kind passes want(kind). The uprobes (BEGIN and
--- END too) attach together at the end: the kernel's waits overlap.
+-- Attach the probes whose kind passes want(kind). The uprobes (wildcard
+-- matches too) attach together at the end: the kernel's waits overlap.
 function P:attach_kind(want)
   local b = self.bpf
-  local mypid = core.getpid()
-  local libc
   local batch = {}
   for _, p in ipairs(self.probes) do
     if want(p.kind) then
       local k, fn = p.kind, p.fname
       if p.targets then
         self:attach_targets(p, fn, batch)
-      elseif k == "BEGIN" or k == "END" then
-        libc = libc or core.find_library("c")
-        batch[#batch + 1] = { name = libc, sym = TRIGGER[k], fn_name = fn, pid = mypid }
+      elseif k == "BEGIN" or k == "END" then -- run, not attached (trigger)
       elseif k == "tracepoint" then
         b:attach_tracepoint { tp = p.cat .. ":" .. p.event, fn_name = fn }
       elseif k == "rawtracepoint" then
@@ -161,12 +158,17 @@ function P:attach_targets(p, fn, batch)
   end
 end
 
-function P:trigger(kind)
+-- Run the BEGIN or END programs; their records are drained unless
+-- keep (BEGIN: drained once the probes are attached).
+function P:trigger(kind, keep)
   local any = false
-  for _, p in ipairs(self.probes) do if p.kind == kind then any = true end end
-  if not any then return end
-  if kind == "BEGIN" then ffi.C.getpgid(0) else ffi.C.getsid(0) end
-  self:drain()
+  for _, p in ipairs(self.probes) do
+    if p.kind == kind then
+      self.bpf:object():run(p.fname)
+      any = true
+    end
+  end
+  if any and not keep then self:drain() end
 end
 
 function P:drain()
@@ -183,10 +185,14 @@ end
 
 -- One record from the ring buffer.
 function P:record(p)
-  if self.exiting or self.stopping then return end
+  if (self.exiting or self.stopping) and not self.in_end then return end
   local id = tonumber(ffi.cast(u64p, p)[0])
   local ev = self.events[id]
   if not ev then return end
+  -- while END runs, only its records: not the events its run made (the
+  -- bpf() call is traced by kprobes on bpf or capability functions) nor
+  -- the others still in the ring (dropped after exit() or a stop anyway)
+  if self.in_end and ev.from ~= "END" then return end
   local rec = ffi.cast(ev.ptr, p)
   local k = ev.kind
   if k == "printf" then
@@ -345,11 +351,10 @@ end
 function P:finish()
   if self.finished then return end
   self.finished = true
-  local was = self.exiting
-  self.exiting = false
-  pcall(self.attach_kind, self, function(k) return k == "END" end)
+  -- END's records print even after exit() or stop() (bpftrace's order)
+  self.in_end = true
   self:trigger("END")
-  self.exiting = was
+  self.in_end = false
   if self.opts.print_maps ~= false then
     self.write("\n\n")
     self:print_maps()

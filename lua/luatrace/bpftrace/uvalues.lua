@@ -63,6 +63,7 @@ local users
 function M.username(uid)
   uid = tonumber(uid)
   if not users then
+    require("luatrace.bpftrace.inputs").volatile("/etc/passwd")
     users = {}
     local fh = io.open("/etc/passwd")
     if fh then
@@ -111,6 +112,7 @@ end
 -- "unified" first, then v1 hierarchies by name (bpftrace's order).
 local function hierarchies()
   local v2, v1 = {}, {}
+  require("luatrace.bpftrace.inputs").volatile("cgroup mounts")
   local fh = io.open("/proc/self/mountinfo")
   if not fh then return {} end
   for line in fh:lines() do

@@ -131,3 +131,17 @@ test("tcpaccept -p PID: our accept of a loopback connection, both ends", functio
   eq(r.pid, me); eq(r.comm, "luatrace"); eq(r.family, 4)
   eq(r.laddr, "127.0.0.1"); eq(r.lport, port); eq(r.raddr, "127.0.0.1"); eq(r.rport, cport)
 end)
+
+test("execsnoop: its bounded argument loop loads; our exec's arguments, exactly", function()
+  local es = tool.load("execsnoop")
+  local got = {}
+  local running = es.start(es.parse{ "-P", tostring(me) }, function(r) got[#got + 1] = r end)
+  local code = core.exec({ "/bin/sh", "-c", "exit 0", "lt-vm-exec", "a b", "c" })
+  running.b:ring_buffer_poll(200)
+  running:stop()
+  eq(code, 0, "sh ran")
+  eq(#got, 1, "one exec")
+  eq(got[1].comm, "sh")
+  eq(table.concat(got[1].args, "|"), "/bin/sh|-c|exit 0|lt-vm-exec|a b|c")
+  eq(got[1].ppid, me)
+end)

@@ -1,39 +1,5 @@
-// SPDX-License-Identifier: GPL-2.0
-/* funccount: count calls of up to FUNCCOUNT_SLOTS functions, tracepoints
- * or user functions. Program k counts into slot k; Lua attaches fc_k (a
- * kprobe-type program: kprobes and uprobes), fe_k (fentry, its target set
- * at run time through BPF{attach_targets=}) or ft_k (tracepoints) to the
- * k-th matched function and loads only the programs it uses (BPF{obj=,
- * programs=}). One program per slot, not one program with a cookie: the
- * kernels this must run on include ones without bpf_get_attach_cookie. */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include "lt_tool.h"
-
-#define FUNCCOUNT_SLOTS 256
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FUNCCOUNT_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
-
-static __always_inline int count(__u32 slot)
-{
-	if (!lt_tool_wanted())
-		return 0;
-	__u64 *v = bpf_map_lookup_elem(&counts, &slot);
-	if (v)
-		*v += 1;
-	return 0;
-}
-
-#define FC_SLOT(k) \
-	SEC("kprobe") int fc_##k(void *ctx) { return count(k); } \
-	SEC("fentry") int fe_##k(void *ctx) { return count(k); } \
-	SEC("tracepoint") int ft_##k(void *ctx) { return count(k); }
-
+/* funccount_slots.h: FC_SLOT(k) for every slot k; the including object
+ * defines FC_SLOT as its kind's program (bpf/funccount.h). */
 FC_SLOT(0)
 FC_SLOT(1)
 FC_SLOT(2)
@@ -290,5 +256,3 @@ FC_SLOT(252)
 FC_SLOT(253)
 FC_SLOT(254)
 FC_SLOT(255)
-
-char LICENSE[] SEC("license") = "GPL";
