@@ -129,7 +129,7 @@ test("attach_uprobes: bad entries are refused before the kernel is asked", funct
   b:cleanup()
 end)
 
-test("bpftrace: BEGIN and several uprobes of one program attach together, each counts exactly", function()
+test("bpftrace: several uprobes of one program attach together, each counts exactly (BEGIN ran)", function()
   local bt = require "luatrace.bpftrace"
   local printed = {}
   local p = bt.load([[
