@@ -331,6 +331,7 @@ void lt_open_link(lua_State *L)
 		{"attach_kprobe", l_attach_kprobe},
 		{"attach_uprobe", lt_l_attach_uprobe},
 		{"attach_uprobes", lt_l_attach_uprobes},
+		{"uprobe_sym_offset", lt_l_uprobe_sym_offset},
 		{"attach_usdt", l_attach_usdt},
 		{"attach_perf_event", l_attach_perf_event},
 		{"close_links", lt_l_close_links},

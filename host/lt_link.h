@@ -25,6 +25,7 @@ const char *lt_binary_path(lua_State *L, const char *what, const char *name,
 /* core.attach_uprobe(...), core.attach_uprobes({...}) (link_uprobes.c) */
 int lt_l_attach_uprobe(lua_State *L);
 int lt_l_attach_uprobes(lua_State *L);
+int lt_l_uprobe_sym_offset(lua_State *L);
 
 /* Destroy n links, overlapping their detaches; returns once all are gone. */
 void lt_links_destroy(struct bpf_link **links, int n);

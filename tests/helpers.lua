@@ -116,4 +116,29 @@ function H.open_trace_pipe(b)
   end
 end
 
+-- memleak in kernel mode while this process holds n pipes open: the
+-- allocations from alloc_pipe_info it reports while they are open, and
+-- after they are closed (tool_memleak.lua, tests/vm/cases/tools_mem.lua).
+function H.memleak_pipes(n)
+  pcall(ffi.cdef, "int pipe(int fds[2]); int close(int fd);")
+  local ml = require("luatrace.tool").load("memleak")
+  local running = ml.start(ml.parse{ "-o", "0", "-T", "100000" })
+  local fds = ffi.new("int[?]", 2 * n)
+  for i = 0, n - 1 do assert(ffi.C.pipe(fds + 2 * i) == 0) end
+  local function pipe_allocs()
+    local count = 0
+    for _, s in ipairs(running.report()) do
+      for _, f in ipairs(s.frames) do
+        if f:match("^%d+ %[<%x+>%] alloc_pipe_info%+0x%x+$") then count = count + s.count; break end
+      end
+    end
+    return count
+  end
+  local held = pipe_allocs()
+  for i = 0, 2 * n - 1 do ffi.C.close(fds[i]) end
+  local after = pipe_allocs()
+  running:stop()
+  return held, after
+end
+
 return H

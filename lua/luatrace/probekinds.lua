@@ -74,7 +74,10 @@ local function uprobe_request(ret)
   return function(obj, fn, o)
     -- a GNU IFUNC (glibc's strlen...): the implementation it resolves to
     local at = o.sym and not o.sym_off and syms.ifunc_offset(o.name, o.sym, o.pid)
-    return { obj, fn, o.name, sym = not at and o.sym or nil,
+    -- (placed here, from the symbol table the IFUNC check has read: the
+    -- threads of core.attach_uprobes then only ask the kernel)
+    local placed = o.sym and not at and not o.sym_off and syms.func_offset(o.name, o.sym, o.pid) or nil
+    return { obj, fn, o.name, sym = not at and o.sym or nil, sym_offset = placed,
       offset = at or o.addr or o.sym_off or 0, pid = o.pid or -1, retprobe = ret, cookie = o.cookie }
   end
 end

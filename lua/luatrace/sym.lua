@@ -55,6 +55,14 @@ function M.ifunc_offset(name, symname, pid)
   return path and (core.uprobe_ifunc(path, symname))
 end
 
+-- The file offset of function `symname` in binary `name` when its ELF
+-- symbol tables place it for sure (host/link_uprobes.c), else nil: libbpf
+-- then looks it up itself (and words the error).
+function M.func_offset(name, symname, pid)
+  local path = core.find_library(name, pid)
+  return path and (core.uprobe_sym_offset(path, symname))
+end
+
 -- Forget a pid's resolver (the process exited, or its maps changed).
 function M.forget(pid)
   resolvers[pid] = nil

@@ -128,3 +128,47 @@ test("attach_uprobes: bad entries are refused before the kernel is asked", funct
   eq(b:num_open_uprobes(), 0)
   b:cleanup()
 end)
+
+test("bpftrace: several uprobes of one program attach together, each counts exactly (BEGIN ran)", function()
+  local bt = require "luatrace.bpftrace"
+  local printed = {}
+  local p = bt.load([[
+BEGIN { @begin = 1; }
+uprobe:libc:getppid { @a = count(); }
+uretprobe:libc:getppid { @b = count(); }
+uprobe:libc:getuid { @c = count(); }
+uretprobe:libc:getgid { @d = count(); }
+]], { pid = core.getpid(), out = function(s) printed[#printed + 1] = s end, print_maps = false })
+  calls("getppid", 3); calls("getuid", 5); calls("getgid", 2)
+  eq(p.maps["@a"], 3); eq(p.maps["@b"], 3); eq(p.maps["@c"], 5); eq(p.maps["@d"], 2)
+  eq(p.maps["@begin"], 1, "BEGIN ran")
+  p:stop()
+  p:run { duration_ms = 1000 }
+  eq(printed[1], "Attaching 5 probes...\n")
+end)
+
+test("bpftrace: a uprobe the kernel refuses, between good ones: one line, nothing left attached", function()
+  local bt = require "luatrace.bpftrace"
+  local before = probe_fds()
+  local ok_, err = pcall(bt.load, [[
+uprobe:libc:getppid { @a = count(); }
+uprobe:/bin/true:0x7ffffff0 { @b = count(); }
+uretprobe:libc:getuid { @c = count(); }
+]], { pid = core.getpid(), out = function() end, print_maps = false })
+  eq(ok_, false)
+  eq(err, "attach uprobe /bin/true:0x7ffffff0: Invalid argument")
+  eq(probe_fds() - before, 0, "perf event and link fds left open")
+end)
+
+test("core.uprobe_sym_offset: a function's file offset from the symbol tables (readelf agrees); nil when unsure", function()
+  local path = test_prog("lt_target")
+  local addr = tonumber(ffi.cast("uint64_t", core.elf_symbol(path, "lt_target_add")))
+  local out = sh("readelf -lW " .. q(path) .. " | awk '$1==\"LOAD\" && / R E / {print $2, $3}'")
+  local foff, vaddr = out:match("(0x%x+) (0x%x+)")
+  if not foff then skip("readelf (binutils) is not installed") end
+  eq(core.uprobe_sym_offset(path, "lt_target_add"), addr - tonumber(vaddr) + tonumber(foff))
+  eq(core.uprobe_sym_offset(path, "no_such_fn_xyz"), nil)
+  eq(core.uprobe_sym_offset(path, "lt_target"), nil, "a prefix of a name is no match")
+  -- glibc's strlen is a GNU IFUNC: placed by core.uprobe_ifunc, never here
+  eq(core.uprobe_sym_offset(core.find_library("c"), "strlen"), nil)
+end)

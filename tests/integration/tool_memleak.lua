@@ -141,24 +141,8 @@ end)
 
 test("memleak (kernel mode): the pipes we hold open are outstanding, and gone once closed", function()
   if not core.tracepoint_exists("kmem", "kmalloc") then skip("no kmem:kmalloc tracepoint in this kernel") end
-  local ml = tool.load("memleak")
-  local running = ml.start(ml.parse{ "-o", "0", "-T", "100000" })
   local N = 64
-  local fds = ffi.new("int[?]", 2 * N)
-  for i = 0, N - 1 do assert(ffi.C.pipe(fds + 2 * i) == 0) end
-  local function pipe_allocs()
-    local n = 0
-    for _, s in ipairs(running.report()) do
-      for _, f in ipairs(s.frames) do
-        if f:match("^%d+ %[<%x+>%] alloc_pipe_info%+0x%x+$") then n = n + s.count; break end
-      end
-    end
-    return n
-  end
-  local held = pipe_allocs()
-  for i = 0, 2 * N - 1 do ffi.C.close(fds[i]) end
-  local after = pipe_allocs()
-  running:stop()
+  local held, after = memleak_pipes(N)
   -- at least the pipe_inode_info and buffer array of each of our pipes;
   -- other processes may open (and close) a few pipes meanwhile
   ok(held >= 2 * N, ("%d allocations from alloc_pipe_info while we hold %d pipes"):format(held, N))

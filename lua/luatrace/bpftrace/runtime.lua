@@ -85,14 +85,16 @@ function P:header()
   end
 end
 
--- Attach the probes whose kind passes want(kind).
+-- Attach the probes whose kind passes want(kind). The uprobes (wildcard
+-- matches too) attach together at the end: the kernel's waits overlap.
 function P:attach_kind(want)
   local b = self.bpf
+  local batch = {}
   for _, p in ipairs(self.probes) do
     if want(p.kind) then
       local k, fn = p.kind, p.fname
       if p.targets then
-        self:attach_targets(p, fn)
+        self:attach_targets(p, fn, batch)
       elseif k == "BEGIN" or k == "END" then -- run, not attached (trigger)
       elseif k == "tracepoint" then
         b:attach_tracepoint { tp = p.cat .. ":" .. p.event, fn_name = fn }
@@ -103,9 +105,9 @@ function P:attach_kind(want)
       elseif k == "kretprobe" then
         b:attach_kretprobe { event = p.func, fn_name = fn }
       elseif k == "uprobe" or k == "uretprobe" then
-        local o = { name = p.path, fn_name = fn, pid = self.opts.pid or -1 }
+        local o = { name = p.path, fn_name = fn, pid = self.opts.pid or -1, retprobe = k == "uretprobe" }
         if p.addr then o.addr = p.addr else o.sym = p.func end
-        if k == "uprobe" then b:attach_uprobe(o) else b:attach_uretprobe(o) end
+        batch[#batch + 1] = o
       elseif k == "usdt" then
         self.links[#self.links + 1] = core.attach_usdt(b:object(), fn, p.path, p.provider, p.probe)
       elseif k == "profile" then
@@ -122,10 +124,11 @@ function P:attach_kind(want)
       -- kfunc/kretfunc attach from their sections when the object loads
     end
   end
+  if #batch > 0 then b:attach_uprobes(batch) end
 end
 -- A probe attached to many functions: one link per match, its cookie the
 -- index of the match's func and probe names in lt_bt_names.
-function P:attach_targets(p, fn)
+function P:attach_targets(p, fn, batch)
   local b = self.bpf
   local names = self.compiled.need_names and b:object():map("lt_bt_names")
   local NAMELEN = 128
@@ -147,9 +150,10 @@ function P:attach_targets(p, fn)
     elseif k == "kretprobe" then
       b:attach_kretprobe { event = t.func, fn_name = fn, cookie = cookie }
     else
-      local o = { name = t.path, fn_name = fn, pid = self.opts.pid or -1, cookie = cookie }
+      local o = { name = t.path, fn_name = fn, pid = self.opts.pid or -1, cookie = cookie,
+        retprobe = k == "uretprobe" }
       if t.addr then o.addr = t.addr else o.sym = t.func end
-      if k == "uprobe" then b:attach_uprobe(o) else b:attach_uretprobe(o) end
+      batch[#batch + 1] = o
     end
   end
 end

@@ -1,4 +1,4 @@
--- cachestat and oomkill on stock kernels (kernel functions: fentry or
+-- cachestat, oomkill and memleak's kernel mode on stock kernels (kernel functions: fentry or
 -- kprobes, chosen at run time). The guest is quiet (this runner is its
 -- only user process), so counts of system-wide tools are bounded below by
 -- what the test does. oomkill sees a real OOM kill: a shell that doubles a
@@ -165,4 +165,14 @@ test("oomkill beside Debian's libbpf-tools oomkill: the same kill, the same line
     if m then peer[#peer + 1] = m end
   end
   eq(table.concat(peer, "\n"), mid, theirs)
+end)
+
+-- memleak's hashes are not preallocated (BPF_F_NO_PREALLOC from its
+-- kmem tracepoint programs: allowed without a warning since 6.1) and its
+-- object loads with the minimized BTF: the pipes held open are counted.
+test("memleak (kernel mode): the pipes we hold open are outstanding, and gone once closed", function()
+  local N = 64
+  local held, after = memleak_pipes(N)
+  ok(held >= 2 * N, ("%d allocations from alloc_pipe_info while we hold %d pipes"):format(held, N))
+  ok(after < N, ("%d left after closing, of %d"):format(after, held))
 end)
