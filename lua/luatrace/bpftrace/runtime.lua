@@ -351,7 +351,10 @@ end
 function P:finish()
   if self.finished then return end
   self.finished = true
-  -- END's records print even after exit() or stop() (bpftrace's order)
+  -- what is already in the ring first, as any drain (a -c command's
+  -- last events); then END, whose records print even after exit() or
+  -- stop() (bpftrace's order)
+  self:drain()
   self.in_end = true
   self:trigger("END")
   self.in_end = false
