@@ -116,6 +116,16 @@ function H.open_trace_pipe(b)
   end
 end
 
+-- How many perf event and BPF link fds this process holds (probes left
+-- attached: close_links, attach_uprobes, bt_api, the VM's kprobes).
+function H.probe_fds()
+  local n = 0
+  for _, target in pairs(core.open_fds()) do
+    if target == "anon_inode:[perf_event]" or target == "anon_inode:bpf_link" then n = n + 1 end
+  end
+  return n
+end
+
 -- memleak in kernel mode while this process holds n pipes open: the
 -- allocations from alloc_pipe_info it reports while they are open, and
 -- after they are closed (tool_memleak.lua, tests/vm/cases/tools_mem.lua).

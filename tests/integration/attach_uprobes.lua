@@ -25,15 +25,6 @@ local function open()
   return BPF{ text = SRC, cflags = { "-DTARGET=" .. core.getpid() } }
 end
 
--- fds of perf events and bpf links this process holds
-local function probe_fds()
-  local n = 0
-  for _, target in pairs(core.open_fds()) do
-    if target == "anon_inode:[perf_event]" or target == "anon_inode:bpf_link" then n = n + 1 end
-  end
-  return n
-end
-
 local function calls(f, n) for _ = 1, n do ffi.C[f]() end end
 
 local function hits(b)

@@ -81,22 +81,13 @@ end)
 -- uprobe (each registration waits for an RCU grace period) and no perf
 -- event fd; the programs still see this process as current.
 test("BEGIN/END run in this process with no perf event or uprobe", function()
-  local function perf_fds()
-    local n = 0
-    local h = io.popen("ls -l /proc/" .. core.getpid() .. "/fd")
-    for l in h:lines() do
-      if l:find("[perf_event]", 1, true) then n = n + 1 end
-    end
-    h:close()
-    return n
-  end
-  local before = perf_fds()
+  local before = probe_fds()
   local printed = {}
   local p = bt.load([[
 BEGIN { printf("begin %d %s\n", pid, comm); @b = count(); }
 END { printf("end %d\n", tid); @e = count(); }
 ]], { out = function(s) printed[#printed + 1] = s end, print_maps = false })
-  eq(perf_fds(), before, "no perf event opened for BEGIN/END")
+  eq(probe_fds(), before, "no perf event or link opened for BEGIN/END")
   p:stop()
   p:run { duration_ms = 1000 }
   local me = core.getpid()

@@ -16,15 +16,6 @@ int on_hit(void *ctx) {
 }
 ]]
 
--- fds of perf events and bpf links this process holds
-local function probe_fds()
-  local n = 0
-  for _, target in pairs(core.open_fds()) do
-    if target == "anon_inode:[perf_event]" or target == "anon_inode:bpf_link" then n = n + 1 end
-  end
-  return n
-end
-
 local TPS = { "sys_enter_getppid", "sys_enter_getuid", "sys_enter_getgid", "sys_enter_geteuid",
   "sys_enter_getegid", "sys_enter_getpgrp" }
 

@@ -164,15 +164,6 @@ int on_any(struct pt_regs *ctx) {
 }
 ]]
 
--- fds of perf events and bpf links this process holds
-local function probe_fds()
-  local n = 0
-  for _, target in pairs(core.open_fds()) do
-    if target == "anon_inode:[perf_event]" or target == "anon_inode:bpf_link" then n = n + 1 end
-  end
-  return n
-end
-
 test("kprobes and kretprobes on 6 functions closed together (core.close_links): none left", function()
   if not core.has_kprobes() then skip("no kprobes in this kernel") end
   local before = probe_fds()
