@@ -26,6 +26,22 @@ local function per_function(stacks)
   return t
 end
 
+-- lt_leak held before it leaks (it waits on a fifo): its pid, go() that
+-- lets it leak n times and returns its "done" line, close().
+local function held_leaker(n)
+  local fifo = unique_path("leak-fifo")
+  os.execute("mkfifo " .. q(fifo))
+  local p = io.popen(("exec %s wait %d < %s"):format(q(test_prog("lt_leak")), n, q(fifo)))
+  local w = io.open(fifo, "w")
+  local l = { pid = tonumber(p:read("*l")) }
+  function l.go() w:write("go\n"); w:flush(); return p:read("*l") end
+  function l.close()
+    require("luatrace.sym").forget(l.pid)
+    w:close(); p:close(); os.remove(fifo)
+  end
+  return l
+end
+
 local function same(got, want)
   for fn, v in pairs(want) do
     eq(got[fn] and got[fn][1], v[1], fn .. " bytes")
@@ -35,19 +51,13 @@ local function same(got, want)
 end
 
 test("memleak -p PID (module API): exact bytes and counts per leaking function, nothing freed", function()
-  local fifo = unique_path("leak-fifo")
-  os.execute("mkfifo " .. q(fifo))
-  local p = io.popen(("exec %s wait 7 < %s"):format(q(test_prog("lt_leak")), q(fifo)))
-  local w = io.open(fifo, "w")
-  local pid = tonumber(p:read("*l"))
+  local leaker = held_leaker(7)
   local ml = tool.load("memleak")
-  local running = ml.start(ml.parse{ "-p", tostring(pid), "-o", "0" })
-  w:write("go\n"); w:flush()
-  eq(p:read("*l"), "done")
+  local running = ml.start(ml.parse{ "-p", tostring(leaker.pid), "-o", "0" })
+  eq(leaker.go(), "done")
   local stacks = running.report()
   running:stop()
-  require("luatrace.sym").forget(pid)
-  w:close(); p:close(); os.remove(fifo)
+  leaker.close()
   same(per_function(stacks), expected(7))
   for _, s in ipairs(stacks) do
     ok(s.frames[2]:match("^1 %[<%x+>%] leak%+0x%x+ %[.*/lt_leak%]$"), s.frames[2])
@@ -189,21 +199,15 @@ test("memleak -P -F -T 2 1 1 (kernel mode, percpu too): the report's lines, kern
 end)
 
 test("memleak --stack-storage-size --perf-max-stack-depth: the stack map resized; stacks cut at the depth", function()
-  local fifo = unique_path("leak-fifo")
-  os.execute("mkfifo " .. q(fifo))
-  local p = io.popen(("exec %s wait 3 < %s"):format(q(test_prog("lt_leak")), q(fifo)))
-  local w = io.open(fifo, "w")
-  local pid = tonumber(p:read("*l"))
+  local leaker = held_leaker(3)
   local ml = tool.load("memleak")
-  local running = ml.start(ml.parse{ "-p", tostring(pid), "-o", "0", "--stack-storage-size", "64",
+  local running = ml.start(ml.parse{ "-p", tostring(leaker.pid), "-o", "0", "--stack-storage-size", "64",
     "--perf-max-stack-depth", "2" })
   local info = running.tables.stack_traces:info()
-  w:write("go\n"); w:flush()
-  eq(p:read("*l"), "done")
+  eq(leaker.go(), "done")
   local stacks = running.report()
   running:stop()
-  require("luatrace.sym").forget(pid)
-  w:close(); p:close(); os.remove(fifo)
+  leaker.close()
   eq(info.max_entries, 64)
   eq(info.value_size, 16)
   same(per_function(stacks), expected(3))
