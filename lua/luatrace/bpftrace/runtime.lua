@@ -62,7 +62,7 @@ function M.load(compiled, opts)
   -- uprobe trigger is not traced), but its records wait in the ring until
   -- every probe is attached: BEGIN's output still means "attached".
   self:trigger("BEGIN", true)
-  local ok2, err = pcall(self.attach_kind, self, function(k) return k ~= "END" and k ~= "BEGIN" end)
+  local ok2, err = pcall(self.attach_probes, self)
   if not ok2 then self:close(); error(err, 0) end
   self:drain()
   return self
@@ -85,44 +85,43 @@ function P:header()
   end
 end
 
--- Attach the probes whose kind passes want(kind). The uprobes (wildcard
--- matches too) attach together at the end: the kernel's waits overlap.
-function P:attach_kind(want)
+-- Attach every probe but BEGIN and END (run, not attached). The uprobes
+-- (wildcard matches too) attach together at the end: the kernel's waits
+-- overlap.
+function P:attach_probes()
   local b = self.bpf
   local batch = {}
   for _, p in ipairs(self.probes) do
-    if want(p.kind) then
-      local k, fn = p.kind, p.fname
-      if p.targets then
-        self:attach_targets(p, fn, batch)
-      elseif k == "BEGIN" or k == "END" then -- run, not attached (trigger)
-      elseif k == "tracepoint" then
-        b:attach_tracepoint { tp = p.cat .. ":" .. p.event, fn_name = fn }
-      elseif k == "rawtracepoint" then
-        b:attach_raw_tracepoint { tp = p.tp, fn_name = fn }
-      elseif k == "kprobe" then
-        b:attach_kprobe { event = p.func, event_off = p.offset, fn_name = fn }
-      elseif k == "kretprobe" then
-        b:attach_kretprobe { event = p.func, fn_name = fn }
-      elseif k == "uprobe" or k == "uretprobe" then
-        local o = { name = p.path, fn_name = fn, pid = self.opts.pid or -1, retprobe = k == "uretprobe" }
-        if p.addr then o.addr = p.addr else o.sym = p.func end
-        batch[#batch + 1] = o
-      elseif k == "usdt" then
-        self.links[#self.links + 1] = core.attach_usdt(b:object(), fn, p.path, p.provider, p.probe)
-      elseif k == "profile" then
-        b:attach_perf_event { ev_type = 1, ev_config = 0, fn_name = fn,
-          sample_freq = p.freq, sample_period = not p.freq and p.period_ns or nil,
-          pid = self.opts.pid }
-      elseif k == "interval" then
-        b:attach_perf_event { ev_type = 1, ev_config = 0, fn_name = fn, cpu = 0,
-          sample_period = p.period_ns }
-      elseif k == "software" or k == "hardware" then
-        b:attach_perf_event { ev_type = p.ev_type, ev_config = p.ev_config, fn_name = fn,
-          sample_period = p.period, pid = self.opts.pid }
-      end
-      -- kfunc/kretfunc attach from their sections when the object loads
+    local k, fn = p.kind, p.fname
+    if p.targets then
+      self:attach_targets(p, fn, batch)
+    elseif k == "BEGIN" or k == "END" then -- run, not attached (trigger)
+    elseif k == "tracepoint" then
+      b:attach_tracepoint { tp = p.cat .. ":" .. p.event, fn_name = fn }
+    elseif k == "rawtracepoint" then
+      b:attach_raw_tracepoint { tp = p.tp, fn_name = fn }
+    elseif k == "kprobe" then
+      b:attach_kprobe { event = p.func, event_off = p.offset, fn_name = fn }
+    elseif k == "kretprobe" then
+      b:attach_kretprobe { event = p.func, fn_name = fn }
+    elseif k == "uprobe" or k == "uretprobe" then
+      local o = { name = p.path, fn_name = fn, pid = self.opts.pid or -1, retprobe = k == "uretprobe" }
+      if p.addr then o.addr = p.addr else o.sym = p.func end
+      batch[#batch + 1] = o
+    elseif k == "usdt" then
+      self.links[#self.links + 1] = core.attach_usdt(b:object(), fn, p.path, p.provider, p.probe)
+    elseif k == "profile" then
+      b:attach_perf_event { ev_type = 1, ev_config = 0, fn_name = fn,
+        sample_freq = p.freq, sample_period = not p.freq and p.period_ns or nil,
+        pid = self.opts.pid }
+    elseif k == "interval" then
+      b:attach_perf_event { ev_type = 1, ev_config = 0, fn_name = fn, cpu = 0,
+        sample_period = p.period_ns }
+    elseif k == "software" or k == "hardware" then
+      b:attach_perf_event { ev_type = p.ev_type, ev_config = p.ev_config, fn_name = fn,
+        sample_period = p.period, pid = self.opts.pid }
     end
+    -- kfunc/kretfunc attach from their sections when the object loads
   end
   if #batch > 0 then b:attach_uprobes(batch) end
 end
