@@ -124,8 +124,8 @@ function M.functions(text, code)
   return out
 end
 
-M.LAZY_SECTION = probekinds.LAZY_SECTION
-
+-- A BCC-style `int f(void *ctx)`: its type only its attach call gives;
+-- it gets probekinds.LAZY_SECTION (bpf/attach.lua loads it lazily).
 local function untyped_ctx(params)
   return #params == 1 and params[1]:gsub("%s+", " "):match("^void ?%* ?[%a_][%w_]*$") ~= nil
 end
@@ -159,7 +159,7 @@ local function plan(fn, usdt_fns)
   end
   if usdt_fns[name] then return { sec = probekinds.by_name.usdt.sec } end
   if ctx then return typed(ctx, ctx.sec) end
-  if untyped_ctx(params) then return { sec = M.LAZY_SECTION } end
+  if untyped_ctx(params) then return { sec = probekinds.LAZY_SECTION } end
   return nil
 end
 
