@@ -11,7 +11,14 @@
 #ifndef LUATRACE_BPF_H
 #define LUATRACE_BPF_H
 
+/* BPF{vmlinux="lite"} (bpftrace programs that read no kernel struct):
+ * scalar typedefs, BPF's enums and context structs only, which clang
+ * reads much faster (host/vmlinux_h.c). */
+#ifdef LT_VMLINUX_LITE
+#include "vmlinux-lite.h"
+#else
 #include "vmlinux.h"
+#endif
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>

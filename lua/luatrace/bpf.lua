@@ -34,13 +34,16 @@ local OPTIONS = {
   { "text", "string" }, { "src_file", "string" }, { "obj", "string" },
   { "cflags", "list" }, { "globals", "table" }, { "programs", "list" },
   { "usdt_contexts", "list" }, { "origin", "table" }, { "attach_targets", "table" },
-  { "max_entries", "table" }, { "value_size", "table" },
+  { "max_entries", "table" }, { "value_size", "table" }, { "vmlinux", "string" },
 }
 
 local function check_options(opts)
   args.check("BPF", opts, OPTIONS)
   local sources = (opts.text and 1 or 0) + (opts.src_file and 1 or 0) + (opts.obj and 1 or 0)
   if sources ~= 1 then args.raise("BPF: give exactly one of text=, src_file=, obj=") end
+  if opts.vmlinux and opts.vmlinux ~= "full" and opts.vmlinux ~= "lite" then
+    args.raisef("BPF: vmlinux must be \"full\" or \"lite\", got %q", opts.vmlinux)
+  end
   for i, f in ipairs(opts.cflags or {}) do
     if type(f) ~= "string" then args.raisef("BPF: cflags[%d] must be a string, got %s", i, type(f)) end
   end
@@ -89,7 +92,7 @@ local function object_file(self, opts, usdt_fns)
     file, line = opts.src_file, 1
   end
   local path, cached, t, bytes = source.build(text, { file = file, line = line, usdt_fns = usdt_fns,
-    cflags = opts.cflags, debug = opts.debug })
+    cflags = opts.cflags, debug = opts.debug, vmlinux = opts.vmlinux })
   self._event_types = t.event_types
   self._cached = cached
   -- a compiled object: the bytes read through the cache's checked fd

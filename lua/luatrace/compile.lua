@@ -42,6 +42,11 @@ local read_file = require("luatrace.files").read
 -- in every run.
 local KFD, PFD, OFD = "/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5"
 
+-- opts.lite: the prelude includes this header instead of vmlinux.h; a
+-- text it is not enough for is compiled again with vmlinux.h.
+local LITE_HEADER, LITE_FLAG = "vmlinux-lite.h", "-DLT_VMLINUX_LITE"
+local LITE_FAILED = {}
+
 -- A kernel build, cheaply: its GNU build id; failing that, its release,
 -- version string (build time included) and BTF size. For a target, the
 -- build id of its vmlinux file, else the hash of the BTF file.
@@ -164,32 +169,34 @@ local function prelude_dir()
 end
 
 -- kernel-<id>/ (of the target's BTF when given), and a function that
--- makes its vmlinux.h intact: a missing or damaged one (its .sum differs:
--- a crash, a full disk) is rebuilt. Only a build of the PCH or a compile
--- without one reads vmlinux.h, so only they pay for reading and hashing
--- its megabytes (a PCH notices a changed vmlinux.h by itself: clang
--- refuses it, and the PCH is rebuilt).
-local function kernel_dir(target)
+-- makes a header of it intact (vmlinux.h, or vmlinux-lite.h: see
+-- host/vmlinux_h.c): a missing or damaged one (its .sum differs: a crash,
+-- a full disk) is rebuilt. Only a build of the PCH or a compile without
+-- one reads the header, so only they pay for reading and hashing its
+-- megabytes (a PCH notices a changed header by itself: clang refuses it,
+-- and the PCH is rebuilt).
+local function kernel_dir(target, header)
   if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end
   local name = "kernel-" .. M.kernel_id(target)
   local dir = cache.sub(name)
   opened[#opened + 1] = dir
   local checked = false
-  local function ensure_vmlinux()
+  local function ensure_header()
     if checked then return end
     checked = true
-    local text, sum = dir:read("vmlinux.h"), dir:read("vmlinux.h.sum")
+    local text, sum = dir:read(header), dir:read(header .. ".sum")
     if not text or not sum or core.hash(text) ~= sum then
-      local tmp = "vmlinux.h.tmp." .. core.getpid()
+      local tmp = header .. ".tmp." .. core.getpid()
       dir:unlink(tmp)
-      core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf)
+      core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf,
+        header == LITE_HEADER and "lite" or "full")
       text = dir:read(tmp)
-      if not text then fail("write vmlinux.h in the compile cache: cannot read it back") end
-      dir:write("vmlinux.h.sum", core.hash(text))
-      dir:rename(tmp, "vmlinux.h")
+      if not text then fail("write %s in the compile cache: cannot read it back", header) end
+      dir:write(header .. ".sum", core.hash(text))
+      dir:rename(tmp, header)
     end
   end
-  return dir, name, ensure_vmlinux
+  return dir, name, ensure_header
 end
 
 -- Run clang with the cache directories as fds 3, 4, 5.
@@ -316,22 +323,37 @@ end
 -- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
 -- compile for another kernel), file and line (where the text starts, for
 -- clang errors without a location), text_key and text_info (an index of
--- the text before its transform, see text_hit). Returns the object's path (for messages),
+-- the text before its transform, see text_hit), lite (try the lite
+-- kernel header first). Returns the object's path (for messages),
 -- whether it came from the cache, and its bytes (load them with
 -- core.open_mem: they were read through the checked directory fd).
 local compile, unmark
-function M.compile(source, opts)
+local function compile_once(source, opts)
   opened = {}
-  local ok, path, was_cached, bytes = pcall(compile, source, opts or {})
+  local ok, path, was_cached, bytes = pcall(compile, source, opts)
   for _, d in ipairs(opened) do d:close() end
   opened = {}
   if unmark then pcall(unmark); unmark = nil end
+  return ok, path, was_cached, bytes
+end
+
+function M.compile(source, opts)
+  opts = opts or {}
+  local ok, path, was_cached, bytes = compile_once(source, opts)
+  if not ok and path == LITE_FAILED then
+    -- the text needs more of the kernel's types: the full vmlinux.h (a
+    -- text index of the text then names this object, so a warm run goes
+    -- straight to it)
+    local full = setmetatable({ lite = false }, { __index = opts })
+    ok, path, was_cached, bytes = compile_once(source, full)
+  end
   if not ok then error(path, 0) end
   return path, was_cached, bytes
 end
 
 function compile(source, opts)
   local flags = M.base_flags()
+  if opts.lite then flags[#flags + 1] = LITE_FLAG end
   local nbase = #flags
   for _, f in ipairs(opts.cflags or {}) do flags[#flags + 1] = f end
   local phash = prelude_id()
@@ -345,6 +367,7 @@ function compile(source, opts)
     -- no compiler here: an object built elsewhere for this kernel will do
     local bytes = cached(odir, "p-" .. pkey .. ".o", "p-" .. pkey .. ".sum")
     if bytes then return shown("p-" .. pkey .. ".o"), true, bytes end
+    if opts.lite then error(LITE_FAILED, 0) end -- the other build's may be there
     error(clang, 0)
   end
   local key = core.hash(source, table.concat(flags, "\1"), clang_id, kid, phash)
@@ -354,7 +377,8 @@ function compile(source, opts)
 
   unmark = cache.mark_writing()
   local pdir = prelude_dir()
-  local kdir, kname, ensure_vmlinux = kernel_dir(opts.target)
+  local header = opts.lite and LITE_HEADER or "vmlinux.h"
+  local kdir, kname, ensure_vmlinux = kernel_dir(opts.target, header)
   odir:write(key .. ".c", source)
   local tmp = oname .. ".tmp." .. core.getpid()
   local function attempt(pch_name)
@@ -390,6 +414,10 @@ function compile(source, opts)
   if opts.debug and out ~= "" then io.stderr:write(out) end
   if code ~= 0 then
     odir:unlink(tmp)
+    if opts.lite and not core.interrupted() then
+      if opts.debug then io.stderr:write("luatrace: vmlinux-lite.h is not enough for this text: compiling with vmlinux.h\n") end
+      error(LITE_FAILED, 0)
+    end
     error(M.first_error(out, opts.file and ("%s:%d: "):format(opts.file, opts.line or 1)), 0)
   end
   odir:rename(tmp, oname)
@@ -401,7 +429,7 @@ function compile(source, opts)
   odir:write("p-" .. pkey .. ".sum", h)
   note_text(odir, opts, oname)
   local keep = { ["obj/" .. oname] = true, ["obj/" .. sname] = true,
-    [kname .. "/vmlinux.h"] = true, [kname .. "/vmlinux.h.sum"] = true }
+    [kname .. "/" .. header] = true, [kname .. "/" .. header .. ".sum"] = true }
   if pch_name then keep[kname .. "/" .. pch_name] = true end
   if opts.text_key then keep["obj/t-" .. opts.text_key .. ".idx"] = true end
   for n in pairs(kkeep) do keep[kname .. "/" .. n] = true end

@@ -68,7 +68,7 @@ function M.compile_flags(text, cflags, has_fentry)
 end
 
 -- Transform and compile a text; opts: file, line, usdt_fns, cflags, debug,
--- target, has_fentry. Returns the object path, whether it was cached, the
+-- target, has_fentry, vmlinux ("lite": see compile.lua). Returns the object path, whether it was cached, the
 -- csource result and the object's bytes (load those: core.open_mem).
 -- FUNC_PROBE on this kernel when it takes neither fentry nor kprobes: say
 -- that both were tried, at the user's line, before compiling anything.
@@ -122,6 +122,7 @@ local function text_key(text, opts, cflags)
   for name in pairs(opts.usdt_fns or {}) do usdt[#usdt + 1] = name end
   table.sort(usdt)
   parts[#parts + 1] = table.concat(usdt, "\1")
+  if opts.vmlinux == "lite" then parts[#parts + 1] = "vmlinux=lite" end
   local seen = {}
   local function tp(cat, ev)
     local k = cat .. ":" .. ev
@@ -164,7 +165,7 @@ function M.build(text, opts)
   if opts.debug then io.stderr:write(t.source) end
   local path, cached, bytes = compile.compile(t.source, {
     cflags = cflags, debug = opts.debug, target = opts.target, file = opts.file, line = opts.line,
-    text_key = tkey or nil, text_info = tkey and encode_types(t.event_types) or nil })
+    lite = opts.vmlinux == "lite", text_key = tkey or nil, text_info = tkey and encode_types(t.event_types) or nil })
   return path, cached, t, bytes
 end
 

@@ -12,7 +12,12 @@ local KIND = { "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef
 
 local B -- { data, types = {id -> offset}, names = {kind:name -> id}, strs }
 
+-- How many questions the compiler asked (codegen.lua: a program that
+-- asked none compiles against the lite vmlinux header).
+M.questions = 0
+
 local function load()
+  M.questions = M.questions + 1
   if B then return B end
   local fh = io.open("/sys/kernel/btf/vmlinux", "rb")
   if not fh then error("read /sys/kernel/btf/vmlinux: the kernel has no BTF", 0) end

@@ -266,9 +266,18 @@ function M.generate(ast, opts)
   return r
 end
 
+-- Questions asked of the kernel's BTF so far (its module is loaded only by
+-- programs with casts, kfuncs, ...): a program that asked none reads no
+-- kernel struct, and compiles against the lite vmlinux header.
+local function btf_questions()
+  local btf = package.loaded["luatrace.bpftrace.btf"]
+  return btf and btf.questions or 0
+end
+
 function M.generate_passes(ast, opts)
   local ctx = { src = ast.src, name = ast.name }
   local seed
+  local asked = btf_questions()
   for pass = 1, 2 do
     local g = setmetatable({ ast = ast, ctx = ctx, opts = opts or {}, maps = {}, map_order = {},
       events = {}, struct_defs = {}, callbacks = {}, pass = pass, warnings = {} }, G)
@@ -284,7 +293,7 @@ function M.generate_passes(ast, opts)
     if pass == 2 then
       return { c = c, probes = g.probes, maps = g.maps, map_order = g.map_order, events = g.events,
         need_stacks = g.need_stacks, warnings = g.warnings, need_names = g.need_names,
-        skb_files = g.skb_files }
+        skb_files = g.skb_files, vmlinux = btf_questions() == asked and "lite" or "full" }
     end
     seed = g
   end

@@ -238,6 +238,13 @@ function F:expr(e, stmt_ctx)
     if e.ty then
       local ty = e.ty
       if int_types[ty.name] and ty.ptr == 0 then return int(tostring(int_types[ty.name][1])) end
+      -- a kernel struct's size from BTF (the C then needs no definition of
+      -- it); the program's own structs stay C's sizeof
+      local kind, tag = ty.name:match("^(%a+)%s+([%w_]+)$")
+      if ty.ptr == 0 and (kind == "struct" or kind == "union") then
+        local id = btf().find(kind, tag)
+        if id then return int(tostring(btf().size(id))) end
+      end
       return int(("sizeof(%s%s)"):format(ty.name, (" *"):rep(ty.ptr)))
     end
     local v = self:expr(e.e)

@@ -87,7 +87,7 @@ end
 
 -- The parts of a compiled program the runtime uses.
 local PARTS = { "c", "probes", "maps", "map_order", "events", "need_stacks", "warnings",
-  "need_names", "skb_files", "configured_print_maps" }
+  "need_names", "skb_files", "configured_print_maps", "vmlinux" }
 
 -- The kept plan of src with opts, or nil.
 function M.get(src, opts)

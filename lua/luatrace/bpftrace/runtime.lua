@@ -35,7 +35,7 @@ function M.load(compiled, opts)
     error("bpftrace program" .. (opts.name and (" " .. opts.name) or "") ..
       ": no probes to attach (every probe was skipped)", 0)
   end
-  local ok, b = pcall(lt.BPF, { text = compiled.c, origin = { file = "bpftrace:" .. (opts.name or "stdin"), line = 1 },
+  local ok, b = pcall(lt.BPF, { text = compiled.c, vmlinux = compiled.vmlinux, origin = { file = "bpftrace:" .. (opts.name or "stdin"), line = 1 },
     globals = { lt_bt_target_pid = opts.pid or 0, lt_bt_cpid = opts.cmd_pid or 0,
       lt_bt_start_ns = tonumber(core.monotonic_ns()) } })
   if not ok then

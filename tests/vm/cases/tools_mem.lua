@@ -105,9 +105,9 @@ pcall(ffi.cdef, "int kill(int pid, int sig);")
 local function running_state(pid)
   local f = io.open("/proc/" .. pid .. "/status")
   if not f then return nil end
-  local s = f:read("*a")
+  local s = f:read("*a") -- nil when it exits between the open and the read
   f:close()
-  return s:match("\nState:%s+(%u)")
+  return s and s:match("\nState:%s+(%u)")
 end
 
 local function peer_oomkill()
