@@ -81,6 +81,7 @@ void lt_open_usym(lua_State *L);
 void lt_open_libpath(lua_State *L);
 void lt_open_sys(lua_State *L);
 void lt_open_safefs(lua_State *L);
+void lt_open_exec(lua_State *L);
 void lt_open_vmlinux_h(lua_State *L);
 void lt_open_usdt_notes(lua_State *L);
 void lt_open_tracepipe(lua_State *L);

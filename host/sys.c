@@ -1,7 +1,6 @@
 /* sys.c: small OS services the Lua library needs and plain Lua lacks:
  * content hashes (cache keys), stat/mkdir with modes (the compile cache's
- * ownership checks), and running a program with its output captured and
- * no shell in between (clang). */
+ * ownership checks); running a program (clang) is in exec.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -211,132 +210,6 @@ static int l_geteuid(lua_State *L)
 	return 1;
 }
 
-/* The child side of core.exec: output to the pipe, stdin from /dev/null,
- * the given directory fds at 3, 4, ... (so the child can name them as
- * /proc/self/fd/3...), killed when luatrace dies (a SIGKILLed luatrace
- * must not leave a compiler running). Only async-signal-safe calls. */
-static void exec_child(const char **argv, int out, int errfd, const int *fds,
-		       int nfds, pid_t parent)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		_exit(127);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	int high[16];
-	for (int i = 0; i < nfds; i++) /* out of the way of 3.. first */
-		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) < 0)
-			_exit(127);
-	int in = open("/dev/null", O_RDONLY);
-	if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-		_exit(127);
-	for (int i = 0; i < nfds; i++)
-		if (dup2(high[i], 3 + i) < 0) /* dup2 clears FD_CLOEXEC */
-			_exit(127);
-	execvp(argv[0], (char *const *)argv);
-	int err = errno;
-	ssize_t r = write(errfd, &err, sizeof(err));
-	(void)r;
-	_exit(127);
-}
-
-/* core.exec(argv [, fds]) -> exit code (or 128+signal), output (stdout
- * and stderr together) | nil, err when the program cannot be started.
- * fds: up to 16 open fds the program gets as 3, 4, ... */
-static int l_exec(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TTABLE);
-	int argc = (int)lua_objlen(L, 1);
-	if (argc < 1)
-		return luaL_argerror(L, 1, "empty argv");
-	int fds[16], nfds = 0;
-	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		nfds = (int)lua_objlen(L, 2);
-		if (nfds > 16)
-			return luaL_argerror(L, 2, "at most 16 fds");
-		for (int i = 0; i < nfds; i++) {
-			lua_rawgeti(L, 2, i + 1);
-			fds[i] = (int)lua_tointeger(L, -1);
-			lua_pop(L, 1);
-		}
-	}
-	const char **argv = calloc(argc + 1, sizeof(*argv));
-	if (!argv)
-		return lt_fail(L, "run", "program", ENOMEM, NULL);
-	for (int i = 0; i < argc; i++) {
-		lua_rawgeti(L, 1, i + 1);
-		argv[i] = lua_tostring(L, -1); /* anchored by the table */
-		lua_pop(L, 1);
-		if (!argv[i]) {
-			free(argv);
-			return luaL_argerror(L, 1, "argv items must be strings");
-		}
-	}
-	/* an exec failure is reported through a second pipe, closed by exec */
-	int pfd[2], efd[2];
-	pfd[0] = -1;
-	if (pipe2(pfd, O_CLOEXEC) || pipe2(efd, O_CLOEXEC)) {
-		int err = errno;
-		if (pfd[0] >= 0) {
-			close(pfd[0]);
-			close(pfd[1]);
-		}
-		free(argv);
-		lua_rawgeti(L, 1, 1);
-		return lt_fail(L, "run", lua_tostring(L, -1), err, NULL);
-	}
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		close(efd[0]);
-		exec_child(argv, pfd[1], efd[1], fds, nfds, parent);
-	}
-	int err = pid < 0 ? errno : 0;
-	close(pfd[1]);
-	close(efd[1]);
-	if (err) {
-		close(pfd[0]);
-		close(efd[0]);
-		free(argv);
-		lua_pushnil(L);
-		lua_pushstring(L, strerror(err));
-		return 2;
-	}
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	char buf[8192];
-	ssize_t n;
-	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		luaL_addlstring(&b, buf, n);
-	}
-	close(pfd[0]);
-	int exec_err = 0;
-	if (read(efd[0], &exec_err, sizeof(exec_err)) != sizeof(exec_err))
-		exec_err = 0;
-	close(efd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	free(argv);
-	if (exec_err) {
-		luaL_pushresult(&b);
-		lua_pushnil(L);
-		lua_pushstring(L, strerror(exec_err));
-		return 2;
-	}
-	lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) :
-					       128 + WTERMSIG(status));
-	luaL_pushresult(&b);
-	return 2;
-}
-
 void lt_open_sys(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
@@ -349,9 +222,9 @@ void lt_open_sys(lua_State *L)
 		{"setenv", l_setenv},
 		{"gc_normal", l_gc_normal},
 		{"monotonic_ns", l_monotonic_ns},
-		{"exec", l_exec},
 		{NULL, NULL},
 	};
 	lt_setfuncs(L, fns);
 	lt_open_safefs(L);
+	lt_open_exec(L);
 }

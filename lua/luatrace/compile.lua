@@ -35,230 +35,26 @@ local M = {}
 
 local function fail(fmt, ...) error(fmt:format(...), 0) end
 
-local read_file = require("luatrace.files").read
+local D = require "luatrace.compile_dirs"
+local OFD, LITE_HEADER = D.OFD, D.LITE_HEADER
+local clang_argv, compile_flags, run_clang = D.clang_argv, D.flags, D.run_clang
+M.kernel_id, M.base_flags = D.kernel_id, D.base_flags
 
--- Child fds of clang: each cache directory at a fixed number, so paths
--- recorded in a PCH (/proc/self/fd/4/luatrace.bpf.h) mean the same thing
--- in every run.
-local KFD, PFD, OFD = "/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5"
-
--- opts.lite: the prelude includes this header instead of vmlinux.h; a
--- text it is not enough for is compiled again with vmlinux.h.
-local LITE_HEADER, LITE_FLAG = "vmlinux-lite.h", "-DLT_VMLINUX_LITE"
-local LITE_FAILED = {}
-
--- A kernel build, cheaply: its GNU build id; failing that, its release,
--- version string (build time included) and BTF size. For a target, the
--- build id of its vmlinux file, else the hash of the BTF file.
-local kernel_id
-function M.kernel_id(target)
-  if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end -- this kernel
-  if target then
-    local id = core.kernel_build_id(target.btf)
-    if id then return id end
-    local h, err = core.hash_file(target.btf)
-    if not h then fail("read target BTF %s: %s", target.btf, err) end
-    return h
-  end
-  if kernel_id then return kernel_id end
-  local st = core.stat("/sys/kernel/btf/vmlinux")
-  if not st then
-    fail("compile BPF program: this kernel has no BTF (/sys/kernel/btf/vmlinux); "
-      .. "CONFIG_DEBUG_INFO_BTF is needed for CO-RE")
-  end
-  kernel_id = core.kernel_build_id() or core.hash(read_file("/proc/sys/kernel/osrelease") or "",
-    read_file("/proc/version") or "", tostring(st.size))
-  return kernel_id
-end
-
--- clang: $LUATRACE_CLANG or "clang" found in PATH; its identity.
-local clang_cache
--- Is the program at path one root may run: the binary, and the directory
--- of the name and of the file it resolves to, safe (host/safefs.c rules:
--- owned by root or us, nobody else can write them)? true | false, why
-local function trusted_program(path)
-  local real = core.realpath(path)
-  if not real then return false, "cannot resolve it" end
-  for _, p in ipairs({ path, real }) do
-    local dir = core.realpath(p:match("^(.*)/[^/]*$") or ".")
-    if not dir then return false, "its directory cannot be resolved" end
-    local ok, why = core.safe_path_ok(dir == "" and "/" or dir)
-    if not ok then return false, why end
-  end
-  local st = core.stat(real)
-  if not st or (st.uid ~= 0 and st.uid ~= core.geteuid()) then
-    return false, ("%s is owned by uid %s, not by root or you"):format(real, st and st.uid)
-  end
-  if bit.band(st.mode, 18) ~= 0 then
-    return false, ("%s is writable by others (mode %o)"):format(real, st.mode)
-  end
-  return true
-end
-
-function M.clang()
-  if clang_cache then return clang_cache.path, clang_cache.id end
-  local name = os.getenv("LUATRACE_CLANG")
-  if not name or name == "" then name = "clang" end
-  local path
-  if name:find("/") then
-    if core.stat(name) then
-      local ok, why = trusted_program(name)
-      if not ok then fail("compile BPF program: refusing to run %s: %s", name, why) end
-      path = name
-    end
-  else
-    -- PATH entries root should not run from (., a directory others can
-    -- write, as sudo may keep a user's PATH) are passed over
-    for dir in (os.getenv("PATH") or "/usr/bin:/bin"):gmatch("[^:]+") do
-      local p = dir .. "/" .. name
-      local st = core.stat(p)
-      if st and not st.dir and dir:sub(1, 1) == "/" and trusted_program(p) then path = p; break end
-    end
-  end
-  if not path then
-    fail("compile BPF program: %s not found (install clang: apt-get install clang, or "
-      .. "set LUATRACE_CLANG); AOT tools (luatrace -m ...) need no compiler", name)
-  end
-  -- follow a symlink chain to the real binary for its identity
-  local real = core.realpath(path) or path
-  local st = core.stat(real) or {}
-  clang_cache = { path = path, id = ("%s:%s:%s"):format(real, st.size, st.mtime) }
-  return path, clang_cache.id
-end
-
--- Flags shared with the Makefile (core.bpf_cflags), as a list.
-function M.base_flags()
-  local flags = {}
-  for f in core.bpf_cflags:gmatch("%S+") do flags[#flags + 1] = f end
-  -- BCC-style code trips these often; they are noise for on-demand text
-  for _, w in ipairs({ "-Wno-unused-variable", "-Wno-unused-value",
-                       "-Wno-pointer-sign", "-Wno-compare-distinct-pointer-types",
-                       "-Wno-gnu-variable-sized-type-not-at-end",
-                       "-Wno-address-of-packed-member", "-Wno-unknown-warning-option" }) do
-    flags[#flags + 1] = w
-  end
-  return flags
-end
+-- clang: $LUATRACE_CLANG or "clang" found in PATH (a trusted one); its
+-- path and identity (clang.lua).
+M.clang = require("luatrace.clang").find
 
 -- The cache directories this compile opened (closed when it ends).
 local opened = {}
+local function prelude_dir() return D.prelude_dir(opened) end
+local function kernel_dir(target, header) return D.kernel_dir(target, header, opened) end
+local prelude_id = D.prelude_id
 
--- The hash of the embedded prelude headers (names and texts).
-local prelude_hash
-local function prelude_id()
-  if not prelude_hash then
-    local names = {}
-    for name in pairs(core.prelude) do names[#names + 1] = name end
-    table.sort(names)
-    local parts = {}
-    for _, n in ipairs(names) do parts[#parts + 1] = n; parts[#parts + 1] = core.prelude[n] end
-    prelude_hash = core.hash(unpack(parts))
-  end
-  return prelude_hash
-end
+-- A lite compile (opts.lite) that failed: compiled again with vmlinux.h.
+local LITE_FAILED = {}
 
--- prelude-<h>/ with the embedded headers; returns its dir and hash.
-local function prelude_dir()
-  prelude_id()
-  local dir = cache.sub("prelude-" .. prelude_hash)
-  opened[#opened + 1] = dir
-  for n, text in pairs(core.prelude) do
-    if dir:read(n) ~= text then dir:write(n, text) end
-  end
-  return dir, prelude_hash
-end
-
--- kernel-<id>/ (of the target's BTF when given), and a function that
--- makes a header of it intact (vmlinux.h, or vmlinux-lite.h: see
--- host/vmlinux_h.c): a missing or damaged one (its .sum differs: a crash,
--- a full disk) is rebuilt. Only a build of the PCH or a compile without
--- one reads the header, so only they pay for reading and hashing its
--- megabytes (a PCH notices a changed header by itself: clang refuses it,
--- and the PCH is rebuilt).
-local function kernel_dir(target, header)
-  if target and target.btf == "/sys/kernel/btf/vmlinux" then target = nil end
-  local name = "kernel-" .. M.kernel_id(target)
-  local dir = cache.sub(name)
-  opened[#opened + 1] = dir
-  local checked = false
-  local function ensure_header()
-    if checked then return end
-    checked = true
-    local text, sum = dir:read(header), dir:read(header .. ".sum")
-    if not text or not sum or core.hash(text) ~= sum then
-      local tmp = header .. ".tmp." .. core.getpid()
-      dir:unlink(tmp)
-      core.write_vmlinux_h(dir:path() .. "/" .. tmp, target and target.btf,
-        header == LITE_HEADER and "lite" or "full")
-      text = dir:read(tmp)
-      if not text then fail("write %s in the compile cache: cannot read it back", header) end
-      dir:write(header .. ".sum", core.hash(text))
-      dir:rename(tmp, header)
-    end
-  end
-  return dir, name, ensure_header
-end
-
--- Run clang with the cache directories as fds 3, 4, 5.
-local function run_clang(args, kdir, pdir, odir)
-  local code, out = core.exec(args, { kdir:fd(), pdir:fd(), odir:fd() })
-  if not code then fail("compile BPF program: cannot run %s: %s", args[1], out) end
-  -- Ctrl-C reaches clang too (same process group): a stop, not an error
-  if code > 128 and core.interrupted() then error("interrupted", 0) end
-  return code, out
-end
-
--- Where the user's text came from (for messages that quote its line):
--- a `-e` chunk has no file to look in, the CLI keeps its text.
-local function source_line(file, line)
-  local text
-  if file == "(command line)" then
-    local ok, cli = pcall(require, "luatrace.cli")
-    text = ok and cli.code_text
-  end
-  if not text or not line then return nil end
-  local n = 0
-  for l in (text .. "\n"):gmatch("([^\n]*)\n") do
-    n = n + 1
-    if n == line then
-      l = l:gsub("^%s+", ""):gsub("%s+$", "")
-      if #l > 100 then l = l:sub(1, 97) .. "..." end
-      return l
-    end
-  end
-end
-
--- clang's first error as one line, "file:line: compile BPF program: what"
--- (the user's file first). The column is dropped: it counts in the
--- rewritten text (map method calls change lengths), while the line number
--- is the user's own. An error without a location is shown as clang said
--- it (never only "1 error generated"), after `where` (the text's origin).
-function M.first_error(out, where)
-  for line in out:gmatch("[^\n]+") do
-    local file, ln, what = line:match("^(.-):(%d+):%d+: (.*)$")
-    if not file then file, ln, what = line:match("^(.-):(%d+): (.*)$") end
-    local err = what and (what:match("^fatal error: (.*)") or what:match("^error: (.*)"))
-    if not err then -- no location: "error: ...", "clang: error: ..."
-      file, ln, err = nil, nil, line:match("^[%w%-%.]*:? ?f?a?t?a?l? ?error: (.*)")
-    end
-    if file and file:match("^<.*>$") then file = nil end -- <built-in>, <command line>
-    if err then
-      local hint = ""
-      if err:find("bpf/bpf_helpers.h' file not found", 1, true) then
-        hint = " (install libbpf-dev)"
-      elseif err:find("asm/", 1, true) and err:find("file not found", 1, true) then
-        hint = " (install linux-libc-dev)"
-      end
-      local quote = file and source_line(file, tonumber(ln))
-      if quote then hint = (" (in: %s)"):format(quote) .. hint end
-      if file then
-        return ("%s:%s: compile BPF program: %s%s"):format(file, ln, err, hint)
-      end
-      return ("%scompile BPF program: %s%s"):format(where or "", err, hint)
-    end
-  end
-  return ("%scompile BPF program: %s"):format(where or "", out:match("([^\n]+)\n*$") or "clang failed")
-end
+-- clang's first error as one line (compile_errors.lua).
+M.first_error = function(...) return require("luatrace.compile_errors").first_error(...) end
 
 -- An intact object: ours (checked on the open fd), its hash matching its
 -- .sum. A damaged one is removed (and rebuilt by the caller).
@@ -319,6 +115,73 @@ local function note_text(odir, opts, oname)
   end
 end
 
+-- ---- a clang started before its source is known ----
+-- clang spends ~20 ms loading its libraries before it reads any input: a
+-- caller that knows a compile is coming (bpftrace's front end, once its
+-- plan is not in the cache) starts it with M.prestart, reading its
+-- source from a pipe, and the compile with the same argv feeds it. Any
+-- other compile, or M.cancel, kills it.
+local prestarted -- { handle, key, tmp (its output in obj/), unmark }
+
+local function drop_prestarted(odir)
+  local p = prestarted
+  prestarted = nil
+  if not p then return end
+  core.exec_cancel(p.handle)
+  local d = odir or cache.sub("obj")
+  d:unlink(p.tmp)
+  if not odir then d:close() end
+  p.unmark()
+end
+
+-- What identifies a prestarted clang: its argv but the output, the kernel.
+local function prestart_key(clang, flags, pch_name, kid)
+  return table.concat(clang_argv(clang, flags, pch_name, "-", ""), "\1") .. "\1" .. kid
+end
+
+-- The prestarted clang when it is the one for key, else nil (and killed).
+local function take_prestarted(key, odir)
+  local p = prestarted
+  if p and p.key == key then
+    prestarted = nil
+    p.unmark()
+    return p
+  end
+  drop_prestarted(odir)
+end
+
+-- Start clang for a compile with opts (cflags, lite; no target) whose
+-- source comes later. Quietly nothing when that cannot be done (no
+-- clang, no PCH yet: the compile will say why).
+function M.prestart(opts)
+  M.cancel()
+  opened = {}
+  pcall(function()
+    local clang, clang_id = M.clang()
+    local flags, nbase = compile_flags(opts)
+    local odir = cache.sub("obj")
+    opened[#opened + 1] = odir
+    local pdir, phash = prelude_dir()
+    local kdir, _, ensure = kernel_dir(nil, opts.lite and LITE_HEADER or "vmlinux.h")
+    local pch_name = require("luatrace.pch").get({ clang = clang, clang_id = clang_id,
+      flags = flags, nbase = nbase, kdir = kdir, pdir = pdir, odir = odir, phash = phash,
+      run = run_clang, keep = {}, before_build = ensure })
+    if not pch_name then return end
+    local unmark = cache.mark_writing()
+    local tmp = "prestart.o.tmp." .. core.getpid()
+    local handle = core.exec_start(clang_argv(clang, flags, pch_name, "-", OFD .. "/" .. tmp),
+      { kdir:fd(), pdir:fd(), odir:fd() })
+    if not handle then unmark(); return end
+    prestarted = { handle = handle, key = prestart_key(clang, flags, pch_name, M.kernel_id()),
+      tmp = tmp, unmark = unmark }
+  end)
+  for _, d in ipairs(opened) do d:close() end
+  opened = {}
+end
+
+-- Kill a prestarted clang that no compile took.
+function M.cancel() drop_prestarted() end
+
 -- Compile C text (already transformed by csource) to an object. opts:
 -- cflags (list), debug (bool), target ({btf = vmlinux or BTF file}:
 -- compile for another kernel), file and line (where the text starts, for
@@ -333,6 +196,7 @@ local function compile_once(source, opts)
   local ok, path, was_cached, bytes = pcall(compile, source, opts)
   for _, d in ipairs(opened) do d:close() end
   opened = {}
+  if prestarted then M.cancel() end -- a cache hit, or another compile's
   if unmark then pcall(unmark); unmark = nil end
   return ok, path, was_cached, bytes
 end
@@ -352,10 +216,7 @@ function M.compile(source, opts)
 end
 
 function compile(source, opts)
-  local flags = M.base_flags()
-  if opts.lite then flags[#flags + 1] = LITE_FLAG end
-  local nbase = #flags
-  for _, f in ipairs(opts.cflags or {}) do flags[#flags + 1] = f end
+  local flags, nbase = compile_flags(opts)
   local phash = prelude_id()
   local kid = M.kernel_id(opts.target)
   local odir
@@ -382,19 +243,16 @@ function compile(source, opts)
   odir:write(key .. ".c", source)
   local tmp = oname .. ".tmp." .. core.getpid()
   local function attempt(pch_name)
-    local args = { clang }
-    for _, f in ipairs(flags) do args[#args + 1] = f end
-    for _, f in ipairs({ "-I" .. KFD, "-I" .. PFD }) do args[#args + 1] = f end
-    if pch_name then
-      args[#args + 1] = "-include-pch"; args[#args + 1] = KFD .. "/" .. pch_name
-    else
-      ensure_vmlinux()
-      args[#args + 1] = "-include"; args[#args + 1] = "luatrace.bpf.h"
+    if not pch_name then ensure_vmlinux() end
+    local p = take_prestarted(prestart_key(clang, flags, pch_name, kid), odir)
+    if p then
+      local code, out = core.exec_finish(p.handle, source)
+      if code == 0 then odir:rename(p.tmp, tmp) else odir:unlink(p.tmp) end
+      if code and code > 128 and core.interrupted() then error("interrupted", 0) end
+      if code then return code, out end
     end
-    for _, f in ipairs({ "-c", OFD .. "/" .. key .. ".c", "-o", OFD .. "/" .. tmp }) do
-      args[#args + 1] = f
-    end
-    return run_clang(args, kdir, pdir, odir)
+    return run_clang(clang_argv(clang, flags, pch_name, OFD .. "/" .. key .. ".c", OFD .. "/" .. tmp),
+      kdir, pdir, odir)
   end
   local kkeep = {}
   local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,

@@ -59,12 +59,21 @@ function M.load(src, opts)
   if r then
     r.opts, r.run_opts = opts, run_opts(opts, r.configured_print_maps)
   else
+    -- clang starts now (its libraries load while we generate the C); a
+    -- program that turns out not to need it kills it
+    local compile = require "luatrace.compile"
+    compile.prestart({ lite = true })
     local inputs = require "luatrace.bpftrace.inputs"
     inputs.reset()
-    r = M.compile(src, opts)
+    local ok, res = pcall(M.compile, src, opts)
+    if not ok then compile.cancel(); error(res, 0) end
+    r = res
     if plans and not inputs.why then plans.put(src, opts, r) end
   end
-  return require("luatrace.bpftrace.runtime").load(r, r.run_opts)
+  local ok, res = pcall(require("luatrace.bpftrace.runtime").load, r, r.run_opts)
+  if package.loaded["luatrace.compile"] then package.loaded["luatrace.compile"].cancel() end
+  if not ok then error(res, 0) end
+  return res
 end
 
 -- Run a compiled program's error handling: a bpftrace-shaped error (a
