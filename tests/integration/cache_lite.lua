@@ -48,11 +48,7 @@ end
 
 -- the runs the wrapper logged (setup's), as one string
 local function runs_logged(log)
-  local fh = io.open(log .. ".args")
-  if not fh then return "" end
-  local t = fh:read("*a")
-  fh:close()
-  return t
+  return require("luatrace.files").read(log .. ".args") or ""
 end
 
 -- nothing of a prestarted clang left in the cache
