@@ -20,15 +20,21 @@ const volatile bool trace_all = false;
 const volatile __u64 stack_flags = 0; /* BPF_F_USER_STACK in user mode */
 const volatile bool wa_missing_free = false;
 
-/* The hashes are not preallocated: preallocating allocs' million entries
- * took 30 ms of BPF_MAP_CREATE, most of memleak's start. Tracing programs
- * may use such maps (the kernel's BPF memory allocator since 6.1; earlier
- * kernels accept them in kprobe and tracepoint programs), and an entry
- * costs memory only while an allocation is outstanding. */
+/* The hashes are preallocated, as memleak's kernel mode needs: a hash
+ * that allocates its entries on the fly refills its per-CPU cache of free
+ * entries with kmalloc from irq_work (bpf_mem_refill), and the kmalloc
+ * program records each of those allocations in allocs, taking one entry
+ * from that same cache: the refill fed itself until allocs was full (a
+ * million kmallocs, ~170 MB, ~5 s of one CPU in hard interrupt context,
+ * the whole machine waiting on RCU) in 2-3 starts of 20 (bench/tools.lua's
+ * loop). Even without that loop the report would list the tool's own
+ * allocations. User mode (uprobes: nothing traces the refill's kmalloc)
+ * sets BPF_F_NO_PREALLOC at load (modules/memleak.lua), as preallocating
+ * allocs' million entries (97 MB) takes ~15 ms of BPF_MAP_CREATE.
+ * docs/PERFORMANCE.md, "memleak's start stall". */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 10240);
 	__type(key, __u32); /* tid */
 	__type(value, __u64);
@@ -36,7 +42,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1000000);
 	__type(key, __u64); /* address */
 	__type(value, struct memleak_alloc);
@@ -44,7 +49,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 10240);
 	__type(key, __u64); /* stack id */
 	__type(value, struct memleak_combined);
@@ -52,7 +56,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 10240);
 	__type(key, __u32); /* tid */
 	__type(value, __u64); /* posix_memalign's memptr */

@@ -269,6 +269,22 @@ static int l_set_value_size(lua_State *L)
 	return set_map_size(L, "value_size", bpf_map__set_value_size);
 }
 
+/* obj:set_map_flags(map, flags): before load, a map's BPF_F_* creation
+ * flags (memleak: its hashes preallocated in kernel mode, where
+ * allocating entries on the fly would trace the allocator's own refill). */
+static int l_set_map_flags(lua_State *L)
+{
+	struct bpf_map *m = map_to_size(L, "map_flags");
+	lua_Number n = luaL_checknumber(L, 3);
+	if (n < 0 || n > 0xffffffffu || n != (lua_Number)(__u32)n)
+		return lt_failf(L, "set map_flags of map %s: %.17g is not a 32-bit "
+				"flags word", bpf_map__name(m), (double)n);
+	int err = bpf_map__set_map_flags(m, (__u32)n);
+	if (err)
+		return lt_fail(L, "set the flags of map", bpf_map__name(m), -err, NULL);
+	return 0;
+}
+
 static int l_load(lua_State *L)
 {
 	struct lt_obj *ob = obj_check(L, 1);
@@ -391,6 +407,7 @@ void lt_open_obj(lua_State *L)
 		{"set_attach_target", l_set_attach_target},
 		{"set_max_entries", l_set_max_entries},
 		{"set_value_size", l_set_value_size},
+		{"set_map_flags", l_set_map_flags},
 		{"load", l_load},
 		{"programs", l_programs},
 		{"run", lt_obj_run},

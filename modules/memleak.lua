@@ -25,6 +25,7 @@ local ffi = require "ffi"
 local PAGE_SIZE = 4096
 local BPF_F_USER_STACK = 256
 local EFAULT = 14
+local NO_PREALLOC = 1 -- BPF_F_NO_PREALLOC
 
 -- The allocator functions of user mode: program pairs (entry, return);
 -- the optional ones may be missing from a C library.
@@ -173,6 +174,9 @@ local T = {
   start = function(opts, emit)
     local user = opts.pid or opts.command
     local sizes = toolkit.stack_map_sizes(opts, "stack_traces") -- (refused before -c starts)
+    -- user mode: entries allocated as needed (a fast start); kernel mode
+    -- keeps the object's preallocated hashes (bpf/memleak.bpf.c says why)
+    if user then sizes.map_flags = { sizes = NO_PREALLOC, allocs = NO_PREALLOC, combined = NO_PREALLOC, memptrs = NO_PREALLOC } end
     local target = opts.command and require "luatrace.target"
     local pid = opts.pid or (target and target.start(opts.command))
     local programs = {}

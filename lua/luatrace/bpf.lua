@@ -34,7 +34,8 @@ local OPTIONS = {
   { "text", "string" }, { "src_file", "string" }, { "obj", "string" },
   { "cflags", "list" }, { "globals", "table" }, { "programs", "list" },
   { "usdt_contexts", "list" }, { "origin", "table" }, { "attach_targets", "table" },
-  { "max_entries", "table" }, { "value_size", "table" }, { "vmlinux", "string" },
+  { "max_entries", "table" }, { "value_size", "table" }, { "map_flags", "table" },
+  { "vmlinux", "string" },
 }
 
 local function check_options(opts)
@@ -55,10 +56,11 @@ local function check_options(opts)
       args.raisef("BPF: attach_targets maps program names to kernel function names, got %s = %s", type(k), type(v))
     end
   end
-  for _, o in ipairs({ "max_entries", "value_size" }) do
+  for _, o in ipairs({ "max_entries", "value_size", "map_flags" }) do
     for k, v in pairs(opts[o] or {}) do
       if type(k) ~= "string" or type(v) ~= "number" then
-        args.raisef("BPF: %s maps map names to sizes, got %s = %s", o, type(k), type(v))
+        args.raisef("BPF: %s maps map names to %s, got %s = %s", o, o == "map_flags" and "flags" or "sizes",
+          type(k), type(v))
       end
     end
   end
@@ -121,6 +123,7 @@ local function start(self, opts, usdt_fns)
   -- map sizes chosen at run time (--stack-storage-size, ...)
   for k, v in pairs(opts.max_entries or {}) do obj:set_max_entries(k, v) end
   for k, v in pairs(opts.value_size or {}) do obj:set_value_size(k, v) end
+  for k, v in pairs(opts.map_flags or {}) do obj:set_map_flags(k, v) end
   -- fentry/fexit targets chosen at run time (SEC("fentry") programs);
   -- auto-attach then attaches them like fentry/FUNC sections
   for prog, func in pairs(opts.attach_targets or {}) do obj:set_attach_target(prog, func) end

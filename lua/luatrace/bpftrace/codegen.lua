@@ -6,6 +6,9 @@
 -- Every value that Lua must format (printf, time, print, exit, ...) goes
 -- through one ring buffer as a record `struct lt_bt_ev_N { u64 id; ... }`
 -- exported into BTF, so Lua decodes it through FFI types from the object.
+-- id's high 32 bits are the CPU that made the record: the runtime keeps
+-- the output of one CPU's records together (a probe's time() and printf()
+-- are two records, and another CPU's may come between them in the ring).
 local T = require "luatrace.bpftrace.types"
 local errors = require "luatrace.bpftrace.errors"
 local probes = require "luatrace.bpftrace.probes"
@@ -121,7 +124,7 @@ function G:record(kind, info, fields, writers)
   info.from = self.kind_now
   self.events[id] = info
   local body = { ("{ struct %s *__r = bpf_ringbuf_reserve(&lt_bt_out, sizeof(*__r), 0);"):format(sname),
-    "if (__r) { __r->id = " .. id .. ";" }
+    "if (__r) { __r->id = " .. id .. " | ((u64)bpf_get_smp_processor_id() << 32);" }
   for i, w in ipairs(writers or {}) do body[#body + 1] = w("__r->a" .. (i - 1)) end
   body[#body + 1] = "bpf_ringbuf_submit(__r, 0); } else { lt_ringbuf_lost(lt_bt_out); } }"
   return table.concat(body, "\n")

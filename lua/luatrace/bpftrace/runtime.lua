@@ -19,6 +19,7 @@ local P = {}
 P.__index = P
 
 local u64p = ffi.typeof("const uint64_t *")
+local CPU_SHIFT = ffi.new("uint64_t", 4294967296) -- a record's id: the event, and the CPU << 32
 
 function M.load(compiled, opts)
   local lt = require "luatrace"
@@ -26,7 +27,15 @@ function M.load(compiled, opts)
     compiled = compiled, opts = opts, probes = compiled.probes, events = compiled.events,
     mapdesc = compiled.maps, printf_cbs = {}, links = {}, json = opts.format == "json",
   }, P)
-  self.write = opts.out or function(s) io.stdout:write(s); io.stdout:flush() end
+  -- text made by records waits, per CPU, until their batch is handled
+  -- (P:flush, luatrace.bpftrace.cpugroups)
+  local raw = opts.out or function(s) io.stdout:write(s); io.stdout:flush() end
+  self.pending = require("luatrace.bpftrace.cpugroups").new(raw)
+  self.write = function(s)
+    if self.cur_cpu then return self.pending:add(self.cur_cpu, s) end
+    self.pending:flush()
+    raw(s)
+  end
   -- probes skipped as bpftrace skips them (missing uprobe symbols): a
   -- warning each; none left is an error
   local warn = opts.warn or function(s) io.stderr:write(s) end
@@ -172,6 +181,13 @@ end
 
 function P:drain()
   self.bpf:ring_buffer_consume()
+  self:flush()
+end
+
+-- Write the text of the records handled so far.
+function P:flush()
+  self.cur_cpu = nil
+  self.pending:flush()
 end
 
 function P:out(kind, text)
@@ -185,13 +201,14 @@ end
 -- One record from the ring buffer.
 function P:record(p)
   if (self.exiting or self.stopping) and not self.in_end then return end
-  local id = tonumber(ffi.cast(u64p, p)[0])
-  local ev = self.events[id]
+  local head = ffi.cast(u64p, p)[0]
+  local ev = self.events[tonumber(head % CPU_SHIFT)]
   if not ev then return end
   -- while END runs, only its records: not the events its run made (the
   -- bpf() call is traced by kprobes on bpf or capability functions) nor
   -- the others still in the ring (dropped after exit() or a stop anyway)
   if self.in_end and ev.from ~= "END" then return end
+  self.cur_cpu = tonumber(head / CPU_SHIFT)
   local rec = ffi.cast(ev.ptr, p)
   local k = ev.kind
   if k == "printf" then
@@ -237,6 +254,7 @@ function P:record(p)
       ph:close()
     end
   end
+  self.cur_cpu = nil
 end
 
 function P:stack_addrs(id)
@@ -338,6 +356,7 @@ function P:run(o)
       wait = math.max(1, math.min(wait, math.floor(left)))
     end
     local r = b:poll(wait)
+    self:flush()
     if r == false then signalled = true; break end
     if o.until_fn and o.until_fn() then break end
     if self.opts.until_fn and self.opts.until_fn() then break end
@@ -376,6 +395,7 @@ function P:close()
     self.pcap:close()
     self.pcap = nil
   end
+  self:flush()
   core.close_links(self.links) -- together: one wait for the kernel's detaches
   self.links = {}
   if self.bpf then self.bpf:cleanup(); self.bpf = nil end

@@ -60,13 +60,15 @@ function M.stack_map_sizes(opts, map)
 end
 
 -- BPF{obj=name, globals=filters+extra, programs=, attach_targets=,
--- max_entries=, value_size=}: load a tool's AOT object with the shared
--- filters applied; sizes is {max_entries=, value_size=} (stack_map_sizes).
+-- max_entries=, value_size=, map_flags=}: load a tool's AOT object with the
+-- shared filters applied; sizes is {max_entries=, value_size=}
+-- (stack_map_sizes), and map_flags= where a tool sets them.
 function M.open(name, opts, extra, programs, attach_targets, sizes)
   local BPF = require("luatrace").BPF
   sizes = sizes or {}
   local b = BPF{ obj = name, globals = M.filter_globals(opts, extra), programs = programs,
-    attach_targets = attach_targets, max_entries = sizes.max_entries, value_size = sizes.value_size }
+    attach_targets = attach_targets, max_entries = sizes.max_entries, value_size = sizes.value_size,
+    map_flags = sizes.map_flags }
   M.apply_filters(b, opts)
   return b
 end

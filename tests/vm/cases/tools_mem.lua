@@ -167,9 +167,8 @@ test("oomkill beside Debian's libbpf-tools oomkill: the same kill, the same line
   eq(table.concat(peer, "\n"), mid, theirs)
 end)
 
--- memleak's hashes are not preallocated (BPF_F_NO_PREALLOC from its
--- kmem tracepoint programs: allowed without a warning since 6.1) and its
--- object loads with the minimized BTF: the pipes held open are counted.
+-- memleak in kernel mode (its hashes preallocated: bpf/memleak.bpf.c says
+-- why) loads with the minimized BTF: the pipes held open are counted.
 test("memleak (kernel mode): the pipes we hold open are outstanding, and gone once closed", function()
   local N = 64
   local held, after = memleak_pipes(N)
