@@ -55,20 +55,22 @@ end
 function M.load(src, opts)
   opts = opts or {}
   local plans = type(src) == "string" and require("luatrace.bpftrace.plancache")
-  local r = plans and plans.get(src, opts)
+  local r, volatile
+  if plans then r, volatile = plans.get(src, opts) end
   if r then
     r.opts, r.run_opts = opts, run_opts(opts, r.configured_print_maps)
   else
     -- clang starts now (its libraries load while we generate the C); a
-    -- program that turns out not to need it kills it
+    -- program that turns out not to need it kills it. A text known to
+    -- make no keepable plan finds its object by the text's index: none.
     local compile = require "luatrace.compile"
-    compile.prestart({ lite = true })
+    if not volatile then compile.prestart({ lite = true }) end
     local inputs = require "luatrace.bpftrace.inputs"
     inputs.reset()
     local ok, res = pcall(M.compile, src, opts)
     if not ok then compile.cancel(); error(res, 0) end
     r = res
-    if plans and not inputs.why then plans.put(src, opts, r) end
+    if plans and not (volatile and inputs.why) then plans.put(src, opts, r, inputs.why) end
   end
   local ok, res = pcall(require("luatrace.bpftrace.runtime").load, r, r.run_opts)
   if package.loaded["luatrace.compile"] then package.loaded["luatrace.compile"].cancel() end

@@ -89,7 +89,9 @@ end
 local PARTS = { "c", "probes", "maps", "map_order", "events", "need_stacks", "warnings",
   "need_names", "skb_files", "configured_print_maps", "vmlinux" }
 
--- The kept plan of src with opts, or nil.
+-- The kept plan of src with opts, or nil (and true when src is known to
+-- make a plan that cannot be kept: its run will find its object through
+-- the text's index, so it starts no clang early).
 function M.get(src, opts)
   local k = key(src, opts)
   if not k then return nil end
@@ -103,17 +105,22 @@ function M.get(src, opts)
   if not fn then return nil end
   setfenv(fn, {})
   local ok, plan = pcall(fn)
+  if ok and type(plan) == "table" and plan.volatile == true then return nil, true end
   if not ok or type(plan) ~= "table" or type(plan.c) ~= "string" then return nil end
   return plan
 end
 
 -- Keep compiled program r (luatrace.bpftrace.compile's result) for src
--- with opts; nothing when it cannot be held as data.
-function M.put(src, opts, r)
+-- with opts; nothing when it cannot be held as data. volatile: code
+-- generation read more than the text (luatrace.bpftrace.inputs), so only
+-- that is kept.
+function M.put(src, opts, r, volatile)
   local k = key(src, opts)
   if not k then return end
-  local plan = {}
-  for _, p in ipairs(PARTS) do plan[p] = r[p] end
+  local plan = { volatile = volatile and true or nil }
+  if not volatile then
+    for _, p in ipairs(PARTS) do plan[p] = r[p] end
+  end
   local text = text_of(plan)
   if not text then return end
   local name = "b-" .. k .. ".plan"
