@@ -10,7 +10,9 @@ local KIND = { "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef
   "volatile", "const", "restrict", "func", "func_proto", "var", "datasec", "float",
   "decl_tag", "type_tag", "enum64" }
 
-local B -- { data, types = {id -> offset}, names = {kind:name -> id}, strs }
+local B -- { data, p, offs = {id -> offset}, names = {kind:name -> id found}, str }
+
+pcall(ffi.cdef, "int strcmp(const char *a, const char *b);")
 
 -- How many questions the compiler asked (codegen.lua: a program that
 -- asked none compiles against the lite vmlinux header).
@@ -27,34 +29,29 @@ local function load()
   local u32 = ffi.cast("const uint32_t *", p)
   local hdr_len = u32[1]
   local type_off, type_len, str_off = u32[2], u32[3], u32[4]
-  local tbase = 8 + hdr_len - 8 + type_off -- header starts at 0; sections after hdr_len
-  tbase = hdr_len + type_off
+  local tbase = hdr_len + type_off -- sections after the header
   local sbase = hdr_len + str_off
-  local offs, names = { [0] = -1 }, {}
+  -- only where each type starts: names are compared in place when asked
+  -- for (find), since making a Lua string of every name cost ~60 ms
+  local offs = { [0] = -1 }
   local pos, stop, id = tbase, tbase + type_len, 1
-  local function str(o)
-    return ffi.string(p + sbase + o)
-  end
   while pos < stop do
     local w = ffi.cast("const uint32_t *", p + pos)
     local info = w[1]
     local kind, vlen = bit.band(bit.rshift(info, 24), 0x1f), bit.band(info, 0xffff)
     offs[id] = pos
-    local k = KIND[kind]
-    if w[0] ~= 0 and (k == "struct" or k == "union" or k == "typedef" or k == "func"
-        or k == "enum" or k == "int" or k == "enum64") then
-      local key = (k == "enum64" and "enum" or k) .. " " .. str(w[0])
-      if not names[key] then names[key] = id end
-    end
     local extra = 0
-    if k == "int" or k == "var" or k == "decl_tag" then extra = 4
-    elseif k == "array" then extra = 12
-    elseif k == "struct" or k == "union" or k == "datasec" or k == "enum64" then extra = 12 * vlen
-    elseif k == "enum" or k == "func_proto" then extra = 8 * vlen end
+    if kind == 1 or kind == 14 or kind == 17 then extra = 4 -- int, var, decl_tag
+    elseif kind == 3 then extra = 12 -- array
+    elseif kind == 4 or kind == 5 or kind == 15 or kind == 19 then extra = 12 * vlen
+    elseif kind == 6 or kind == 13 then extra = 8 * vlen end -- enum, func_proto
     pos = pos + 12 + extra
     id = id + 1
   end
-  B = { p = p, data = data, offs = offs, names = names, str = str }
+  local function str(o)
+    return ffi.string(p + sbase + o)
+  end
+  B = { p = p, data = data, offs = offs, names = {}, str = str, sbase = sbase }
   return B
 end
 
@@ -91,8 +88,29 @@ function M.resolve(id)
   return t
 end
 
+-- The first type of kind (an enum64 counts as an enum) named name: a
+-- scan of the types, comparing names in place; answers are kept.
+local KIND_CODE = {}
+for code, k in ipairs(KIND) do KIND_CODE[k] = code end
+
 function M.find(kind, name)
-  return load().names[kind .. " " .. name]
+  local b = load()
+  local key = kind .. " " .. name
+  local found = b.names[key]
+  if found ~= nil then return found or nil end
+  local want, also = KIND_CODE[kind], kind == "enum" and 19 or -1
+  local p, sbase, offs = b.p, b.sbase, b.offs
+  found = false
+  for id = 1, #offs do
+    local w = ffi.cast("const uint32_t *", p + offs[id])
+    local k = bit.band(bit.rshift(w[1], 24), 0x1f)
+    if (k == want or k == also) and w[0] ~= 0 and ffi.C.strcmp(p + sbase + w[0], name) == 0 then
+      found = id
+      break
+    end
+  end
+  b.names[key] = found
+  return found or nil
 end
 
 -- Members of a struct/union: { name, type, bit_offset }.
