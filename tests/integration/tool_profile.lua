@@ -71,7 +71,9 @@ test("offcputime -f -p PID: the sleep of lt_spin in its kernel stack, with its l
     ok(stack:match("^lt_spin;"), "only lt_spin: " .. stack)
     if stack:find(";do_nanosleep;", 1, true) then slept = slept + tonumber(n) end
   end
-  ok(slept >= 400000 and slept < 2000000, ("400 ms in do_nanosleep, got %d us:\n%s"):format(slept, r.out))
+  -- the timer is armed before the switch out: the time off the CPU can
+  -- be a little under the 400 ms asked (399.3 ms seen)
+  ok(slept >= 395000 and slept < 2000000, ("400 ms in do_nanosleep, got %d us:\n%s"):format(slept, r.out))
 end)
 
 test("offcputime -K -m: kernel stacks only, BCC's multi-line form; --json", function()
