@@ -196,7 +196,7 @@ local function compile_once(source, opts)
   local ok, path, was_cached, bytes = pcall(compile, source, opts)
   for _, d in ipairs(opened) do d:close() end
   opened = {}
-  if prestarted then M.cancel() end -- a cache hit, or another compile's
+  M.cancel() -- a prestarted clang left: a cache hit took its place
   if unmark then pcall(unmark); unmark = nil end
   return ok, path, was_cached, bytes
 end
@@ -239,34 +239,34 @@ function compile(source, opts)
   unmark = cache.mark_writing()
   local pdir = prelude_dir()
   local header = opts.lite and LITE_HEADER or "vmlinux.h"
-  local kdir, kname, ensure_vmlinux = kernel_dir(opts.target, header)
+  local kdir, kname, ensure_header = kernel_dir(opts.target, header)
   odir:write(key .. ".c", source)
   local tmp = oname .. ".tmp." .. core.getpid()
   local function attempt(pch_name)
-    if not pch_name then ensure_vmlinux() end
+    if not pch_name then ensure_header() end
     local p = take_prestarted(prestart_key(clang, flags, pch_name, kid), odir)
     if p then
       local code, out = core.exec_finish(p.handle, source)
       if code == 0 then odir:rename(p.tmp, tmp) else odir:unlink(p.tmp) end
-      if code and code > 128 and core.interrupted() then error("interrupted", 0) end
-      if code then return code, out end
+      D.check_stopped(code)
+      if code then return code, out end -- (nil: it could not start; run one now)
     end
     return run_clang(clang_argv(clang, flags, pch_name, OFD .. "/" .. key .. ".c", OFD .. "/" .. tmp),
       kdir, pdir, odir)
   end
   local kkeep = {}
-  local pch_args = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
+  local pargs = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,
     pdir = pdir, odir = odir, phash = phash, debug = opts.debug, run = run_clang, keep = kkeep,
-    before_build = ensure_vmlinux }
+    before_build = ensure_header }
   local pch = require "luatrace.pch" -- a compile only (startup cost)
-  local pch_name = pch.get(pch_args)
+  local pch_name = pch.get(pargs)
   local code, out = attempt(pch_name)
   if code ~= 0 and pch_name and pch.damaged(out, pch_name) then
     -- a truncated or stale PCH (or a vmlinux.h changed under it): rebuild
     -- it once instead of failing forever
     kdir:unlink(pch_name)
-    ensure_vmlinux()
-    pch_name = pch.get(pch_args)
+    ensure_header()
+    pch_name = pch.get(pargs)
     code, out = attempt(pch_name)
   end
   if opts.debug and out ~= "" then io.stderr:write(out) end
@@ -296,7 +296,7 @@ function compile(source, opts)
   for n in pairs(core.prelude) do keep["prelude-" .. phash .. "/" .. n] = true end
   -- what this compile added: the source, the object twice, small files;
   -- a new PCH or vmlinux.h (rare) makes the prune count everything
-  cache.prune(keep, nil, not pch_args.built and (#source + 2 * #bytes + 256) or nil)
+  cache.prune(keep, nil, not pargs.built and (#source + 2 * #bytes + 256) or nil)
   return shown(oname), false, bytes
 end
 

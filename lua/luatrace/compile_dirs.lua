@@ -121,9 +121,13 @@ end
 function M.run_clang(args, kdir, pdir, odir)
   local code, out = core.exec(args, { kdir:fd(), pdir:fd(), odir:fd() })
   if not code then fail("compile BPF program: cannot run %s: %s", args[1], out) end
-  -- Ctrl-C reaches clang too (same process group): a stop, not an error
-  if code > 128 and core.interrupted() then error("interrupted", 0) end
+  M.check_stopped(code)
   return code, out
+end
+
+-- Ctrl-C reaches clang too (same process group): a stop, not an error.
+function M.check_stopped(code)
+  if code and code > 128 and core.interrupted() then error("interrupted", 0) end
 end
 
 -- clang's argv compiling input (a path, or "-": stdin) to output.

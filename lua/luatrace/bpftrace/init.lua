@@ -73,7 +73,7 @@ function M.load(src, opts)
     if plans and not (volatile and inputs.why) then plans.put(src, opts, r, inputs.why) end
   end
   local ok, res = pcall(require("luatrace.bpftrace.runtime").load, r, r.run_opts)
-  if package.loaded["luatrace.compile"] then package.loaded["luatrace.compile"].cancel() end
+  require("luatrace.compile").cancel() -- (loaded already: BPF{text=} keys by it)
   if not ok then error(res, 0) end
   return res
 end
