@@ -19,8 +19,8 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
             $(shell pkg-config --cflags $(PKGS) libedit 2>/dev/null) -Ihost -I$(BUILD)/gen
 # LuaJIT, libbpf, libelf and zlib are linked statically (Debian's -dev
 # packages ship the archives): the dynamic loader's work on them was
-# ~0.4 ms of every start (docs/PERFORMANCE.md, "The fixed cost of
-# starting"). -rdynamic keeps lua_* exported for Lua C modules.
+# ~0.4 ms of every start (docs/STARTUP.md, "Where a warm one-liner's
+# start goes"). -rdynamic keeps lua_* exported for Lua C modules.
 LDLIBS   := -Wl,-Bstatic -lluajit-5.1 -lbpf -lelf -lz -Wl,-Bdynamic -lm -ldl
 # Same flags for AOT objects and on-demand compiles: the binary carries
 # this string (core.bpf_cflags) so both paths compile alike. DWARF 4:

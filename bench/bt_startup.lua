@@ -66,15 +66,14 @@ local function median(t)
   return t[math.ceil(#t / 2)]
 end
 
-local rows = {}
-local function run(name, cmd, before)
-  local f, r = {}, {}
-  for _ = 1, rounds do
-    if before then before() end
-    local a, b = measure(cmd)
-    if a then f[#f + 1] = a; r[#r + 1] = b end
-  end
-  rows[#rows + 1] = { name, median(f), median(r) }
+-- Each round runs every tracer once, one after another, so a machine that
+-- speeds up or slows down over the run (it does, by 20% here) moves all
+-- of them alike; the ratio of each round is kept besides the medians.
+-- Each run starts 200 ms after the last one ended, on a quiet machine.
+local tracers, samples = {}, {}
+local function add(name, cmd)
+  tracers[#tracers + 1] = { name = name, cmd = cmd }
+  samples[name] = { f = {}, r = {} }
 end
 
 -- the AOT object: the one-liner's own C, compiled once (BPF.build)
@@ -87,30 +86,47 @@ do
   fh:write(bytes)
   fh:close()
 end
-run("luatrace AOT (same object, BPF{obj=})", ("%s %s --aot %s"):format(q(LT), q(ROOT .. "/bench/bt_startup.lua"), q(AOT)))
-
+local AOT_ROW, WARM, COLD, BT = "luatrace AOT (same object, BPF{obj=})", "luatrace (warm cache)",
+  "luatrace (cold: new program, clang)", "bpftrace 0.17"
+add(AOT_ROW, ("%s %s --aot %s"):format(q(LT), q(ROOT .. "/bench/bt_startup.lua"), q(AOT)))
 local ltcmd = ("%s -e %s"):format(q(LT), q(prog))
 sh(ltcmd) -- warm the cache
-run("luatrace (warm cache)", ltcmd)
+add(WARM, ltcmd)
 -- cold: a program text the cache has never seen (clang runs; the
 -- prelude's precompiled header is already built, as after a first use)
-local n = 0
-for _ = 1, rounds do
-  n = n + 1
+add(COLD, function()
   local v = tonumber(core.monotonic_ns()) % 1e9
   local cold = prog:gsub("/pid == ", ("/%d == %d && pid == "):format(v, v), 1)
-  local a, b = measure(("%s -e %s"):format(q(LT), q(cold)))
-  rows.cold = rows.cold or { f = {}, r = {} }
-  if a then rows.cold.f[#rows.cold.f + 1] = a; rows.cold.r[#rows.cold.r + 1] = b end
-end
-rows[#rows + 1] = { "luatrace (cold: new program, clang)", median(rows.cold.f), median(rows.cold.r) }
-if core.stat("/usr/bin/bpftrace") then
-  run("bpftrace 0.17", ("/usr/bin/bpftrace -e %s"):format(q(prog)))
+  return ("%s -e %s"):format(q(LT), q(cold))
+end)
+local have_bt = core.stat("/usr/bin/bpftrace") ~= nil
+if have_bt then add(BT, ("/usr/bin/bpftrace -e %s"):format(q(prog))) end
+
+local ratios = { warm = {}, cold = {} }
+for _ = 1, rounds do
+  local got = {}
+  for _, t in ipairs(tracers) do
+    local cmd = type(t.cmd) == "function" and t.cmd() or t.cmd
+    core.sleep(200) -- the previous run's deferred kernel work (RCU frees) done
+    local a, b = measure(cmd)
+    if a then
+      got[t.name] = a
+      local s = samples[t.name]
+      s.f[#s.f + 1] = a; s.r[#s.r + 1] = b
+    end
+  end
+  if got[BT] and got[WARM] then ratios.warm[#ratios.warm + 1] = got[BT] / got[WARM] end
+  if got[BT] and got[COLD] then ratios.cold[#ratios.cold + 1] = got[BT] / got[COLD] end
 end
 os.execute("kill " .. tpid)
 
 print(("| tracer | first event (ms, median of %d) | peak RSS (MB) |"):format(rounds))
 print("|---|---|---|")
-for _, r in ipairs(rows) do
-  print(("| %s | %.1f | %.1f |"):format(r[1], r[2] or -1, (r[3] or 0) / 1024))
+for _, t in ipairs(tracers) do
+  local s = samples[t.name]
+  print(("| %s | %.1f | %.1f |"):format(t.name, median(s.f) or -1, (median(s.r) or 0) / 1024))
+end
+if have_bt and #ratios.warm > 0 then
+  print(("\nbpftrace's time / luatrace's, median of the rounds' ratios: warm %.1fx, cold %.2fx")
+    :format(median(ratios.warm), median(ratios.cold)))
 end

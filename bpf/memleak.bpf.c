@@ -31,7 +31,7 @@ const volatile bool wa_missing_free = false;
  * allocations. User mode (uprobes: nothing traces the refill's kmalloc)
  * sets BPF_F_NO_PREALLOC at load (modules/memleak.lua), as preallocating
  * allocs' million entries (97 MB) takes ~15 ms of BPF_MAP_CREATE.
- * docs/PERFORMANCE.md, "memleak's start stall". */
+ * docs/STARTUP.md, "memleak's start stall". */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

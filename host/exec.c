@@ -2,7 +2,10 @@
  * in between: core.exec runs it to the end; core.exec_start starts it
  * with its input still to come (a pipe), so its start-up (clang loads
  * ~100 MB of libraries before it reads a byte) overlaps the caller's work
- * until core.exec_finish gives the input, or core.exec_cancel kills it. */
+ * until core.exec_finish gives the input, or core.exec_cancel kills it.
+ * Both may be told where the program's result appears (ready = {fd =
+ * directory, name = file}): a quiet program is done once it is there
+ * (exec_ready.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include "exec_ready.h"
 #include "lt.h"
 
 /* The child side: input from `in` (or /dev/null), output to the pipe, the
@@ -46,14 +50,17 @@ static void exec_child(const char **argv, int in, int out, int errfd,
 }
 
 /* A started program: its pid, the write end of its input (-1: none), the
- * read ends of its output and of its exec error. */
+ * read ends of its output and of its exec error, and the watch for its
+ * result `ready` (-1: none; exec_ready.c). */
 struct child {
 	pid_t pid;
-	int in, out, err;
+	int in, out, err, watch;
+	const char *ready;
 };
 
-/* Start argv (table at index 1) with fds (optional table at index 2); with
- * want_in, its stdin is a pipe. 0, or an errno. */
+/* Start argv (table at index 1) with fds (optional table at index 2) and
+ * ready (optional, index 3: exec_ready.c); with want_in, its stdin is a
+ * pipe. 0, or an errno. */
 static int start(lua_State *L, bool want_in, struct child *c)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -84,6 +91,8 @@ static int start(lua_State *L, bool want_in, struct child *c)
 			return luaL_argerror(L, 1, "argv items must be strings");
 		}
 	}
+	const char *ready;
+	int watch = lt_exec_watch(L, 3, &ready);
 	/* an exec failure is reported through a pipe that exec closes */
 	int pfd[2] = {-1, -1}, efd[2] = {-1, -1}, ifd[2] = {-1, -1};
 	int err = 0;
@@ -108,9 +117,11 @@ static int start(lua_State *L, bool want_in, struct child *c)
 		for (int i = 0; i < 3; i++)
 			if (ours[i] >= 0)
 				close(ours[i]);
+		lt_exec_unwatch(watch);
 		return err;
 	}
-	*c = (struct child){.pid = pid, .in = ifd[1], .out = pfd[0], .err = efd[0]};
+	*c = (struct child){.pid = pid, .in = ifd[1], .out = pfd[0], .err = efd[0],
+			    .watch = watch, .ready = ready};
 	return 0;
 }
 
@@ -141,23 +152,25 @@ static void write_all(int fd, const char *p, size_t n)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Read the program's output to its end, reap it, push exit code (or
- * 128+signal) and output, or nil, err when it could not be started. */
+/* Read the program's output to its end (or its early end), reap it, push
+ * exit code (or 128+signal) and output, or nil, err when it could not be
+ * started. */
 static int finish(lua_State *L, struct child *c)
 {
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
-	char buf[8192];
-	ssize_t n;
-	while ((n = read(c->out, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		luaL_addlstring(&b, buf, n);
-	}
+	bool early = lt_exec_read_output(c->out, c->watch, c->ready, &b);
+	/* the output first: a long one is in pieces on the stack until then */
+	luaL_pushresult(&b);
 	close(c->out);
+	lt_exec_unwatch(c->watch);
+	if (early) {
+		close(c->err); /* it ran: only a failed exec writes there */
+		lt_exec_reap_later(c->pid);
+		lua_pushinteger(L, 0);
+		lua_insert(L, -2);
+		return 2;
+	}
 	int exec_err = 0;
 	if (read(c->err, &exec_err, sizeof(exec_err)) != sizeof(exec_err))
 		exec_err = 0;
@@ -166,21 +179,20 @@ static int finish(lua_State *L, struct child *c)
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (exec_err) {
-		luaL_pushresult(&b);
 		lua_pushnil(L);
 		lua_pushstring(L, strerror(exec_err));
 		return 2;
 	}
 	lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) :
 					       128 + WTERMSIG(status));
-	luaL_pushresult(&b);
+	lua_insert(L, -2);
 	return 2;
 }
 
-/* core.exec(argv [, fds]) -> exit code (or 128+signal), output (stdout
- * and stderr together) | nil, err when the program cannot be started.
- * fds: up to 16 open fds the program gets as 3, 4, ...; stdin is
- * /dev/null. */
+/* core.exec(argv [, fds [, ready]]) -> exit code (or 128+signal), output
+ * (stdout and stderr together) | nil, err when the program cannot be
+ * started. fds: up to 16 open fds the program gets as 3, 4, ...; stdin is
+ * /dev/null. ready: {fd = dir, name = file}, see exec_ready.c. */
 static int l_exec(lua_State *L)
 {
 	struct child c;
@@ -193,10 +205,17 @@ static int l_exec(lua_State *L)
 	return finish(L, &c);
 }
 
-/* The handle of a started program: {pid, in, out, err} as a table. */
+/* The handle of a started program: {pid, in, out, err, watch, ready} as
+ * a table (which keeps the ready string). */
 static void push_child(lua_State *L, const struct child *c)
 {
-	lua_createtable(L, 0, 4);
+	lua_createtable(L, 0, 6);
+	lua_pushinteger(L, c->watch);
+	lua_setfield(L, -2, "watch");
+	if (c->ready) {
+		lua_pushstring(L, c->ready);
+		lua_setfield(L, -2, "ready");
+	}
 	lua_pushinteger(L, c->pid);
 	lua_setfield(L, -2, "pid");
 	lua_pushinteger(L, c->in);
@@ -219,15 +238,19 @@ static struct child check_child(lua_State *L, int idx)
 	c.out = (int)luaL_checkinteger(L, -1);
 	lua_getfield(L, idx, "err");
 	c.err = (int)luaL_checkinteger(L, -1);
-	lua_pop(L, 4);
+	lua_getfield(L, idx, "watch");
+	c.watch = (int)luaL_checkinteger(L, -1);
+	lua_getfield(L, idx, "ready");
+	c.ready = lua_tostring(L, -1); /* anchored by the handle */
+	lua_pop(L, 6);
 	/* used once: a second finish or cancel would touch reused fds */
 	lua_pushinteger(L, -1);
 	lua_setfield(L, idx, "pid");
 	return c;
 }
 
-/* core.exec_start(argv [, fds]) -> handle | nil, err: as core.exec, but
- * its stdin is a pipe fed by core.exec_finish. */
+/* core.exec_start(argv [, fds [, ready]]) -> handle | nil, err: as
+ * core.exec, but its stdin is a pipe fed by core.exec_finish. */
 static int l_exec_start(lua_State *L)
 {
 	struct child c;
@@ -266,6 +289,7 @@ static int l_exec_cancel(lua_State *L)
 	close(c.in);
 	close(c.out);
 	close(c.err);
+	lt_exec_unwatch(c.watch);
 	while (waitpid(c.pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	return 0;

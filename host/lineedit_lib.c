@@ -2,7 +2,7 @@
  *
  * Linking libedit made every run of luatrace load it and the libraries it
  * needs (libtinfo, libbsd, libmd): four more objects to map and relocate,
- * ~0.3 ms of each start (docs/PERFORMANCE.md), for a console most runs
+ * ~0.3 ms of each start (docs/STARTUP.md), for a console most runs
  * never open. dlopen() by soname searches what the dynamic linker would
  * have searched at exec (ld.so.cache, the system directories), so nothing
  * is loaded from a place a link-time dependency could not come from. */

@@ -30,7 +30,7 @@ static const struct lt_embedded *find_embedded(const char *name)
 
 /* The loader of every embedded module: require passes the name. One
  * function value serves all of package.preload, so a start does not
- * build a closure per module (docs/PERFORMANCE.md). */
+ * build a closure per module (docs/STARTUP.md). */
 static int embedded_loader(lua_State *L)
 {
 	const struct lt_embedded *m = find_embedded(luaL_checkstring(L, 1));

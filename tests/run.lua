@@ -102,6 +102,18 @@ while read -r c; do
   echo 'FAIL  a test timed out and the runner is stuck: killed' >&2; kill -KILL %d
 done]]):format(TIMEOUT, timeout_mark, core.getpid(), core.getpid())), "w")
 
+-- A compile's wait for clang's object (core.exec's ready, host/exec.c)
+-- makes the process's one inotify instance the first time and keeps it:
+-- made here, before the first test, it is no test's leak.
+do
+  local path = H.unique_path("runner-watch")
+  assert(os.execute("mkdir -m 0700 " .. H.q(path)) == 0)
+  local dir = assert(core.safe_dir(path))
+  core.exec({ "true" }, nil, { fd = dir:fd(), name = "none" })
+  dir:close()
+  os.remove(path)
+end
+
 local function watchdog_start()
   os.remove(timeout_mark)
   dog:write("start\n")

@@ -170,7 +170,7 @@ function M.prestart(opts)
     local unmark = cache.mark_writing()
     local tmp = "prestart.o.tmp." .. core.getpid()
     local handle = core.exec_start(clang_argv(clang, flags, pch_name, "-", OFD .. "/" .. tmp),
-      { kdir:fd(), pdir:fd(), odir:fd() })
+      { kdir:fd(), pdir:fd(), odir:fd() }, { fd = odir:fd(), name = tmp })
     if not handle then unmark(); return end
     prestarted = { handle = handle, key = prestart_key(clang, flags, pch_name, M.kernel_id()),
       tmp = tmp, unmark = unmark }
@@ -252,7 +252,7 @@ function compile(source, opts)
       if code then return code, out end -- (nil: it could not start; run one now)
     end
     return run_clang(clang_argv(clang, flags, pch_name, OFD .. "/" .. key .. ".c", OFD .. "/" .. tmp),
-      kdir, pdir, odir)
+      kdir, pdir, odir, tmp)
   end
   local kkeep = {}
   local pargs = { clang = clang, clang_id = clang_id, flags = flags, nbase = nbase, kdir = kdir,

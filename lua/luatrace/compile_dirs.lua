@@ -117,9 +117,11 @@ function M.kernel_dir(target, header, opened)
   return dir, name, ensure_header
 end
 
--- Run clang with the cache directories as fds 3, 4, 5.
-function M.run_clang(args, kdir, pdir, odir)
-  local code, out = core.exec(args, { kdir:fd(), pdir:fd(), odir:fd() })
+-- Run clang with the cache directories as fds 3, 4, 5. output: the name
+-- in odir it writes, when done as soon as it is there (host/exec.c).
+function M.run_clang(args, kdir, pdir, odir, output)
+  local code, out = core.exec(args, { kdir:fd(), pdir:fd(), odir:fd() },
+    output and { fd = odir:fd(), name = output } or nil)
   if not code then fail("compile BPF program: cannot run %s: %s", args[1], out) end
   M.check_stopped(code)
   return code, out

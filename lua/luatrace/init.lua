@@ -31,7 +31,7 @@ local M = {
 -- The parts are required on first use: every run of the luatrace command
 -- requires this file (for pairs), and a bpftrace program or a Lua chunk
 -- that never touches lt.BPF should not load the whole library (startup
--- cost, docs/PERFORMANCE.md). The console's completion lists these names
+-- cost, docs/STARTUP.md). The console's completion lists these names
 -- (it reads the tables an __index function closes over).
 local parts = {
   types = "luatrace.types",

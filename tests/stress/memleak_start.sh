@@ -4,7 +4,7 @@
 # making events), and fail if any start took over a second to its first
 # line. Before memleak's hashes were preallocated in kernel mode, a start
 # stalled ~5 s about once in 7-40 starts: the BPF allocator's refill fed
-# itself through memleak's own kmalloc program (docs/PERFORMANCE.md,
+# itself through memleak's own kmalloc program (docs/STARTUP.md,
 # "memleak's start stall"). Timing is not a test assertion, so this loop
 # is not part of `make test`; run it by hand after `make` and
 # `make build/bench/runner build/bench/trigger`.

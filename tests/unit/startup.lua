@@ -1,5 +1,5 @@
 -- What every run of luatrace loads before it does anything: the fixed cost
--- of starting (docs/PERFORMANCE.md, issue 10). The console's line editor
+-- of starting (docs/STARTUP.md, issue 10). The console's line editor
 -- is loaded when the console opens (the console tests prove it still
 -- works), and the library's parts when a script first uses them.
 local LT = luatrace()

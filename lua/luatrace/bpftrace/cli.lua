@@ -32,7 +32,7 @@ function M.is_program(text)
   local prov, rest = s:match("^([%w_]+):([^%s{,]*)")
   if not prov then return false end
   -- required only here: a Lua chunk or script starts without the probe
-  -- tables (startup cost, docs/PERFORMANCE.md)
+  -- tables (startup cost, docs/STARTUP.md)
   if not require("luatrace.bpftrace.probes").providers[prov] then return false end
   return not rest:find("(", 1, true) and s:find("{", 1, true) ~= nil
 end

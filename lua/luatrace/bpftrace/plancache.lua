@@ -2,7 +2,7 @@
 -- (its C text, probes, maps and record formats), kept in the compile
 -- cache (obj/b-KEY.plan) so that a warm run of the same text loads
 -- neither the lexer, the parser nor the code generator (~1 ms of a
--- one-liner's start, docs/PERFORMANCE.md). The C text then takes the
+-- one-liner's start, docs/STARTUP.md). The C text then takes the
 -- usual way: the text-key index, the object, no clang.
 --
 -- The key: the program text, its options, luatrace's build and the
