@@ -60,3 +60,38 @@ test("program structs: unknown members and types are located errors", function()
     eq(B.lines(B.error_of(c[1]) .. "\n")[1], c[2], c[1])
   end
 end)
+
+-- offsetof(struct X, a.b) (bpftrace 0.20): kernel structs from BTF, the
+-- values checked by clang against vmlinux.h (__builtin_offsetof); the
+-- program's own structs by C's layout.
+test("offsetof: kernel struct members (nested, in anonymous unions) and the program's structs", function()
+  local core = require "luatrace.core"
+  local out = B.run([[
+struct Foo { int a; u64 b; struct task_struct *t; }
+struct Bar { char c; struct Foo f; }
+BEGIN {
+  printf("%d %d %d %d\n", offsetof(struct task_struct, pid), offsetof(struct path, dentry),
+    offsetof(struct sk_buff, tstamp), offsetof(struct task_struct, se.vruntime));
+  printf("%d %d %d\n", offsetof(struct Foo, b), offsetof(struct Bar, f.t), offsetof(struct Bar, c));
+  exit();
+}]])
+  local lines = B.lines(out)
+  eq(lines[1], "Attaching 1 probe...")
+  local pid, dentry, tstamp, vruntime = lines[2]:match("^(%d+) (%d+) (%d+) (%d+)$")
+  ok(pid, "kernel offsets printed: " .. tostring(lines[2]))
+  eq(lines[3], "8 24 0", "the program's structs")
+  -- clang's own answer for this kernel
+  local dir = unique_path("offsetof")
+  assert(os.execute("mkdir -m 0700 " .. dir) == 0)
+  core.write_vmlinux_h(dir .. "/vmlinux.h", nil, "full")
+  local c = io.open(dir .. "/check.c", "w")
+  c:write('#include "vmlinux.h"\n')
+  for _, t in ipairs({ { "struct task_struct, pid", pid }, { "struct path, dentry", dentry },
+      { "struct sk_buff, tstamp", tstamp }, { "struct task_struct, se.vruntime", vruntime } }) do
+    c:write(("_Static_assert(__builtin_offsetof(%s) == %s, \"%s\");\n"):format(t[1], t[2], t[1]))
+  end
+  c:close()
+  local res, err, code = sh(("clang -target bpf -fsyntax-only -I%s %s/check.c"):format(q(dir), q(dir)))
+  os.execute("rm -rf " .. q(dir))
+  eq(code, 0, "clang agrees: " .. res .. err)
+end)

@@ -94,7 +94,7 @@ local function map_arg(self, call, fname)
 end
 
 local unsupported = { printk = true, debugf = true, percpu_kaddr = true,
-  offsetof = true, pid_ns = true,
+  pid_ns = true,
   len = true, nsecs = true, print_map = true, errorf = true, warnf = true,
   unwatch = true, socket_cookie = true, tseries = true }
 

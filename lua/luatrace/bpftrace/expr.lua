@@ -234,6 +234,7 @@ function F:expr(e, stmt_ctx)
       return table.concat(out, " ")
     end }
   end
+  if k == "Offsetof" then return self:offsetof(e) end
   if k == "Sizeof" then
     if e.ty then
       local ty = e.ty

@@ -95,6 +95,64 @@ function F:pmember(node, def, name)
   return m
 end
 
+-- offsetof(struct X, a.b): the byte offset of member path a.b, as a
+-- constant. A kernel struct's from BTF (members of anonymous structs and
+-- unions included; the C then needs no definition of X), a struct the
+-- program defines from C (__builtin_offsetof). bpftrace's other form,
+-- offsetof(expression, field), is refused with the form to use.
+function F:offsetof(e)
+  if not e.ty then
+    self:err(e, "offsetof() of an expression is not supported by luatrace; name its type: offsetof(struct task_struct, comm)")
+  end
+  local kind, name = e.ty.name:match("^(%a+) ([%w_]+)$")
+  if e.ty.ptr > 0 or (kind ~= "struct" and kind ~= "union") then
+    self:err(e, "offsetof() takes a struct or union type, not '" .. e.ty.name .. ("*"):rep(e.ty.ptr) .. "'")
+  end
+  local def = self:pstruct(kind, name)
+  if def then
+    local d = def -- checked while the path stays in the program's structs
+    for _, f in ipairs(e.path) do
+      if not d then break end
+      local m = pstructs().member(d, f)
+      if not m then
+        self:err(e, ("Struct/union of type '%s' does not contain a field named '%s'"):format(d.cty, f))
+      end
+      d = m.ty.kind == "rec" and m.ty.def or nil
+    end
+    return int(("(u64)__builtin_offsetof(%s, %s)"):format(def.cty, table.concat(e.path, ".")))
+  end
+  local B = btf()
+  local id = B.find(kind, name)
+  if not id then self:err(e, ("Unknown struct/union: '%s'"):format(e.ty.name)) end
+  -- the member named f in t at base bits, looking into anonymous members
+  local function find(t, f, base)
+    for _, m in ipairs(B.members(t)) do
+      if m.name == f then return m, base + m.bit_offset end
+      if m.name == "" then
+        local inner = B.resolve(m.type)
+        if inner and (inner.kind == "struct" or inner.kind == "union") then
+          local fm, bits = find(inner, f, base + m.bit_offset)
+          if fm then return fm, bits end
+        end
+      end
+    end
+  end
+  local bits = 0
+  for _, f in ipairs(e.path) do
+    local st = B.resolve(id)
+    if not st or (st.kind ~= "struct" and st.kind ~= "union") then
+      self:err(e, "Can not access field '" .. f .. "' on a non-struct type")
+    end
+    local m, at = find(st, f, bits)
+    if not m then
+      self:err(e, ("Struct/union of type '%s %s' does not contain a field named '%s'"):format(st.kind, st.name, f))
+    end
+    if m.bitfield ~= 0 or at % 8 ~= 0 then self:err(e, "offsetof() of a bit field: '" .. f .. "'") end
+    bits, id = at, m.type
+  end
+  return int(tostring(bits / 8))
+end
+
 -- Find member `name` of struct type id sid.
 function F:member_of(node, sid, name)
   local B = btf()

@@ -73,6 +73,12 @@ function P:type_name()
   return { name = table.concat(words, " "), ptr = ptr, array = arr, pos = first.pos, epos = self.last.epos }
 end
 
+-- Inside sizeof( or offsetof(: a type name rather than an expression?
+function P:at_type_name()
+  return self:is("ident") and (type_words[self:peek().v] or self:peek(2).t == "*")
+    and self:peek(2).t ~= "("
+end
+
 function P:looks_like_cast()
   local t1, t2 = self:peek(2), self:peek(3)
   if t1.t ~= "ident" then return false end
@@ -184,12 +190,26 @@ function P:primary()
     if tok.v == "sizeof" then
       self:expect("(", "(")
       local n
-      if self:is("ident") and (type_words[self:peek().v] or self:peek(2).t == "*"
-          or self:peek().v == "struct") and self:peek(2).t ~= "(" then
+      if self:at_type_name() then
         n = node("Sizeof", tok, tok, { ty = self:type_name() })
       else
         n = node("Sizeof", tok, tok, { e = self:expr() })
       end
+      n.epos = self:expect(")", ")").epos
+      return n
+    end
+    if tok.v == "offsetof" and self:is("(") then
+      -- offsetof(struct X, a.b): bpftrace 0.20's form
+      self:expect("(", "(")
+      local n
+      if self:at_type_name() then
+        n = node("Offsetof", tok, tok, { ty = self:type_name() })
+      else
+        n = node("Offsetof", tok, tok, { e = self:expr() })
+      end
+      self:expect(",", ",")
+      n.path = { self:expect("ident", "a field name").v }
+      while self:accept(".") do n.path[#n.path + 1] = self:expect("ident", "a field name").v end
       n.epos = self:expect(")", ")").epos
       return n
     end

@@ -8,7 +8,7 @@
 --   exprs    Int Str Builtin{name} Var{name} Map{name, keys} Call{name, args}
 --            Binop{op, l, r} Unop{op, e} Ternary{c, a, b} Field{e, field, arrow}
 --            Index{e, idx} Cast{ty, e} Tuple{elems} Param{n} ParamCount
---            Sizeof{ty | e} IncDec{op, e, post}
+--            Sizeof{ty | e} Offsetof{ty | e, path} IncDec{op, e, post}
 local lexer = require "luatrace.bpftrace.lexer"
 local errors = require "luatrace.bpftrace.errors"
 
