@@ -95,3 +95,12 @@ BEGIN {
   os.execute("rm -rf " .. q(dir))
   eq(code, 0, "clang agrees: " .. res .. err)
 end)
+
+-- A kernel enumerator by name (tcpstates.bt's TCP_* states): from BTF,
+-- UAPI and long-stable values; an unknown name stays an error.
+test("kernel enumerators by name: TCP_FIN_WAIT1, BPF_MAP_TYPE_RINGBUF", function()
+  local out = B.run([[BEGIN { printf("%d %d %d\n", TCP_FIN_WAIT1, BPF_MAP_TYPE_RINGBUF, TCP_CLOSE); exit(); }]])
+  eq(B.lines(out)[2], "4 27 7")
+  local err = B.error_of("BEGIN { @ = TCP_NO_SUCH_STATE; }")
+  eq(B.lines(err .. "\n")[1], "stdin:1:13-30: ERROR: Unknown identifier: 'TCP_NO_SUCH_STATE'")
+end)
