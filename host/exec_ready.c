@@ -28,7 +28,11 @@ static int notify_fd = -1;
  * before the program starts, so its rename cannot come first; what was
  * queued before is dropped, so only this program's rename can match. The
  * directory is the caller's checked fd, reached as /proc/self/fd/N (the
- * open directory itself, not a path looked up again). */
+ * open directory itself, not a path looked up again). Two programs
+ * watched at once in one directory share its watch, and this drain or
+ * the first unwatch can take the other's rename: that one is then read
+ * to its end, slower but whole (compile.lua kills an early clang before
+ * it runs another). */
 int lt_exec_watch(lua_State *L, int idx, const char **name)
 {
 	*name = NULL;
