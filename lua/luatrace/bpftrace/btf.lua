@@ -127,15 +127,17 @@ function M.members(t)
   return out
 end
 
--- Find member name in struct/union t, looking through anonymous members.
-function M.member(t, name)
+-- Find member name in struct/union t, looking through anonymous members;
+-- also its offset in bits from the start of t (base: t's own offset).
+function M.member(t, name, base)
+  base = base or 0
   for _, m in ipairs(M.members(t)) do
-    if m.name == name then return m end
+    if m.name == name then return m, base + m.bit_offset end
     if m.name == "" then
       local inner = M.resolve(m.type)
       if inner and (inner.kind == "struct" or inner.kind == "union") then
-        local found = M.member(inner, name)
-        if found then return found end
+        local found, bits = M.member(inner, name, base + m.bit_offset)
+        if found then return found, bits end
       end
     end
   end

@@ -124,26 +124,13 @@ function F:offsetof(e)
   local B = btf()
   local id = B.find(kind, name)
   if not id then self:err(e, ("Unknown struct/union: '%s'"):format(e.ty.name)) end
-  -- the member named f in t at base bits, looking into anonymous members
-  local function find(t, f, base)
-    for _, m in ipairs(B.members(t)) do
-      if m.name == f then return m, base + m.bit_offset end
-      if m.name == "" then
-        local inner = B.resolve(m.type)
-        if inner and (inner.kind == "struct" or inner.kind == "union") then
-          local fm, bits = find(inner, f, base + m.bit_offset)
-          if fm then return fm, bits end
-        end
-      end
-    end
-  end
   local bits = 0
   for _, f in ipairs(e.path) do
     local st = B.resolve(id)
     if not st or (st.kind ~= "struct" and st.kind ~= "union") then
       self:err(e, "Can not access field '" .. f .. "' on a non-struct type")
     end
-    local m, at = find(st, f, bits)
+    local m, at = B.member(st, f, bits)
     if not m then
       self:err(e, ("Struct/union of type '%s %s' does not contain a field named '%s'"):format(st.kind, st.name, f))
     end

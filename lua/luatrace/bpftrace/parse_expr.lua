@@ -73,10 +73,15 @@ function P:type_name()
   return { name = table.concat(words, " "), ptr = ptr, array = arr, pos = first.pos, epos = self.last.epos }
 end
 
--- Inside sizeof( or offsetof(: a type name rather than an expression?
-function P:at_type_name()
-  return self:is("ident") and (type_words[self:peek().v] or self:peek(2).t == "*")
-    and self:peek(2).t ~= "("
+-- sizeof( or offsetof( and its first argument: a node of kind k with a
+-- type name (ty) or an expression (e).
+function P:type_or_expr(k, tok)
+  self:expect("(", "(")
+  if self:is("ident") and (type_words[self:peek().v] or self:peek(2).t == "*")
+      and self:peek(2).t ~= "(" then
+    return node(k, tok, tok, { ty = self:type_name() })
+  end
+  return node(k, tok, tok, { e = self:expr() })
 end
 
 function P:looks_like_cast()
@@ -188,25 +193,13 @@ function P:primary()
   if tok.t == "ident" then
     self:take()
     if tok.v == "sizeof" then
-      self:expect("(", "(")
-      local n
-      if self:at_type_name() then
-        n = node("Sizeof", tok, tok, { ty = self:type_name() })
-      else
-        n = node("Sizeof", tok, tok, { e = self:expr() })
-      end
+      local n = self:type_or_expr("Sizeof", tok)
       n.epos = self:expect(")", ")").epos
       return n
     end
     if tok.v == "offsetof" and self:is("(") then
       -- offsetof(struct X, a.b): bpftrace 0.20's form
-      self:expect("(", "(")
-      local n
-      if self:at_type_name() then
-        n = node("Offsetof", tok, tok, { ty = self:type_name() })
-      else
-        n = node("Offsetof", tok, tok, { e = self:expr() })
-      end
+      local n = self:type_or_expr("Offsetof", tok)
       self:expect(",", ",")
       n.path = { self:expect("ident", "a field name").v }
       while self:accept(".") do n.path[#n.path + 1] = self:expect("ident", "a field name").v end
