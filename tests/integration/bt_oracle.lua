@@ -73,29 +73,28 @@ end
 
 local function alive(pid) return core.stat("/proc/" .. pid) ~= nil end
 
-test("side by side with bpftrace 0.17: same printed lines for 16 programs", function()
-  local bpftrace = B.bpftrace()
-  if not bpftrace then skip("bpftrace is not installed (tools/deps.sh installs it)") end
-  local dir = unique_path("oracle")
-  os.execute("mkdir -p " .. q(dir))
-  local bin = dir .. "/" .. COMM
-  os.execute(("cp %s %s"):format(q(test_prog("lt_target")), q(bin)))
+local EXIT_S = 45
+
+-- Runs the programs (indexes into `progs`) side by side on one workload
+-- and interrupts them together. Returns one run per program and side.
+local function run_batch(progs, which, bin, bpftrace, dir, round)
   local runs = {}
-  for i, p in ipairs(programs(bin)) do
+  for _, i in ipairs(which) do
+    local p = progs[i]
     local fl = p.json and "-f json " or ""
     for _, side in ipairs({ "bpftrace", "luatrace" }) do
       local exe = side == "bpftrace" and bpftrace or luatrace()
-      local out, err = ("%s/%d.%s.out"):format(dir, i, side), ("%s/%d.%s.err"):format(dir, i, side)
+      local base = ("%s/%d.%d.%s"):format(dir, round, i, side)
+      local out, err = base .. ".out", base .. ".err"
       -- BEGIN runs once every probe is attached: its line says "ready"
       local prog = (p.pre or "") .. 'BEGIN { printf("ready\\n"); } ' .. p[2]
       local pid = start(("%s %s-e %s"):format(q(exe), fl, q(prog)), out, err)
       runs[#runs + 1] = { name = p[1], side = side, pid = pid, out = out, err = err, i = i }
     end
   end
-  -- whatever happens below, no tracer outlives the test
+  -- whatever happens below, no tracer outlives the batch
   -- 34 tracers detaching at once on a loaded machine take a while: one
-  -- deadline for all; a tracer still there after it is killed and named
-  local EXIT_S = 45
+  -- deadline for all; a tracer still there after it is killed and marked
   local function stop_all()
     for _, r in ipairs(runs) do if alive(r.pid) then os.execute("kill -INT " .. r.pid) end end
     local t1 = core.monotonic_ns()
@@ -105,24 +104,64 @@ test("side by side with bpftrace 0.17: same printed lines for 16 programs", func
     end
   end
   local ok_run, run_err = pcall(function()
-  -- every tracer attached (BEGIN printed "ready"), within 60 s
-  local t0 = core.monotonic_ns()
-  for _, r in ipairs(runs) do
-    while not slurp(r.out):find("ready", 1, true) do
-      if not alive(r.pid) then error(r.side .. " " .. r.name .. " ended early: " .. slurp(r.err)) end
-      if (core.monotonic_ns() - t0) / 1e9 > 60 then error(r.side .. " " .. r.name .. " did not attach") end
-      core.sleep(50)
+    -- every tracer attached (BEGIN printed "ready"), within 60 s
+    local t0 = core.monotonic_ns()
+    for _, r in ipairs(runs) do
+      while not slurp(r.out):find("ready", 1, true) do
+        if not alive(r.pid) then error(r.side .. " " .. r.name .. " ended early: " .. slurp(r.err)) end
+        if (core.monotonic_ns() - t0) / 1e9 > 60 then error(r.side .. " " .. r.name .. " did not attach") end
+        core.sleep(50)
+      end
     end
-  end
-  local _, _, code = sh(q(bin) .. " calls 5")
-  eq(code, 0, "workload")
-  core.sleep(300)
+    local _, _, code = sh(q(bin) .. " calls 5")
+    eq(code, 0, "workload")
+    core.sleep(300)
   end)
   stop_all()
-  if not ok_run then os.execute("rm -rf " .. q(dir)); error(run_err, 0) end
+  if not ok_run then error(run_err, 0) end
+  return runs
+end
+
+test("side by side with bpftrace 0.17: same printed lines for 17 programs", function()
+  local bpftrace = B.bpftrace()
+  if not bpftrace then skip("bpftrace is not installed (tools/deps.sh installs it)") end
+  local dir = unique_path("oracle")
+  os.execute("mkdir -p " .. q(dir))
+  local bin = dir .. "/" .. COMM
+  os.execute(("cp %s %s"):format(q(test_prog("lt_target")), q(bin)))
+  local progs = programs(bin)
+  local all = {}
+  for i = 1, #progs do all[i] = i end
+  local ok_run, result = pcall(function()
+    local runs = run_batch(progs, all, bin, bpftrace, dir, 1)
+    -- Debian's bpftrace now and then takes over 45 s to detach a
+    -- uretprobe when 34 tracers stop at once: its output is then cut
+    -- short. That is the peer's trouble, not ours: run such a pair again
+    -- on its own. luatrace not exiting is always a failure.
+    local again = {}
+    for k = 1, #runs, 2 do
+      local a, b = runs[k], runs[k + 1]
+      if b.killed then error(("luatrace did not exit within %d s of SIGINT (%s)"):format(EXIT_S, b.name), 0) end
+      if a.killed then again[#again + 1] = a.i end
+    end
+    if #again > 0 then
+      io.stderr:write(("  note: bpftrace did not exit within %d s of SIGINT for %d program(s); ran them again alone\n")
+        :format(EXIT_S, #again))
+      local redo = run_batch(progs, again, bin, bpftrace, dir, 2)
+      local by_i = {}
+      for k = 1, #redo, 2 do by_i[redo[k].i] = { redo[k], redo[k + 1] } end
+      for k = 1, #runs, 2 do
+        local pair = by_i[runs[k].i]
+        if pair then runs[k], runs[k + 1] = pair[1], pair[2] end
+      end
+    end
+    return runs
+  end)
+  if not ok_run then os.execute("rm -rf " .. q(dir)); error(result, 0) end
+  local runs = result
   local compared = 0
-  for i = 1, #runs, 2 do
-    local a, b = runs[i], runs[i + 1]
+  for k = 1, #runs, 2 do
+    local a, b = runs[k], runs[k + 1]
     for _, r in ipairs({ a, b }) do
       if r.killed then error(("%s did not exit within %d s of SIGINT (%s)"):format(r.side, EXIT_S, r.name), 0) end
     end
@@ -131,6 +170,6 @@ test("side by side with bpftrace 0.17: same printed lines for 16 programs", func
     eq(got, want, a.name .. " (luatrace stderr: " .. slurp(b.err) .. ")")
     compared = compared + 1
   end
-  eq(compared, #programs(bin))
+  eq(compared, #progs)
   os.execute("rm -rf " .. q(dir))
 end)
