@@ -49,14 +49,16 @@ static void push_hex(lua_State *L, uint64_t h)
 	lua_pushstring(L, s);
 }
 
-/* core.hash(str...) -> 16 hex digits over all arguments */
+/* core.hash(str...) -> 16 hex digits over all arguments (a word at a step:
+ * byte by byte, the C text and the plan of a warm one-liner took 5% of
+ * its instructions) */
 static int l_hash(lua_State *L)
 {
 	uint64_t h = FNV_OFFSET;
 	for (int i = 1; i <= lua_gettop(L); i++) {
 		size_t n;
 		const char *s = luaL_checklstring(L, i, &n);
-		h = fnv1a(h, (const unsigned char *)s, n);
+		h = hash_words(h, (const unsigned char *)s, n);
 		h = fnv1a(h, (const unsigned char *)"\0", 1); /* separator */
 	}
 	push_hex(L, h);

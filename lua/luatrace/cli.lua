@@ -231,7 +231,7 @@ M.mode_order = { "interactive", "code", "tool", "script" }
 M.setup = {}
 
 -- Front ends register their options and modes.
-require("luatrace.listing").register(M)
+require("luatrace.listing_cli").register(M)
 require("luatrace.target").register(M)
 
 -- bpftrace programs: `luatrace prog.bt`, `-e 'BEGIN {...}'`, -d, -f, --unsafe

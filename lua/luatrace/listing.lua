@@ -326,19 +326,4 @@ function M.main(pattern, verbose)
   return 0
 end
 
-function M.register(cli)
-  table.insert(cli.options, 2, { "-l", key = "list",
-    help = "list probes matching the glob in the next word (all without it)" })
-  table.insert(cli.options, 3, { "-lv", key = "list_verbose",
-    help = "list probes with their arguments, or a struct's definition" })
-  local function mode(o, argv, i)
-    require("luatrace.core").gc_normal()
-    if argv[i + 1] then return cli.usage_error("-l takes one pattern") end
-    return M.main(argv[i], o.list_verbose or o.verbose)
-  end
-  cli.modes.list, cli.modes.list_verbose = mode, mode
-  table.insert(cli.mode_order, 1, "list")
-  table.insert(cli.mode_order, 2, "list_verbose")
-end
-
 return M

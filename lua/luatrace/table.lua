@@ -11,8 +11,6 @@
 local ffi = require "ffi"
 local maps = require "luatrace.maps"
 local types = require "luatrace.types"
-local hist = require "luatrace.hist"
-local tablehist = require "luatrace.tablehist"
 local sym = require "luatrace.sym"
 local core = require "luatrace.core"
 local args = require "luatrace.bpf.args"
@@ -242,10 +240,11 @@ function Table.stack(t, stack_id, pid, opts)
 end
 
 -- Histograms (BCC's print_log2_hist / print_linear_hist and the bucket
--- data behind them) are luatrace.tablehist's.
+-- data behind them) are luatrace.tablehist's, loaded when first asked.
+local function tablehist() return require "luatrace.tablehist" end
 function Table.buckets(t, opts)
   local s = S(t)
-  return tablehist.buckets(Table.entries(t), s.obj, s.info, s.name, opts)
+  return tablehist().buckets(Table.entries(t), s.obj, s.info, s.name, opts)
 end
 
 -- print_log2_hist(val_type, section_header, section_print_fn[, opts]):
@@ -260,12 +259,12 @@ local function print_hist(t, lines_fn, val_type, section_header, section_print_f
   end
   opts = opts or {}
   local data, sectioned, order = Table.buckets(t, opts)
-  return tablehist.print(data, sectioned, order, lines_fn, val_type or "value",
+  return tablehist().print(data, sectioned, order, lines_fn, val_type or "value",
     section_header, section_print_fn, opts)
 end
 
-function Table.print_log2_hist(t, ...) return print_hist(t, hist.log2_lines, ...) end
-function Table.print_linear_hist(t, ...) return print_hist(t, hist.linear_lines, ...) end
+function Table.print_log2_hist(t, ...) return print_hist(t, require("luatrace.hist").log2_lines, ...) end
+function Table.print_linear_hist(t, ...) return print_hist(t, require("luatrace.hist").linear_lines, ...) end
 
 -- JSON: t:json([opts]) and BCC's print_json_hist (see luatrace.tablejson).
 function Table.json(t, opts) return require("luatrace.tablejson").json(t, S(t).obj, opts) end

@@ -31,6 +31,21 @@ BEGIN { @x[1] = 1; @x[2] = 2; @x[3] = 3; exit(); }]])
   eq(table.concat(text), "Attaching 1 probe...\n\n\n@x[1]: 1\n@x[2]: 2\n", "the third key found no room")
 end)
 
+test("config: perf_rb_pages sizes the output ring per CPU, as bpftrace's perf buffers", function()
+  local bt = require "luatrace.bpftrace"
+  local ncpu = core.possible_cpus()
+  local function ring(prog)
+    local p = bt.load(prog, { out = function() end })
+    local bytes = p.bpf.lt_bt_out:info().max_entries
+    p:run { duration_ms = 1000 }
+    return bytes
+  end
+  local function pow2(n) local x = 1; while x < n do x = x * 2 end; return x end
+  eq(ring("config = { perf_rb_pages = 4 } BEGIN { exit(); }"), pow2(4 * ncpu) * 4096)
+  eq(ring("BEGIN { exit(); }"), math.min(pow2(64 * ncpu), 1024) * 4096, "the default: 64 pages per CPU, at most 4 MB")
+  if ncpu == 2 then eq(ring("BEGIN { exit(); }"), 524288) end
+end)
+
 test("config: -e with a config block is bpftrace; a table assignment alone stays Lua", function()
   local out, err, code = sh(q(luatrace()) .. [[ -e 'config = { print_maps_on_exit = 0 } BEGIN { @ = 1; printf("hi\n"); exit(); }']])
   eq(code, 0, err)

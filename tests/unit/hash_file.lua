@@ -33,3 +33,22 @@ test("hash_file: equal content equal, any one changed byte different", function(
   local _, err = core.hash_file("/nonexistent/luatrace-hash")
   eq(err, "No such file or directory")
 end)
+
+test("hash: word at a step over its arguments; any changed byte or boundary changes it", function()
+  local s = ("0123456789abcdef"):rep(5) .. "xyz" -- words and a byte tail
+  local h = core.hash(s, "k")
+  ok(h:match("^%x+$") and #h == 16, "16 hex digits: " .. h)
+  eq(core.hash(s, "k"), h)
+  local seen = { [h] = true }
+  for _, at in ipairs({ 1, 8, 9, 16, 80, 81, #s }) do
+    local c = s:sub(1, at - 1) .. string.char((s:byte(at) + 1) % 256) .. s:sub(at + 1)
+    local hc = core.hash(c, "k")
+    ok(not seen[hc], ("byte %d changed: a new hash (%s)"):format(at, hc))
+    seen[hc] = true
+  end
+  for _, args in ipairs({ { s .. "k" }, { s:sub(1, 8), s:sub(9), "k" }, { s, "k", "" }, { s, "" } }) do
+    local hc = core.hash(unpack(args))
+    ok(not seen[hc], ("arguments split %d ways: a new hash"):format(#args))
+    seen[hc] = true
+  end
+end)

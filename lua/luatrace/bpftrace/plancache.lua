@@ -87,7 +87,7 @@ end
 
 -- The parts of a compiled program the runtime uses.
 local PARTS = { "c", "probes", "maps", "map_order", "events", "need_stacks", "warnings",
-  "need_names", "skb_files", "configured_print_maps", "vmlinux" }
+  "need_names", "skb_files", "configured_print_maps", "vmlinux", "ring_pages" }
 
 -- The kept plan of src with opts, or nil (and true when src is known to
 -- make a plan that cannot be kept: its run will find its object through
