@@ -21,7 +21,16 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 # packages ship the archives): the dynamic loader's work on them was
 # ~0.4 ms of every start (docs/STARTUP.md, "Where a warm one-liner's
 # start goes"). -rdynamic keeps lua_* exported for Lua C modules.
-LDLIBS   := -Wl,-Bstatic -lluajit-5.1 -lbpf -lelf -lz -Wl,-Bdynamic -lm -ldl
+LDLIBS   := -Wl,-Bstatic -lluajit-5.1 $(BUILD)/libbpf.a -lelf -lz -Wl,-Bdynamic -lm -ldl
+# libbpf 1.1 probes ~15 kernel features in every process (~0.3 ms of a
+# warm start) and keeps the answers in its static table feature_probes:
+# our copy of the archive makes that symbol global, so that
+# host/libbpf_features.c can preset answers kept per kernel and boot
+# (lua/luatrace/bpf/features.lua). Its size tells the entry count; none
+# (another libbpf): nothing is preset.
+LIBBPF_A    := $(shell pkg-config --variable=libdir libbpf)/libbpf.a
+LIBBPF_FEAT := $(shell nm -S $(LIBBPF_A) 2>/dev/null | awk '$$4 == "feature_probes" { print $$2 }')
+CFLAGS   += -DLT_LIBBPF_FEAT_BYTES=$(if $(LIBBPF_FEAT),0x$(LIBBPF_FEAT),0)
 # Same flags for AOT objects and on-demand compiles: the binary carries
 # this string (core.bpf_cflags) so both paths compile alike. DWARF 4:
 # libbpf reads only the BTF that -g makes, and DWARF 5 makes clang MD5
@@ -53,7 +62,7 @@ $(BUILD)/host/%.o: host/%.c host/*.h Makefile | $(BUILD)/gen
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/bcgen: tools/bcgen.c host/embed.h
+$(BUILD)/bcgen: tools/bcgen.c host/embed.h $(BUILD)/libbpf.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
@@ -73,8 +82,12 @@ $(BUILD)/host/embedded.o: $(BUILD)/gen/embedded.c host/embed.h
 $(BUILD)/gen:
 	@mkdir -p $@
 
-$(BUILD)/luatrace: $(HOST_OBJS)
-	$(CC) $(CFLAGS) -rdynamic $^ -o $@ $(LDLIBS)
+$(BUILD)/libbpf.a: $(LIBBPF_A)
+	@mkdir -p $(BUILD)
+	objcopy $(if $(LIBBPF_FEAT),--globalize-symbol=feature_probes) $< $@
+
+$(BUILD)/luatrace: $(HOST_OBJS) $(BUILD)/libbpf.a
+	$(CC) $(CFLAGS) -rdynamic $(HOST_OBJS) -o $@ $(LDLIBS)
 
 # vmlinux.h of the running kernel, written by luatrace itself (the same
 # in-process generator on-demand compiles use). It is rebuilt when the
@@ -109,7 +122,7 @@ $(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c $(BPF_DEPS) $(wildcard bench/bpf/*.h)
 
 # The benchmark's own programs: the runner, generators, and the C floor
 # (plain libbpf). Optimised, but the uprobe target stays a real call.
-$(BUILD)/bench/%: bench/progs/%.c $(BENCH_OBJS)
+$(BUILD)/bench/%: bench/progs/%.c $(BENCH_OBJS) $(BUILD)/libbpf.a
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -Wextra $(BENCH_CFLAGS_$*) -o $@ $< $(LDLIBS)
 

@@ -115,6 +115,7 @@ int luaopen_luatrace_core(lua_State *L)
 	lt_open_btf_list(L);
 	lt_open_probe_list(L);
 	lt_open_proc(L);
+	lt_open_libbpf_features(L);
 	lua_pushstring(L, lt_abi_text);
 	lua_setfield(L, -2, "abi_cdef");
 	lua_createtable(L, 0, 2);

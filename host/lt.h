@@ -93,6 +93,7 @@ void lt_open_lineedit(lua_State *L);
 void lt_open_btf_list(lua_State *L);
 void lt_open_probe_list(lua_State *L);
 void lt_open_proc(lua_State *L);
+void lt_open_libbpf_features(lua_State *L);
 
 /* usym.c: every function symbol of an ELF file, through fn(ctx, name). */
 int lt_elf_function_names(const char *path, void (*fn)(void *, const char *),

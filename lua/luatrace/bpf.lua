@@ -18,6 +18,7 @@ local attach = require "luatrace.bpf.attach"
 local channels = require "luatrace.bpf.channels"
 local tracepipe = require "luatrace.bpf.tracepipe"
 local tables = require "luatrace.bpf.tables"
+local features = require "luatrace.bpf.features"
 
 local BPF = {}
 local methods = {}
@@ -129,7 +130,9 @@ local function start(self, opts, usdt_fns)
   for prog, func in pairs(opts.attach_targets or {}) do obj:set_attach_target(prog, func) end
   self._targets = opts.attach_targets
   attach.defer_lazy(self)
+  features.before_load() -- libbpf's kernel probes answered from the cache
   obj:load()
+  features.save()
   btf_done()
   self._chans = channels.new(obj, self._event_types, function() self:cleanup() end)
   for _, u in ipairs(opts.usdt_contexts or {}) do
@@ -189,6 +192,7 @@ end
 
 -- Detach everything, close channels and the object. Idempotent.
 function methods:cleanup()
+  features.save()
   if self._btf_done then self._btf_done() end
   attach.close(self)
   if self._chans then self._chans:close() end

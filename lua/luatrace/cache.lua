@@ -168,6 +168,19 @@ local function usage(root)
   return tonumber((root:read("usage") or ""):match("^(%d+)\n$"))
 end
 
+-- Count bytes written outside a compile (a small file of a few hundred
+-- bytes, or its growth) in the running total, without a walk: the next
+-- compile's prune cuts when the total passed the cap.
+function M.add_usage(added)
+  local root = M.root()
+  local ok, err = pcall(function()
+    local used = usage(root)
+    if used then root:write("usage", ("%d\n"):format(math.max(0, used + added))) end
+  end)
+  root:close()
+  if not ok then error(err, 0) end
+end
+
 -- Remove stale temp files, then, when the cache may exceed its cap, the
 -- least recently used files until it fits. keep: set of "subdir/name" in
 -- use by this run; added: bytes this run wrote (nil: walk everything).
