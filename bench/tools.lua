@@ -15,7 +15,10 @@
 -- whose event the trigger cannot make (bashreadline, biosnoop). luatrace
 -- runs twice: as shipped (minimized BTF, luatrace.bpf.minbtf) and with
 -- LUATRACE_MIN_BTF=0 (libbpf reads the whole kernel BTF). Rounds are
--- interleaved; the table gives medians.
+-- interleaved, runs 200 ms apart (a run's detach, still going on in the
+-- kernel after its exit, slowed the next tool's attach: killsnoop and
+-- statsnoop, 6-9 ms alone, measured 11-15 ms right after other tools);
+-- the table gives medians.
 --
 -- Environment: BENCH_TOOL_ROUNDS (3), BENCH_TOOLS (space-separated names),
 -- BENCH_NO_DOC=1 (leave docs/PERFORMANCE.md alone). Results go to stdout,
@@ -136,6 +139,11 @@ for round = 1, ROUNDS do
       if not cmd then
         why[t][v.key] = "not in libbpf-tools"
       else
+        -- the previous run's detach goes on in the kernel after its exit
+        -- (tracepoint and uprobe teardown waits for grace periods, and
+        -- holds the locks the next attach takes): let it end first, as
+        -- bench/bt_startup.lua does
+        core.sleep(200)
         local r, err = run(cmd, spec.marker, v.env)
         if r then
           table.insert(results[t][v.key], r)
