@@ -12,6 +12,7 @@ local M = {}
 local step -- nil: before the first load; "save": compare and save; "done"
 local kept -- the answers the file held ({ [desc] = 1 | 2 })
 local kept_bytes -- its size (the cache's running total counts the file)
+local file -- its name, for this kernel and boot (M.file_name, once)
 
 function M.file_name()
   local fh = io.open("/proc/sys/kernel/random/boot_id")
@@ -34,7 +35,8 @@ function M.before_load()
   step = "done"
   local ok, err = pcall(function()
     local dir = require("luatrace.cache").sub("btf")
-    local text = dir:read(M.file_name())
+    file = M.file_name()
+    local text = dir:read(file)
     dir:close()
     kept_bytes = text and #text or 0
     kept = {}
@@ -65,7 +67,7 @@ function M.save()
     local cache = require "luatrace.cache"
     local text = encode(now)
     local dir = cache.sub("btf")
-    local wrote, err = pcall(dir.write, dir, M.file_name(), text)
+    local wrote, err = pcall(dir.write, dir, file, text)
     dir:close()
     if not wrote then error(err, 0) end
     cache.add_usage(#text - kept_bytes)
